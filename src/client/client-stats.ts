@@ -1,0 +1,78 @@
+import type { ConnectionState } from '../protocol/enums';
+
+/** A snapshot of the client: `getStats()` and `stats$` both return this. */
+export interface ClientStats {
+  state: ConnectionState;
+  clientId: string | undefined;
+  /** Accepted messages not yet settled: queued plus in flight. */
+  queueSize: number;
+  inFlight: number;
+  /** Frames of app messages written, resends included. */
+  messagesSent: number;
+  messagesAcknowledged: number;
+  /** Nacked, timed out or evicted. */
+  messagesFailed: number;
+  /** Resends after an ack timeout. */
+  messagesRetried: number;
+  messagesExpired: number;
+  messagesEvicted: number;
+  messagesReceived: number;
+  reconnects: number;
+  /** Last heartbeat round trip, ms (undefined before the first pong). */
+  latency: number | undefined;
+  /** Mean send-to-ack time of acknowledged messages, ms. */
+  averageAckLatency: number | undefined;
+  /** False when the queue lives in memory only. */
+  durable: boolean;
+}
+
+/** Plain counters: the hot path increments numbers, snapshots are built on demand. */
+export class ClientStatsCounter {
+  messagesSent = 0;
+  messagesAcknowledged = 0;
+  messagesFailed = 0;
+  messagesRetried = 0;
+  messagesExpired = 0;
+  messagesEvicted = 0;
+  messagesReceived = 0;
+  reconnects = 0;
+  latency: number | undefined;
+  private ackLatencyTotal = 0;
+
+  sent(isRetry: boolean): void {
+    this.messagesSent++;
+    if (isRetry) this.messagesRetried++;
+  }
+
+  acknowledged(latencyMs: number): void {
+    this.messagesAcknowledged++;
+    this.ackLatencyTotal += latencyMs;
+  }
+
+  failed(evicted: boolean): void {
+    this.messagesFailed++;
+    if (evicted) this.messagesEvicted++;
+  }
+
+  expired(): void {
+    this.messagesExpired++;
+  }
+
+  snapshot(
+    live: Pick<ClientStats, 'state' | 'clientId' | 'queueSize' | 'inFlight' | 'durable'>,
+  ): ClientStats {
+    return {
+      ...live,
+      messagesSent: this.messagesSent,
+      messagesAcknowledged: this.messagesAcknowledged,
+      messagesFailed: this.messagesFailed,
+      messagesRetried: this.messagesRetried,
+      messagesExpired: this.messagesExpired,
+      messagesEvicted: this.messagesEvicted,
+      messagesReceived: this.messagesReceived,
+      reconnects: this.reconnects,
+      latency: this.latency,
+      averageAckLatency: this.messagesAcknowledged > 0 ? this.ackLatencyTotal / this.messagesAcknowledged : undefined,
+    };
+  }
+}

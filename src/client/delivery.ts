@@ -1,0 +1,166 @@
+import { Subscription, type SchedulerLike } from 'rxjs';
+import { encodeFrame } from '../protocol/codec';
+import { MessageType } from '../protocol/enums';
+import type { AckEnvelope, NackEnvelope } from '../protocol/envelope';
+import { MessageExpiredError, QueueFullError } from '../protocol/errors';
+import { AckTracker, type AckOutcome } from '../operators/ack-tracker';
+import type { MessageQueue } from '../queue/message-queue';
+import { Outbox } from '../queue/outbox';
+import type { QueuedMessage } from '../queue/queued-message';
+import type { ClientEvent } from './client-events';
+import type { DeliveryResult } from './delivery-result';
+import { ExpiryTimer } from './expiry-timer';
+import type { FrameWriter } from './frame-writer';
+import type { ClientStatsCounter } from './client-stats';
+
+export interface DeliveryConfig {
+  maxInFlight: number;
+  messageTimeout: number;
+  maxRetries: number;
+  scheduler: SchedulerLike;
+}
+
+interface Waiter {
+  resolve: (result: DeliveryResult) => void;
+  timeout?: number;
+  maxRetries?: number;
+}
+
+/**
+ * Moves accepted messages from the persisted queue to the socket and back to
+ * their callers: outbox (window of maxInFlight) -> ack tracker -> settlement.
+ * Every accepted message settles exactly once, through `settle`.
+ */
+export class Delivery {
+  private readonly outbox: Outbox;
+  private readonly tracker: AckTracker<QueuedMessage>;
+  private readonly expiry: ExpiryTimer;
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly subscription = new Subscription();
+
+  constructor(
+    private readonly queue: MessageQueue,
+    private readonly writer: FrameWriter,
+    private readonly config: DeliveryConfig,
+    private readonly emit: (event: ClientEvent) => void,
+    private readonly stats: ClientStatsCounter,
+  ) {
+    this.outbox = new Outbox(queue, { maxInFlight: config.maxInFlight });
+    this.tracker = new AckTracker<QueuedMessage>({
+      timeout: config.messageTimeout,
+      maxRetries: config.maxRetries,
+      scheduler: config.scheduler,
+      send: (message, attempt) => this.write(message, attempt),
+      onSettled: (outcome) => this.settle(outcome),
+    });
+    this.expiry = new ExpiryTimer(
+      config.scheduler,
+      () => this.queue.removeExpired(),
+      () => this.queue.nextExpiry(),
+    );
+    this.subscription.add(this.outbox.drain$.subscribe((message) => this.track(message)));
+    this.subscription.add(
+      queue.expired$.subscribe((message) =>
+        this.finish(message.id, 0, { error: new MessageExpiredError(message.id, message.expiresAt - message.createdAt) }, true),
+      ),
+    );
+    this.subscription.add(queue.evicted$.subscribe(({ message, error }) => this.finish(message.id, 0, { error }, false)));
+  }
+
+  get inFlight(): number {
+    return this.tracker.size;
+  }
+
+  /** Registers the caller of an accepted message; called right after the queue accepted it. */
+  accepted(message: QueuedMessage, waiter: Waiter | undefined): void {
+    if (waiter) this.waiters.set(message.id, waiter);
+    this.expiry.schedule(message.expiresAt);
+    this.outbox.notify();
+  }
+
+  /** Restored messages have no caller: their outcomes are reported as events only. */
+  restored(): void {
+    const next = this.queue.nextExpiry();
+    if (next !== undefined) this.expiry.schedule(next);
+    this.outbox.notify();
+  }
+
+  /** The link is up: resend what was in flight (original order, same ids), then drain the queue. */
+  online(): number {
+    const resent = this.tracker.size;
+    this.tracker.resume();
+    this.outbox.setGate(true);
+    return resent;
+  }
+
+  /** The link is down: hold everything; nothing counts against retries meanwhile. */
+  offline(): void {
+    this.outbox.setGate(false);
+    this.tracker.pause();
+  }
+
+  handleAck(envelope: AckEnvelope): void {
+    if (envelope.id !== undefined) this.tracker.ack(envelope.id, envelope.response);
+    if (envelope.ids) for (const id of envelope.ids) this.tracker.ack(id);
+  }
+
+  handleNack(envelope: NackEnvelope & { id: string }): void {
+    this.tracker.nack(envelope.id, envelope.code, envelope.message, envelope.retryAfter);
+  }
+
+  dispose(): void {
+    this.subscription.unsubscribe();
+    this.expiry.dispose();
+    this.tracker.dispose();
+    this.outbox.dispose();
+  }
+
+  private track(message: QueuedMessage): void {
+    const waiter = this.waiters.get(message.id);
+    this.tracker.track(message, {
+      timeout: waiter?.timeout ?? this.config.messageTimeout,
+      maxRetries: waiter?.maxRetries ?? this.config.maxRetries,
+      expiresAt: message.expiresAt,
+    });
+  }
+
+  private write(message: QueuedMessage, attempt: number): void {
+    this.stats.sent(attempt > 1);
+    this.writer.write(
+      encodeFrame({ type: MessageType.DATA, id: message.id, name: message.type, payload: message.payload }),
+    );
+  }
+
+  private settle(outcome: AckOutcome<QueuedMessage>): void {
+    const { message } = outcome;
+    void this.outbox.settle(message.id);
+    if (outcome.acknowledged) {
+      this.finish(message.id, outcome.attempts, { latency: outcome.latency, response: outcome.response }, false);
+    } else {
+      this.finish(message.id, outcome.attempts, { error: outcome.error }, outcome.error instanceof MessageExpiredError);
+    }
+  }
+
+  private finish(
+    messageId: string,
+    attempts: number,
+    result: { latency?: number; response?: unknown; error?: Error },
+    expired: boolean,
+  ): void {
+    const waiter = this.waiters.get(messageId);
+    this.waiters.delete(messageId);
+    const acknowledged = result.error === undefined;
+    if (acknowledged) {
+      this.stats.acknowledged(result.latency ?? 0);
+      const detail = { messageId, attempts, latency: result.latency ?? 0, response: result.response };
+      this.emit({ type: 'messageAcknowledged', detail });
+    } else if (expired) {
+      this.stats.expired();
+      this.emit({ type: 'messageExpired', detail: { messageId, attempts, error: result.error! } });
+    } else {
+      this.stats.failed(result.error instanceof QueueFullError);
+      this.emit({ type: 'messageFailed', detail: { messageId, attempts, error: result.error! } });
+    }
+    waiter?.resolve({ acknowledged, messageId, attempts, ...result });
+  }
+}

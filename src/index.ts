@@ -1,0 +1,36 @@
+// rx-reliable-ws: the isomorphic (browser) entry. Node resolves ./node.ts instead,
+// which exports the same names with `ws` and the file journal as defaults.
+
+// Client
+export { ReliableWebSocketClient } from './client/reliable-websocket-client';
+export { HeartbeatManager } from './client/heartbeat-manager';
+export type { HeartbeatConfig, HeartbeatCallbacks } from './client/heartbeat-manager';
+export type {
+  ConnectionConfig,
+  ReliableClientOptions,
+  BackoffConfig,
+  WebSocketLike,
+  WebSocketConstructor,
+} from './client/client-options';
+export { DEFAULT_CLIENT_OPTIONS, DEFAULT_BACKOFF_CONFIG } from './client/client-options';
+export type { DeliveryResult, SendOptions } from './client/delivery-result';
+export type { ClientStats } from './client/client-stats';
+export type { ClientEvent, ClientEventMap, ClientEventType, ClientDomEvent, InboundMessage } from './client/client-events';
+export type { Platform } from './client/platform';
+
+// Trading
+export { TradingClient, TRADE_SIGNAL } from './trading/trading-client';
+export { validateTradeSignal } from './trading/trade-signal';
+export type { TradeSignal, TradeAction } from './trading/trade-signal';
+
+// Operators
+export * from './operators/index';
+
+// Queue
+export * from './queue/index';
+
+// Storage
+export * from './storage/index';
+
+// Protocol and errors
+export * from './protocol/index';

@@ -1,0 +1,19 @@
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import type { WebSocketConstructor } from './client/client-options';
+import type { Platform } from './client/platform';
+import { FileStorageAdapter } from './storage/file-storage-adapter';
+
+/** Where the Node build keeps persisted queues unless `storage` is given. */
+export function defaultStorageDir(storageKey: string): string {
+  const base = process.env['RX_RELIABLE_WS_DIR'] ?? join(process.cwd(), '.rx-reliable-ws');
+  return join(base, storageKey.replace(/[^A-Za-z0-9_.-]/g, '_'));
+}
+
+/** Node: `ws` as the WebSocket, the fsync'd file journal as durable storage. */
+export const nodePlatform: Platform = {
+  defaultWebSocket: () => WebSocket as unknown as WebSocketConstructor,
+  defaultStorage: (storageKey) => new FileStorageAdapter(defaultStorageDir(storageKey)),
+  onOnline: () => () => undefined,
+  missingWebSocketHint: 'No WebSocket implementation found; pass `WebSocketCtor: WebSocket` from \'ws\'.',
+};
