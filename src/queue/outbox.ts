@@ -1,0 +1,141 @@
+import { Observable, Subject, type Subscription } from 'rxjs';
+import type { MessageQueue } from './message-queue';
+import type { QueuedMessage } from './queued-message';
+
+/** Configuration of an {@link Outbox}. */
+export interface OutboxConfig {
+  /** Most messages leased through this outbox and not yet settled. */
+  maxInFlight: number;
+}
+
+/**
+ * The queue's drain valve: buffers while the gate (the connection) is closed,
+ * and while it is open leases messages in priority order onto `drain$`, never
+ * more than `maxInFlight` unsettled at once.
+ *
+ * ```
+ * gate:     --c------o---------c--    (enqueue a,b,c while closed; window 2)
+ * settle:   -------------a---------
+ * drain$:   ---------ab--c---------
+ * ```
+ *
+ * Draining is a plain loop re-entered through a flag, so a subscriber that
+ * settles synchronously inside an emission does not recurse.
+ *
+ * ## Example
+ * ```ts
+ * const outbox = new Outbox(queue, { maxInFlight: 2 });
+ * outbox.drain$.subscribe((m) => socket.send(m));
+ * state$.subscribe((s) => outbox.setGate(s === ConnectionState.CONNECTED));
+ * // on ack: outbox.settle(id)
+ * ```
+ */
+export class Outbox {
+  /** Hot: leased messages, emitted only while the gate is open and someone subscribes. */
+  readonly drain$: Observable<QueuedMessage>;
+
+  private readonly subject = new Subject<QueuedMessage>();
+  private readonly leasedIds = new Set<string>();
+  private readonly maxInFlight: number;
+  private readonly availableSubscription: Subscription;
+  private gateOpen = false;
+  private draining = false;
+  private again = false;
+  private disposed = false;
+
+  constructor(
+    private readonly queue: MessageQueue,
+    config: OutboxConfig,
+  ) {
+    if (!Number.isSafeInteger(config?.maxInFlight) || config.maxInFlight < 1) {
+      throw new TypeError(
+        `OutboxConfig.maxInFlight must be a positive integer; got ${String(config?.maxInFlight)}.`,
+      );
+    }
+    this.maxInFlight = config.maxInFlight;
+    this.drain$ = new Observable<QueuedMessage>((subscriber) => {
+      const subscription = this.subject.subscribe(subscriber);
+      // A message leased with nobody listening would be stuck in flight: drain only once someone is.
+      this.notify();
+      return subscription;
+    });
+    this.availableSubscription = queue.available$.subscribe(() => this.notify());
+  }
+
+  /** Messages leased through this outbox and not yet settled or released. */
+  get inFlight(): number {
+    return this.leasedIds.size;
+  }
+
+  get isOpen(): boolean {
+    return this.gateOpen;
+  }
+
+  /** Opens (drains at once) or closes (nothing more is leased) the gate. */
+  setGate(open: boolean): void {
+    this.gateOpen = open;
+    if (open) this.notify();
+  }
+
+  /** Settles a message in the queue and frees its window slot; the drain continues synchronously. */
+  settle(id: string): Promise<void> {
+    this.leasedIds.delete(id);
+    const settled = this.queue.settle(id);
+    this.notify();
+    return settled;
+  }
+
+  /**
+   * Returns every unsettled message of this outbox to the queue in its original
+   * place (e.g. on disconnect), so it is resent first once the gate reopens.
+   */
+  releaseAll(): void {
+    const ids = [...this.leasedIds];
+    this.leasedIds.clear();
+    // Release under the drain flag so the available$ notifications do not re-lease
+    // one message before the others are back in place.
+    const wasDraining = this.draining;
+    this.draining = true;
+    try {
+      for (const id of ids) this.queue.release(id);
+    } finally {
+      this.draining = wasDraining;
+    }
+    this.notify();
+  }
+
+  /** Drains now if the gate and the window allow. Called by itself on every new message. */
+  notify(): void {
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.again = false;
+        while (
+          this.gateOpen &&
+          !this.disposed &&
+          this.leasedIds.size < this.maxInFlight &&
+          this.subject.observed
+        ) {
+          const message = this.queue.lease();
+          if (message === undefined) break;
+          this.leasedIds.add(message.id);
+          this.subject.next(message);
+        }
+      } while (this.again);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Stops draining and completes `drain$`; leased messages stay leased in the queue. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.availableSubscription.unsubscribe();
+    this.subject.complete();
+  }
+}
