@@ -1,0 +1,125 @@
+/** A value, or a promise of it: stores may be synchronous (fast path) or asynchronous (durable). */
+export type MaybePromise<T> = T | PromiseLike<T>;
+
+/** What the server answered for a message id; replayed verbatim to duplicates. */
+export type DedupeOutcome =
+  | { readonly ok: true; readonly response?: unknown }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** `'pending'`: someone began handling the id and has not completed it (another process, with a shared store). */
+export type DedupeLookup = DedupeOutcome | 'pending' | undefined;
+
+export type DedupeBegin =
+  | { readonly status: 'started' }
+  | { readonly status: 'exists' }
+  | { readonly status: 'full'; readonly retryAfterMs: number };
+
+/**
+ * Remembers message ids and their outcomes for the dedupe window. Keys are
+ * opaque strings built by the server from (principal, clientId, messageId).
+ * Every method may return a promise, so a durable store (Redis, SQL) can be
+ * plugged in; the default `MemoryDedupeStore` answers synchronously.
+ */
+export interface DedupeStore {
+  /** The outcome remembered for `key`, `'pending'` while it is being handled, `undefined` if unknown or expired at `now`. */
+  get(key: string, now: number): MaybePromise<DedupeLookup>;
+  /** Atomically claims `key` (pending until `complete`); `'exists'` if already claimed or remembered. */
+  begin(key: string, expiresAt: number): MaybePromise<DedupeBegin>;
+  /** Records the outcome; it is remembered until `expiresAt` (epoch ms). */
+  complete(key: string, outcome: DedupeOutcome, expiresAt: number): MaybePromise<void>;
+  /** Forgets completed entries expired at `now`; returns how many. Called by the server from one timer. */
+  evictExpired(now: number): MaybePromise<number>;
+  /** Entries held (pending and completed), for `stats()`. */
+  size?(): number;
+}
+
+export interface MemoryDedupeStoreOptions {
+  /** Most entries (pending and completed) held at once. @default 1000000 */
+  maxEntries?: number;
+  /** Clock for the cap's `retryAfterMs`. @default Date.now */
+  now?: () => number;
+}
+
+interface Remembered {
+  outcome: DedupeOutcome;
+  expiresAt: number;
+}
+
+const STARTED: DedupeBegin = Object.freeze({ status: 'started' });
+const EXISTS: DedupeBegin = Object.freeze({ status: 'exists' });
+/** At the cap with nothing completed to wait for, suggest a short pause. */
+const FULL_OF_PENDING_RETRY_MS = 1000;
+
+/**
+ * In-process store. Completed entries live in a Map in completion order with
+ * non-decreasing expiry, so a sweep stops at the first live entry: its cost
+ * is the number of expired entries, not the size of the window.
+ *
+ * At `maxEntries` it never forgets a live id early (that could run a handler
+ * twice): `begin` answers `'full'` with the time until the oldest entry
+ * expires, and the server refuses the message with nack `DEDUPE_FULL`.
+ */
+export class MemoryDedupeStore implements DedupeStore {
+  private readonly pending = new Set<string>();
+  private readonly done = new Map<string, Remembered>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  private lastExpiresAt = 0;
+
+  constructor(options: MemoryDedupeStoreOptions = {}) {
+    const max = options.maxEntries ?? 1_000_000;
+    if (!Number.isInteger(max) || max < 1) throw new TypeError(`\`maxEntries\` must be a positive integer, got ${String(max)}.`);
+    this.maxEntries = max;
+    this.now = options.now ?? Date.now;
+  }
+
+  get(key: string, now: number): DedupeLookup {
+    const entry = this.done.get(key);
+    if (entry !== undefined) return entry.expiresAt > now ? entry.outcome : undefined;
+    return this.pending.has(key) ? 'pending' : undefined;
+  }
+
+  begin(key: string, _expiresAt: number): DedupeBegin {
+    if (this.pending.has(key)) return EXISTS;
+    const entry = this.done.get(key);
+    if (entry !== undefined) {
+      if (entry.expiresAt > this.now()) return EXISTS;
+      this.done.delete(key);
+    }
+    if (this.pending.size + this.done.size >= this.maxEntries) {
+      const now = this.now();
+      this.evictExpired(now);
+      if (this.pending.size + this.done.size >= this.maxEntries) return this.full(now);
+    }
+    this.pending.add(key);
+    return STARTED;
+  }
+
+  complete(key: string, outcome: DedupeOutcome, expiresAt: number): void {
+    this.pending.delete(key);
+    // Keep expiries non-decreasing in Map order so the sweep can stop early.
+    this.lastExpiresAt = Math.max(this.lastExpiresAt, expiresAt);
+    this.done.delete(key);
+    this.done.set(key, { outcome, expiresAt: this.lastExpiresAt });
+  }
+
+  evictExpired(now: number): number {
+    let evicted = 0;
+    for (const [key, entry] of this.done) {
+      if (entry.expiresAt > now) break;
+      this.done.delete(key);
+      evicted++;
+    }
+    return evicted;
+  }
+
+  size(): number {
+    return this.pending.size + this.done.size;
+  }
+
+  private full(now: number): DedupeBegin {
+    const oldest = this.done.values().next();
+    const retryAfterMs = oldest.done ? FULL_OF_PENDING_RETRY_MS : Math.max(1, oldest.value.expiresAt - now);
+    return { status: 'full', retryAfterMs };
+  }
+}

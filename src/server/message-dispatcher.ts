@@ -1,0 +1,191 @@
+import type { DataEnvelope } from '../protocol';
+import type { DedupeOutcome, DedupeStore, MaybePromise } from './dedupe-store';
+import type { Session } from './session-registry';
+
+/** What a handler learns about the message besides its payload. */
+export interface HandlerContext {
+  readonly clientId: string;
+  readonly principal: string;
+  readonly messageId: string;
+  readonly sessionId: string;
+  readonly name: string;
+}
+
+/**
+ * Handles one message name. The returned value (or resolved value) travels
+ * back in the ack's `response`; a throw or rejection becomes a nack whose code
+ * is the error's string `code` (else `HANDLER_ERROR`).
+ */
+export type MessageHandler<P = unknown, R = unknown> = (payload: P, ctx: HandlerContext) => R | PromiseLike<R>;
+
+/** The answer for one message id; nacks may say when to try again. */
+export type Answer = DedupeOutcome | { readonly ok: false; readonly code: string; readonly message: string; readonly retryAfterMs: number };
+
+export type Reply = (messageId: string, answer: Answer) => void;
+
+/** What the dispatcher reports (stats and events). */
+export interface DispatchObserver {
+  duplicate(session: Session, envelope: DataEnvelope, inFlight: boolean): void;
+  handled(session: Session, envelope: DataEnvelope, outcome: DedupeOutcome): void;
+  error(error: unknown, session: Session): void;
+}
+
+const OK_EMPTY: DedupeOutcome = Object.freeze({ ok: true });
+const MAX_ERROR_MESSAGE = 1000;
+
+function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function';
+}
+
+/** Continues synchronously when `value` is synchronous: the memory store costs no microtask. */
+function then<T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R> {
+  return isPromiseLike<T>(value) ? Promise.resolve(value).then(next) : next(value);
+}
+
+/**
+ * Routes app messages to handlers, exactly once per (principal, clientId, id)
+ * within the dedupe window. A duplicate of a message still being handled
+ * waits for the same answer; a later duplicate gets the remembered one.
+ */
+export class MessageDispatcher {
+  private readonly handlers = new Map<string, MessageHandler>();
+  /** Answers not known yet, by dedupe key: duplicates wait on these. */
+  private readonly inflight = new Map<string, Promise<Answer | undefined>>();
+
+  constructor(
+    private readonly store: DedupeStore,
+    private readonly ttlMs: number,
+    private readonly observer: DispatchObserver,
+  ) {}
+
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  register(name: string, handler: MessageHandler): void {
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('`name` must be a non-empty string.');
+    if (typeof handler !== 'function') throw new TypeError(`The handler for ${JSON.stringify(name)} must be a function.`);
+    if (this.handlers.has(name)) throw new TypeError(`A handler for ${JSON.stringify(name)} is already registered.`);
+    this.handlers.set(name, handler);
+  }
+
+  /** Answers `envelope` through `reply`, now or later; never throws. */
+  dispatch(session: Session, envelope: DataEnvelope, reply: Reply): void {
+    const key = session.key + envelope.id;
+    const running = this.inflight.get(key);
+    if (running !== undefined) {
+      this.observer.duplicate(session, envelope, true);
+      void running.then((answer) => answer !== undefined && reply(envelope.id, answer));
+      return;
+    }
+    let answer: MaybePromise<Answer | undefined>;
+    try {
+      answer = then(this.store.get(key, Date.now()), (known) => this.decide(session, envelope, key, known));
+    } catch (error) {
+      answer = this.storeFailure(error, session);
+    }
+    if (!isPromiseLike<Answer | undefined>(answer)) {
+      if (answer !== undefined) reply(envelope.id, answer);
+      return;
+    }
+    const settled = Promise.resolve(answer)
+      .catch((error: unknown) => this.storeFailure(error, session))
+      .then((final) => {
+        this.inflight.delete(key);
+        if (final !== undefined) reply(envelope.id, final);
+        return final;
+      });
+    this.inflight.set(key, settled);
+  }
+
+  private decide(session: Session, envelope: DataEnvelope, key: string, known: DedupeOutcome | 'pending' | undefined): MaybePromise<Answer | undefined> {
+    if (known === 'pending') {
+      // Claimed by another process sharing the store: stay silent, the client's retry will find the outcome.
+      this.observer.duplicate(session, envelope, true);
+      return undefined;
+    }
+    if (known !== undefined) {
+      this.observer.duplicate(session, envelope, false);
+      return known;
+    }
+    const handler = this.handlers.get(envelope.name);
+    if (handler === undefined) {
+      return { ok: false, code: 'UNKNOWN_MESSAGE_TYPE', message: `No handler for message name ${JSON.stringify(envelope.name)}.` };
+    }
+    return then(this.store.begin(key, Date.now() + this.ttlMs), (claim): MaybePromise<Answer | undefined> => {
+      if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
+      if (claim.status === 'full') {
+        return {
+          ok: false,
+          code: 'DEDUPE_FULL',
+          message: 'The server remembers as many message ids as it may; retry after `retryAfter` ms.',
+          retryAfterMs: claim.retryAfterMs,
+        };
+      }
+      this.observer.duplicate(session, envelope, true);
+      return undefined;
+    });
+  }
+
+  private invoke(session: Session, envelope: DataEnvelope, key: string, handler: MessageHandler): MaybePromise<Answer> {
+    const ctx: HandlerContext = {
+      clientId: session.clientId,
+      principal: session.principal,
+      messageId: envelope.id,
+      sessionId: session.sessionId,
+      name: envelope.name,
+    };
+    let result: unknown;
+    try {
+      result = handler(envelope.payload, ctx);
+    } catch (error) {
+      return this.finish(session, envelope, key, failure(error));
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(success, failure).then((outcome) => this.finish(session, envelope, key, outcome));
+    }
+    return this.finish(session, envelope, key, success(result));
+  }
+
+  /** Remembers the outcome; a failing store is reported but the real outcome is still sent. */
+  private finish(session: Session, envelope: DataEnvelope, key: string, outcome: DedupeOutcome): MaybePromise<Answer> {
+    this.observer.handled(session, envelope, outcome);
+    try {
+      const stored = this.store.complete(key, outcome, Date.now() + this.ttlMs);
+      if (isPromiseLike(stored)) {
+        return Promise.resolve(stored).then(
+          () => outcome,
+          (error: unknown) => {
+            this.observer.error(error, session);
+            return outcome;
+          },
+        );
+      }
+    } catch (error) {
+      this.observer.error(error, session);
+    }
+    return outcome;
+  }
+
+  private storeFailure(error: unknown, session: Session): Answer {
+    this.observer.error(error, session);
+    return { ok: false, code: 'DEDUPE_UNAVAILABLE', message: 'The dedupe store failed; the message was not processed.', retryAfterMs: 1000 };
+  }
+}
+
+function success(response: unknown): DedupeOutcome {
+  return response === undefined ? OK_EMPTY : { ok: true, response };
+}
+
+function failure(error: unknown): DedupeOutcome {
+  let code = 'HANDLER_ERROR';
+  let message = 'Handler failed.';
+  try {
+    const candidate = (error as { code?: unknown } | null)?.code;
+    if (typeof candidate === 'string' && candidate.length > 0) code = candidate;
+    message = error instanceof Error ? error.message : String(error);
+  } catch {
+    // A hostile thrown value (throwing getter, bad toString) keeps the defaults.
+  }
+  return { ok: false, code, message: message.slice(0, MAX_ERROR_MESSAGE) };
+}

@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Subject, type Observable } from 'rxjs';
+import { WebSocket, WebSocketServer } from 'ws';
+import { CloseCode, encodeFrame, MessageType, type DataEnvelope } from '../protocol';
+import { createAuthenticator } from './authenticator';
+import { MemoryDedupeStore, type DedupeStore } from './dedupe-store';
+import { MessageDispatcher, type MessageHandler } from './message-dispatcher';
+import { ServerConnection, type ConnectionContext } from './server-connection';
+import { ServerCounters, type ServerEvent, type ServerStats } from './server-events';
+import { resolveServerOptions, type ReliableWebSocketServerOptions, type ResolvedServerOptions } from './server-options';
+import { SessionRegistry } from './session-registry';
+
+/** How long `close()` waits for a peer to answer the 1001 close frame before terminating it. */
+const CLOSE_GRACE_MS = 1000;
+/** The dedupe sweep runs this often at most; its cost is the number of expired entries. */
+const SWEEP_INTERVAL_MS = 1000;
+
+/**
+ * The reference server of the rx-reliable-ws protocol (docs/protocol.md):
+ * authenticates each socket's `connect` frame, routes app messages by name to
+ * handlers, answers each (principal, clientId, message id) exactly once
+ * within the dedupe window, batches acks, pings, enforces limits.
+ *
+ * ## Example
+ * ```ts
+ * const server = new ReliableWebSocketServer({ port: 8080, apiKeys: [process.env.API_KEY!] })
+ *   .handle('TRADE_SIGNAL', async (signal, ctx) => ({ orderId: await placeOrder(signal, ctx.clientId) }));
+ * const { port } = await server.listen();
+ * ```
+ */
+export class ReliableWebSocketServer {
+  /** `connection`, `disconnect`, `message`, `duplicate`, `error` events; completes after `close()`. */
+  readonly events$: Observable<ServerEvent>;
+  private readonly options: ResolvedServerOptions;
+  private readonly events = new Subject<ServerEvent>();
+  private readonly counters = new ServerCounters();
+  private readonly store: DedupeStore;
+  private readonly dispatcher: MessageDispatcher;
+  private readonly registry = new SessionRegistry<ServerConnection>();
+  private readonly connections = new Set<ServerConnection>();
+  /** Every upgraded socket, including those turned away, with its connection if it has one. */
+  private readonly sockets = new Map<WebSocket, ServerConnection | undefined>();
+  private readonly wss: WebSocketServer;
+  private readonly context: ConnectionContext;
+  private httpServer: HttpServer | HttpsServer | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle';
+  private closing: Promise<void> | undefined;
+  private readonly pushPrefix = `s-${randomUUID().slice(0, 8)}-`;
+  private pushSeq = 0;
+
+  constructor(options: ReliableWebSocketServerOptions = {}) {
+    this.options = resolveServerOptions(options);
+    const o = this.options;
+    this.events$ = this.events.asObservable();
+    this.store = o.dedupeStore ?? new MemoryDedupeStore({ maxEntries: o.dedupeMaxEntries });
+    this.dispatcher = new MessageDispatcher(this.store, o.dedupeTtl, {
+      duplicate: (session, envelope, inFlight) => {
+        this.counters.duplicates++;
+        if (this.events.observed) {
+          const { clientId, principal } = session;
+          this.events.next({ type: 'duplicate', clientId, principal, messageId: envelope.id, name: envelope.name, inFlight });
+        }
+      },
+      handled: () => this.counters.messagesHandled++,
+      error: (error, session) => this.events.next({ type: 'error', error, clientId: session.clientId }),
+    });
+    this.wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: o.maxPayload, perMessageDeflate: o.perMessageDeflate });
+    this.context = {
+      options: o,
+      counters: this.counters,
+      dispatcher: this.dispatcher,
+      authenticate: createAuthenticator(o),
+      events: this.events,
+      authenticated: (connection) => this.registry.register(connection),
+      closed: (connection, code, reason) => this.onConnectionClosed(connection, code, reason),
+    };
+  }
+
+  /** Routes messages named `name` to `handler`; one handler per name. */
+  handle<P = unknown, R = unknown>(name: string, handler: MessageHandler<P, R>): this {
+    this.dispatcher.register(name, handler as MessageHandler);
+    return this;
+  }
+
+  /** Starts listening (or attaches to `server`); resolves with the bound port. */
+  async listen(): Promise<{ port: number }> {
+    if (this.state !== 'idle') throw new Error(`listen() can be called once, on a new server (state: ${this.state}).`);
+    this.state = 'listening';
+    const own = this.options.server === undefined;
+    const server = this.options.server ?? createServer((_req, res) => res.writeHead(426, { Connection: 'close' }).end('Upgrade Required'));
+    this.httpServer = server;
+    server.on('upgrade', this.onUpgrade);
+    try {
+      if (own) {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(this.options.port, this.options.host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      } else if (!server.listening) {
+        await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      }
+    } catch (error) {
+      server.off('upgrade', this.onUpgrade);
+      this.state = 'closed';
+      throw error;
+    }
+    this.startTimers();
+    return { port: (server.address() as AddressInfo).port };
+  }
+
+  /** Closes every socket (1001, then terminate after a grace period), stops listening; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  stats(): ServerStats {
+    const c = this.counters;
+    return {
+      connections: this.connections.size,
+      sessions: this.registry.size,
+      messagesReceived: c.messagesReceived,
+      messagesHandled: c.messagesHandled,
+      duplicates: c.duplicates,
+      nacks: c.nacks,
+      protocolErrors: c.protocolErrors,
+      authFailures: c.authFailures,
+      rateLimited: c.rateLimited,
+      heartbeatTimeouts: c.heartbeatTimeouts,
+      inFlight: this.dispatcher.inFlight,
+      dedupeEntries: this.store.size?.() ?? -1,
+    };
+  }
+
+  /** Pushes `{ type: 'data', id, name, payload }` to every session of `clientId` (at most once); false if none is open. */
+  send(clientId: string, name: string, payload?: unknown): boolean {
+    const holders = this.registry.withClientId(clientId);
+    if (holders === undefined) return false;
+    const envelope = this.pushEnvelope(name, payload);
+    let sent = false;
+    for (const connection of holders) {
+      if (!connection.isOpen) continue;
+      connection.push(envelope);
+      sent = true;
+    }
+    return sent;
+  }
+
+  /** Pushes to every authenticated session; returns how many. */
+  broadcast(name: string, payload?: unknown): number {
+    const envelope = this.pushEnvelope(name, payload);
+    let count = 0;
+    for (const connection of this.registry.values()) {
+      if (!connection.isOpen) continue;
+      connection.push(envelope);
+      count++;
+    }
+    return count;
+  }
+
+  private pushEnvelope(name: string, payload: unknown): DataEnvelope {
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('`name` must be a non-empty string.');
+    const envelope: DataEnvelope = { type: MessageType.DATA, id: this.pushPrefix + ++this.pushSeq, name, payload };
+    try {
+      encodeFrame(envelope);
+    } catch (cause) {
+      throw new TypeError(`The payload of ${JSON.stringify(name)} cannot be encoded as JSON.`, { cause });
+    }
+    return envelope;
+  }
+
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const { path, allowedOrigins } = this.options;
+    if (path !== undefined && pathname(request.url) !== path) {
+      // On a shared server another listener may own this path.
+      if (this.options.server === undefined) abortUpgrade(socket, 404);
+      return;
+    }
+    if (this.state !== 'listening') return abortUpgrade(socket, 503);
+    if (allowedOrigins !== undefined && !allowedOrigins.has(request.headers.origin ?? '')) return abortUpgrade(socket, 403);
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.onSocket(ws, request));
+  };
+
+  private onSocket(ws: WebSocket, request: IncomingMessage): void {
+    ws.once('close', () => this.sockets.delete(ws));
+    if (this.state !== 'listening' || this.connections.size >= this.options.maxConnections) {
+      this.sockets.set(ws, undefined);
+      ws.on('error', () => undefined);
+      const shuttingDown = this.state !== 'listening';
+      ws.close(shuttingDown ? CloseCode.GOING_AWAY : CloseCode.TOO_MANY_CONNECTIONS, shuttingDown ? 'server shutting down' : 'too many connections');
+      return;
+    }
+    const connection = new ServerConnection(ws, request, this.context);
+    this.sockets.set(ws, connection);
+    this.connections.add(connection);
+  }
+
+  private onConnectionClosed(connection: ServerConnection, code: number, reason: string): void {
+    this.connections.delete(connection);
+    const session = connection.session;
+    if (session === undefined) return;
+    this.registry.remove(connection);
+    const { clientId, principal, sessionId } = session;
+    this.events.next({ type: 'disconnect', clientId, principal, sessionId, code, reason });
+  }
+
+  private startTimers(): void {
+    const { heartbeatInterval, dedupeTtl } = this.options;
+    if (heartbeatInterval > 0) {
+      this.timers.push(setInterval(() => this.connections.forEach((c) => c.heartbeat()), heartbeatInterval));
+    }
+    this.timers.push(setInterval(() => this.sweep(), Math.min(SWEEP_INTERVAL_MS, dedupeTtl)));
+    for (const timer of this.timers) timer.unref();
+  }
+
+  private sweep(): void {
+    const report = (error: unknown) => this.events.next({ type: 'error', error, clientId: undefined });
+    try {
+      const evicted = this.store.evictExpired(Date.now());
+      if (typeof (evicted as PromiseLike<number>)?.then === 'function') Promise.resolve(evicted).catch(report);
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasListening = this.state === 'listening';
+    this.state = 'closing';
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await Promise.all([...this.sockets].map(([ws, connection]) => goAway(ws, connection)));
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const server = this.httpServer;
+    if (server !== undefined && wasListening) {
+      server.off('upgrade', this.onUpgrade);
+      if (this.options.server === undefined) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
+    }
+    this.state = 'closed';
+    this.events.complete();
+  }
+}
+
+/** 1001 first so a polite client learns why; terminate if it does not answer in time. */
+function goAway(ws: WebSocket, connection: ServerConnection | undefined): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (connection !== undefined) connection.close(CloseCode.GOING_AWAY, 'server shutting down');
+    else if (ws.readyState === WebSocket.OPEN) ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+  });
+}
+
+function pathname(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function abortUpgrade(socket: Duplex, status: number): void {
+  socket.on('error', () => undefined);
+  const body = STATUS_CODES[status] ?? 'Error';
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${body}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}

@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Subject } from 'rxjs';
+import { WebSocket, type RawData } from 'ws';
+import {
+  CloseCode,
+  decodeFrame,
+  isWelcome,
+  MessageType,
+  PROTOCOL_VERSION,
+  type DataEnvelope,
+  type DecodeLimits,
+  type Envelope,
+  type NackEnvelope,
+  type ProtocolError,
+  type WelcomeEnvelope,
+} from '../protocol';
+import type { Answer, MessageDispatcher, Reply } from './message-dispatcher';
+import { OutgoingBatcher } from './outgoing-batcher';
+import { TokenBucket } from './rate-limiter';
+import type { ServerCounters, ServerEvent } from './server-events';
+import type { Authenticate, ResolvedServerOptions } from './server-options';
+import { sessionKey, type Session, type SessionHolder } from './session-registry';
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  readonly options: ResolvedServerOptions;
+  readonly counters: ServerCounters;
+  readonly dispatcher: MessageDispatcher;
+  readonly authenticate: Authenticate;
+  readonly events: Subject<ServerEvent>;
+  /** The handshake passed: register the session (replacing an older holder). */
+  authenticated(connection: ServerConnection): void;
+  /** The socket closed, authenticated or not. */
+  closed(connection: ServerConnection, code: number, reason: string): void;
+}
+
+/** More malformed frames than this in a row and the peer is not a client of this protocol. */
+export const MAX_CONSECUTIVE_BAD_FRAMES = 10;
+/** Frames that may arrive between `connect` and the end of authentication (the socket is paused meanwhile). */
+const MAX_EARLY_FRAMES = 256;
+
+type State = 'handshake' | 'authenticating' | 'open' | 'closing' | 'closed';
+
+/** One socket: handshake, frame decoding, limits, replies. Never throws into `ws`. */
+export class ServerConnection implements SessionHolder {
+  session: Session | undefined;
+  /** Cleared by every ping, set by any inbound frame or pong. */
+  isAlive = true;
+  private state: State = 'handshake';
+  private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly batcher: OutgoingBatcher;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly limits: DecodeLimits;
+  private rateViolations = 0;
+  private badFrames = 0;
+  private early: Array<[RawData, boolean]> = [];
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly request: IncomingMessage,
+    private readonly ctx: ConnectionContext,
+  ) {
+    const { options } = ctx;
+    this.limits = { maxLength: options.maxPayload };
+    this.batcher = new OutgoingBatcher(this.write, this.unserialisable);
+    this.bucket = options.rateLimit && new TokenBucket(options.rateLimit.messagesPerSecond, options.rateLimit.burst);
+    ws.on('message', this.onMessage);
+    ws.on('pong', () => (this.isAlive = true));
+    ws.on('error', (error) => this.report(error));
+    ws.once('close', (code, reason) => this.onClose(code, reason.toString()));
+    this.handshakeTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'), options.handshakeTimeout);
+    this.handshakeTimer.unref();
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** Queues an envelope for this tick's frame. */
+  push(envelope: Envelope): void {
+    if (this.state === 'open') this.batcher.push(envelope);
+  }
+
+  /** Called by the server's heartbeat timer: terminate if the last ping went unanswered, else ping. */
+  heartbeat(): void {
+    if (!this.isAlive) {
+      this.ctx.counters.heartbeatTimeouts++;
+      this.ws.terminate();
+      return;
+    }
+    this.isAlive = false;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  /** Sends what is queued, then the close frame. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.batcher.flush();
+    this.state = 'closing';
+    this.ws.close(code, reason);
+  }
+
+  replaced(): void {
+    this.close(CloseCode.SESSION_REPLACED, 'session replaced by a newer connection');
+  }
+
+  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+    this.isAlive = true;
+    try {
+      if (this.state === 'open') this.onFrame(data, isBinary);
+      else if (this.state === 'handshake') void this.onHello(data, isBinary);
+      else if (this.state === 'authenticating') this.holdEarly(data, isBinary);
+    } catch (error) {
+      // Defensive: a bug here must cost this socket, not the process.
+      this.report(error);
+      this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+    }
+  };
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.violation('binary frames are not part of the protocol');
+    const { envelopes, errors } = decodeFrame(data.toString(), this.limits);
+    if (errors.length > 0) {
+      for (const error of errors) this.rejectEnvelope(error);
+      if (++this.badFrames > MAX_CONSECUTIVE_BAD_FRAMES) return this.close(CloseCode.PROTOCOL_ERROR, 'too many malformed frames');
+    } else {
+      this.badFrames = 0;
+    }
+    for (const envelope of envelopes) {
+      if (this.state !== 'open') return;
+      this.route(envelope);
+    }
+  }
+
+  private route(envelope: Envelope): void {
+    switch (envelope.type) {
+      case MessageType.DATA:
+      case MessageType.COMMAND:
+        return this.onAppMessage(envelope);
+      case MessageType.HEARTBEAT:
+        return this.batcher.push({ type: MessageType.HEARTBEAT_ACK, ts: envelope.ts });
+      case MessageType.DISCONNECT:
+        return this.close(CloseCode.NORMAL, 'client disconnected');
+      case MessageType.CONNECT:
+        this.ctx.counters.protocolErrors++;
+        return this.nack(undefined, 'PROTOCOL_ERROR', 'Already connected: `connect` is only valid as the first frame.');
+      default:
+        // ack, nack, response, heartbeat_ack, reconnect: nothing for a server to do; ignored for forward compatibility.
+        return;
+    }
+  }
+
+  private onAppMessage(envelope: DataEnvelope): void {
+    const { counters, events, dispatcher } = this.ctx;
+    counters.messagesReceived++;
+    if (this.bucket !== undefined) {
+      const waitMs = this.bucket.take();
+      if (waitMs > 0) return this.rateLimited(envelope.id, waitMs);
+      this.rateViolations = 0;
+    }
+    const session = this.session!;
+    if (events.observed) {
+      events.next({ type: 'message', clientId: session.clientId, principal: session.principal, messageId: envelope.id, name: envelope.name });
+    }
+    dispatcher.dispatch(session, envelope, this.reply);
+  }
+
+  private rateLimited(id: string, waitMs: number): void {
+    this.ctx.counters.rateLimited++;
+    this.nack(id, 'RATE_LIMITED', `Rate limit of ${this.ctx.options.rateLimit!.messagesPerSecond} messages/s exceeded; retry after ${waitMs} ms.`, waitMs);
+    if (++this.rateViolations > this.ctx.options.rateLimit!.burst) this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded repeatedly');
+  }
+
+  private readonly reply: Reply = (id: string, answer: Answer): void => {
+    if (this.state !== 'open') return; // the socket is gone; the dedupe store answers the client's resend
+    if (!answer.ok) return this.nack(id, answer.code, answer.message, 'retryAfterMs' in answer ? answer.retryAfterMs : undefined);
+    if (answer.response === undefined) this.batcher.ack(id);
+    else this.batcher.push({ type: MessageType.ACK, id, response: answer.response });
+  };
+
+  private nack(id: string | undefined, code: string, message: string, retryAfter?: number): void {
+    this.ctx.counters.nacks++;
+    const nack: NackEnvelope = { type: MessageType.NACK, code, message };
+    if (id !== undefined) nack.id = id;
+    if (retryAfter !== undefined) nack.retryAfter = retryAfter;
+    this.batcher.push(nack);
+  }
+
+  private rejectEnvelope(error: ProtocolError): void {
+    this.ctx.counters.protocolErrors++;
+    this.nack(error.messageId, 'PROTOCOL_ERROR', `${error.reason}: ${error.message}`);
+  }
+
+  private violation(message: string): void {
+    this.ctx.counters.protocolErrors++;
+    this.nack(undefined, 'PROTOCOL_ERROR', message);
+    this.close(CloseCode.PROTOCOL_ERROR, message.slice(0, 120));
+  }
+
+  private async onHello(data: RawData, isBinary: boolean): Promise<void> {
+    if (isBinary) return this.violation('binary frames are not part of the protocol');
+    const { envelopes, errors } = decodeFrame(data.toString(), this.limits);
+    const hello = errors.length === 0 && envelopes.length === 1 ? envelopes[0]! : undefined;
+    if (hello?.type !== MessageType.CONNECT || isWelcome(hello)) {
+      return this.violation('the first frame must be {"type":"connect","v":1,"clientId":"..."}');
+    }
+    if (hello.v !== PROTOCOL_VERSION) return this.violation(`unsupported protocol version ${hello.v}; this server speaks ${PROTOCOL_VERSION}`);
+    this.state = 'authenticating';
+    this.ws.pause();
+    let principal: string | null | undefined;
+    try {
+      principal = await this.ctx.authenticate(hello.apiKey, this.request);
+    } catch (error) {
+      this.report(error);
+      return this.close(CloseCode.INTERNAL_ERROR, 'authentication unavailable');
+    }
+    if ((this.state as State) !== 'authenticating') return; // timed out or closed meanwhile
+    if (typeof principal !== 'string' || principal.length === 0) {
+      this.ctx.counters.authFailures++;
+      this.nack(undefined, 'AUTHENTICATION_FAILED', 'The API key was not accepted; check `apiKey`.');
+      return this.close(CloseCode.AUTHENTICATION_FAILED, 'authentication failed');
+    }
+    this.open(principal, hello.clientId);
+  }
+
+  private open(principal: string, clientId: string): void {
+    clearTimeout(this.handshakeTimer);
+    const sessionId = randomUUID();
+    this.session = { principal, clientId, sessionId, key: sessionKey(principal, clientId) };
+    this.state = 'open';
+    this.ctx.authenticated(this);
+    const { dedupeTtl, heartbeatInterval, maxPayload } = this.ctx.options;
+    const welcome: WelcomeEnvelope = { type: MessageType.CONNECT, v: PROTOCOL_VERSION, sessionId, dedupeTtl, heartbeatInterval, maxPayload };
+    this.batcher.push(welcome);
+    this.batcher.flush();
+    this.ctx.events.next({ type: 'connection', clientId, principal, sessionId, remoteAddress: this.request.socket.remoteAddress });
+    this.ws.resume();
+    const early = this.early;
+    this.early = [];
+    for (const [data, isBinary] of early) this.onMessage(data, isBinary);
+  }
+
+  private holdEarly(data: RawData, isBinary: boolean): void {
+    if (this.early.length >= MAX_EARLY_FRAMES) return this.violation('too many frames before the handshake completed');
+    this.early.push([data, isBinary]);
+  }
+
+  private readonly write = (frame: string): void => {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
+  };
+
+  private readonly unserialisable = (error: unknown, envelope: Envelope): Envelope | undefined => {
+    this.report(error);
+    if (envelope.type !== MessageType.ACK || envelope.id === undefined) return undefined;
+    this.ctx.counters.nacks++;
+    return { type: MessageType.NACK, id: envelope.id, code: 'RESPONSE_NOT_SERIALIZABLE', message: 'The handler returned a value JSON cannot encode.' };
+  };
+
+  private report(error: unknown): void {
+    this.ctx.events.next({ type: 'error', error, clientId: this.session?.clientId });
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
+    this.batcher.discard();
+    this.early = [];
+    this.ctx.closed(this, code, reason);
+  }
+}

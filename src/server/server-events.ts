@@ -1,0 +1,81 @@
+/** Emitted on `server.events$`. Observe only what you need: `message` fires once per app message. */
+export type ServerEvent =
+  | {
+      readonly type: 'connection';
+      readonly clientId: string;
+      readonly principal: string;
+      readonly sessionId: string;
+      readonly remoteAddress: string | undefined;
+    }
+  | {
+      readonly type: 'disconnect';
+      readonly clientId: string;
+      readonly principal: string;
+      readonly sessionId: string;
+      readonly code: number;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'message';
+      readonly clientId: string;
+      readonly principal: string;
+      readonly messageId: string;
+      readonly name: string;
+    }
+  | {
+      readonly type: 'duplicate';
+      readonly clientId: string;
+      readonly principal: string;
+      readonly messageId: string;
+      readonly name: string;
+      /** True when the original was still being handled (the duplicate waited for it). */
+      readonly inFlight: boolean;
+    }
+  | {
+      /** A fault that was contained: socket error, failing authenticator or dedupe store, unserialisable response. */
+      readonly type: 'error';
+      readonly error: unknown;
+      readonly clientId: string | undefined;
+    };
+
+export type ServerEventType = ServerEvent['type'];
+
+/** A snapshot returned by `server.stats()`. Counters run since `listen()`. */
+export interface ServerStats {
+  /** Open sockets, authenticated or not. */
+  connections: number;
+  /** Authenticated sessions. */
+  sessions: number;
+  /** App messages (`data`/`command` envelopes) received, duplicates and refused ones included. */
+  messagesReceived: number;
+  /** Handler runs that finished (ack or nack). */
+  messagesHandled: number;
+  /** Messages answered from the dedupe store or by waiting on the original. */
+  duplicates: number;
+  /** Nacks sent, of every code. */
+  nacks: number;
+  /** Envelopes or frames rejected by the codec, plus binary frames. */
+  protocolErrors: number;
+  /** Handshakes refused for bad credentials. */
+  authFailures: number;
+  /** Messages refused with RATE_LIMITED. */
+  rateLimited: number;
+  /** Sockets terminated for not answering a ping. */
+  heartbeatTimeouts: number;
+  /** Handlers (or dedupe store calls) still running. */
+  inFlight: number;
+  /** Entries in the dedupe store, when the store can tell (-1 otherwise). */
+  dedupeEntries: number;
+}
+
+/** The counters behind `ServerStats`; plain fields so the hot path costs an increment. */
+export class ServerCounters {
+  messagesReceived = 0;
+  messagesHandled = 0;
+  duplicates = 0;
+  nacks = 0;
+  protocolErrors = 0;
+  authFailures = 0;
+  rateLimited = 0;
+  heartbeatTimeouts = 0;
+}

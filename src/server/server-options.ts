@@ -1,0 +1,219 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { DedupeStore } from './dedupe-store';
+
+/**
+ * Decides who a connecting client is. Return a principal (any non-empty
+ * string naming the account) to accept it, `null` to refuse it. A throw or a
+ * rejection is treated as a server fault: the socket is closed with 1011
+ * (retryable), not 4001, so an auth back-end outage does not lock clients out.
+ */
+export type Authenticate = (
+  apiKey: string | undefined,
+  request: IncomingMessage,
+) => string | null | undefined | PromiseLike<string | null | undefined>;
+
+/** Token bucket per connection: `messagesPerSecond` refill, `burst` capacity. */
+export interface RateLimitOptions {
+  /** Sustained app messages (`data`/`command` envelopes) per second per connection. */
+  messagesPerSecond: number;
+  /** Bucket capacity: how many messages may arrive at once. @default Math.ceil(messagesPerSecond) */
+  burst?: number;
+}
+
+export interface ReliableWebSocketServerOptions {
+  /** Port to listen on; 0 picks a free one. Not allowed together with `server`. @default 0 */
+  port?: number;
+  /** Interface to bind when the server creates its own HTTP server. @default '127.0.0.1' */
+  host?: string;
+  /**
+   * An existing HTTP(S) server to attach to (its `upgrade` event). The server
+   * is not closed by `close()`; upgrades for other paths are left alone.
+   * @default undefined (the server creates and owns its own HTTP server)
+   */
+  server?: HttpServer | HttpsServer;
+  /** Only upgrades to this path are served (others: 404, or left alone on a shared `server`). @default undefined (any path) */
+  path?: string;
+  /** Accepted API keys, compared in constant time. Not allowed together with `authenticate`. @default undefined */
+  apiKeys?: readonly string[];
+  /** Custom authentication. Without it and without `apiKeys` everybody is principal `'anonymous'`. @default undefined */
+  authenticate?: Authenticate;
+  /** Largest inbound frame in bytes; bigger frames close the socket with 1009. @default 1048576 */
+  maxPayload?: number;
+  /** Most simultaneous sockets; one more is closed with 4005 right after the upgrade. @default Infinity */
+  maxConnections?: number;
+  /** Interval of WebSocket-level pings (ms); a socket silent for a whole interval is terminated. 0 disables. @default 30000 */
+  heartbeatInterval?: number;
+  /** How long a new socket may take to send its `connect` frame and pass authentication (ms). @default 5000 */
+  handshakeTimeout?: number;
+  /** How long a message id is remembered (ms); advertised to clients at handshake. @default 600000 */
+  dedupeTtl?: number;
+  /** Cap of remembered ids in the default `MemoryDedupeStore` (see docs/protocol.md, "Dedupe"). @default 1000000 */
+  dedupeMaxEntries?: number;
+  /** Where message ids and outcomes are remembered. Not allowed together with `dedupeMaxEntries`. @default new MemoryDedupeStore({ maxEntries: dedupeMaxEntries }) */
+  dedupeStore?: DedupeStore;
+  /** Per-connection token bucket for app messages. @default undefined (off) */
+  rateLimit?: RateLimitOptions;
+  /** If set, upgrades whose `Origin` header is not in the list (or missing) are refused with 403. @default undefined (any origin) */
+  allowedOrigins?: readonly string[];
+  /** Passed to `ws`; compression costs CPU and latency, so it is off. @default false */
+  perMessageDeflate?: boolean;
+}
+
+/** Options after validation, defaults filled in. */
+export interface ResolvedServerOptions {
+  port: number;
+  host: string;
+  server: HttpServer | HttpsServer | undefined;
+  path: string | undefined;
+  apiKeys: readonly string[] | undefined;
+  authenticate: Authenticate | undefined;
+  maxPayload: number;
+  maxConnections: number;
+  heartbeatInterval: number;
+  handshakeTimeout: number;
+  dedupeTtl: number;
+  dedupeMaxEntries: number;
+  dedupeStore: DedupeStore | undefined;
+  rateLimit: { messagesPerSecond: number; burst: number } | undefined;
+  allowedOrigins: ReadonlySet<string> | undefined;
+  perMessageDeflate: boolean;
+}
+
+export const DEFAULT_SERVER_OPTIONS = {
+  port: 0,
+  host: '127.0.0.1',
+  maxPayload: 1024 * 1024,
+  maxConnections: Infinity,
+  heartbeatInterval: 30_000,
+  handshakeTimeout: 5_000,
+  dedupeTtl: 600_000,
+  dedupeMaxEntries: 1_000_000,
+  perMessageDeflate: false,
+} as const;
+
+/** setTimeout/setInterval cannot wait longer than this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const KNOWN_KEYS = new Set<string>([
+  'port', 'host', 'server', 'path', 'apiKeys', 'authenticate', 'maxPayload', 'maxConnections', 'heartbeatInterval',
+  'handshakeTimeout', 'dedupeTtl', 'dedupeMaxEntries', 'dedupeStore', 'rateLimit', 'allowedOrigins', 'perMessageDeflate',
+]);
+
+/** Validates every option; a bad value throws a TypeError that names it. */
+export function resolveServerOptions(options: ReliableWebSocketServerOptions = {}): ResolvedServerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('ReliableWebSocketServer options must be an object.');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) throw new TypeError(`Unknown option \`${key}\`; see ReliableWebSocketServerOptions.`);
+  }
+  const o = options;
+  if (o.port !== undefined && o.server !== undefined) throw new TypeError('Pass either `port` or `server`, not both.');
+  if (o.apiKeys !== undefined && o.authenticate !== undefined) {
+    throw new TypeError('Pass either `apiKeys` or `authenticate`, not both.');
+  }
+  if (o.dedupeStore !== undefined && o.dedupeMaxEntries !== undefined) {
+    throw new TypeError('`dedupeMaxEntries` sizes the default store; with a custom `dedupeStore` size the store itself.');
+  }
+  return {
+    port: integer('port', o.port, DEFAULT_SERVER_OPTIONS.port, 0, 65_535),
+    host: nonEmptyString('host', o.host) ?? DEFAULT_SERVER_OPTIONS.host,
+    server: httpServer(o.server),
+    path: path(o.path),
+    apiKeys: apiKeys(o.apiKeys),
+    authenticate: fn('authenticate', o.authenticate) as Authenticate | undefined,
+    maxPayload: integer('maxPayload', o.maxPayload, DEFAULT_SERVER_OPTIONS.maxPayload, 64, 2 ** 31 - 1),
+    maxConnections:
+      o.maxConnections === Infinity ? Infinity : integer('maxConnections', o.maxConnections, Infinity, 1, Number.MAX_SAFE_INTEGER),
+    heartbeatInterval: integer('heartbeatInterval', o.heartbeatInterval, DEFAULT_SERVER_OPTIONS.heartbeatInterval, 0, MAX_TIMER_MS),
+    handshakeTimeout: integer('handshakeTimeout', o.handshakeTimeout, DEFAULT_SERVER_OPTIONS.handshakeTimeout, 1, MAX_TIMER_MS),
+    dedupeTtl: integer('dedupeTtl', o.dedupeTtl, DEFAULT_SERVER_OPTIONS.dedupeTtl, 1, Number.MAX_SAFE_INTEGER),
+    dedupeMaxEntries: integer('dedupeMaxEntries', o.dedupeMaxEntries, DEFAULT_SERVER_OPTIONS.dedupeMaxEntries, 1, 2 ** 32),
+    dedupeStore: dedupeStore(o.dedupeStore),
+    rateLimit: rateLimit(o.rateLimit),
+    allowedOrigins: allowedOrigins(o.allowedOrigins),
+    perMessageDeflate: bool('perMessageDeflate', o.perMessageDeflate, DEFAULT_SERVER_OPTIONS.perMessageDeflate),
+  };
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`\`${name}\` must be an integer from ${min} to ${max}, got ${describe(value)}.`);
+  }
+  return value;
+}
+
+function nonEmptyString(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`\`${name}\` must be a non-empty string, got ${describe(value)}.`);
+  return value;
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`\`${name}\` must be a boolean, got ${describe(value)}.`);
+  return value;
+}
+
+function fn(name: string, value: unknown): unknown {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(`\`${name}\` must be a function, got ${describe(value)}.`);
+  return value;
+}
+
+function httpServer(value: unknown): HttpServer | HttpsServer | undefined {
+  if (value === undefined) return undefined;
+  const s = value as Partial<HttpServer>;
+  if (typeof s !== 'object' || s === null || typeof s.on !== 'function' || typeof s.address !== 'function') {
+    throw new TypeError('`server` must be a node:http or node:https Server.');
+  }
+  return value as HttpServer;
+}
+
+function path(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !value.startsWith('/')) throw new TypeError(`\`path\` must be a string starting with "/", got ${describe(value)}.`);
+  return value;
+}
+
+function apiKeys(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((k) => typeof k === 'string' && k.length > 0)) {
+    throw new TypeError('`apiKeys` must be a non-empty array of non-empty strings; omit it to accept everybody.');
+  }
+  return [...value];
+}
+
+function dedupeStore(value: unknown): DedupeStore | undefined {
+  if (value === undefined) return undefined;
+  const s = value as Record<string, unknown>;
+  const methods = ['get', 'begin', 'complete', 'evictExpired'];
+  if (typeof s !== 'object' || s === null || !methods.every((m) => typeof s[m] === 'function')) {
+    throw new TypeError('`dedupeStore` must implement DedupeStore (get, begin, complete, evictExpired).');
+  }
+  return value as DedupeStore;
+}
+
+function rateLimit(value: unknown): ResolvedServerOptions['rateLimit'] {
+  if (value === undefined) return undefined;
+  const r = value as Partial<RateLimitOptions>;
+  if (typeof r !== 'object' || r === null) throw new TypeError('`rateLimit` must be an object { messagesPerSecond, burst? }.');
+  const rate = r.messagesPerSecond;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) {
+    throw new TypeError(`\`rateLimit.messagesPerSecond\` must be a positive finite number, got ${describe(rate)}.`);
+  }
+  const burst = integer('rateLimit.burst', r.burst, Math.ceil(rate), 1, Number.MAX_SAFE_INTEGER);
+  return { messagesPerSecond: rate, burst };
+}
+
+function allowedOrigins(value: unknown): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((o) => typeof o === 'string')) {
+    throw new TypeError('`allowedOrigins` must be an array of origin strings such as "https://app.example.com".');
+  }
+  return new Set(value as string[]);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  return String(value);
+}
