@@ -14,9 +14,9 @@ describe('createMessageId', () => {
     const prefixes = new Set<string>();
     for (let i = 0; i < 5; i++) {
       jest.isolateModules(() => {
+        type Module = typeof import('../../src/queue/queued-message');
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const fresh =
-          require('../../src/queue/queued-message') as typeof import('../../src/queue/queued-message');
+        const fresh = require('../../src/queue/queued-message') as Module;
         const id = fresh.createMessageId();
         expect(id.endsWith('-0')).toBe(true);
         prefixes.add(id.split('-')[0]);
