@@ -98,6 +98,8 @@ export class ServerConnection implements SessionHolder {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.batcher.flush();
     this.state = 'closing';
+    // A socket paused for authentication must read again, or the peer's close frame is never seen.
+    if (this.ws.isPaused) this.ws.resume();
     this.ws.close(code, reason);
   }
 
@@ -200,8 +202,11 @@ export class ServerConnection implements SessionHolder {
 
   private async onHello(data: RawData, isBinary: boolean): Promise<void> {
     if (isBinary) return this.violation('binary frames are not part of the protocol');
-    const { envelopes, errors } = decodeFrame(data.toString(), this.limits);
-    const hello = errors.length === 0 && envelopes.length === 1 ? envelopes[0]! : undefined;
+    const text = data.toString();
+    const { envelopes, errors } = decodeFrame(text, this.limits);
+    // One envelope, not a batch: the handshake is the single thing a client may send first.
+    const single = errors.length === 0 && envelopes.length === 1 && text.trimStart().startsWith('{');
+    const hello = single ? envelopes[0]! : undefined;
     if (hello?.type !== MessageType.CONNECT || isWelcome(hello)) {
       return this.violation('the first frame must be {"type":"connect","v":1,"clientId":"..."}');
     }
