@@ -31,7 +31,10 @@ describe('heartbeat$', () => {
       const pongSubs = '         ^------------!';
       const expected = '         aP---bP---cP--';
       const values = { a: ping(0), b: ping(5), c: ping(10), P: pong(1) };
-      expectObservable(heartbeat$(pongs, { interval: 5, timeout: 3, maxMissed: 2 }), unsub).toBe(expected, values);
+      expectObservable(heartbeat$(pongs, { interval: 5, timeout: 3, maxMissed: 2 }), unsub).toBe(
+        expected,
+        values,
+      );
       expectSubscriptions(pongs.subscriptions).toBe(pongSubs);
     });
   });
@@ -52,7 +55,10 @@ describe('heartbeat$', () => {
       const unsub = '      ---------!';
       const expected = '   x--P--Q---';
       const values = { x: ping(0), P: pong(3), Q: pong(5) };
-      expectObservable(heartbeat$(pongs, { interval: 20, timeout: 10, maxMissed: 1 }), unsub).toBe(expected, values);
+      expectObservable(heartbeat$(pongs, { interval: 20, timeout: 10, maxMissed: 1 }), unsub).toBe(
+        expected,
+        values,
+      );
     });
   });
 
@@ -63,7 +69,11 @@ describe('heartbeat$', () => {
       const expected = '         a-1-b-2-c-(3#)';
       const values = { a: ping(0), b: ping(4), c: ping(8), 1: miss(1), 2: miss(2), 3: miss(3) };
       const error = new HeartbeatTimeoutError(3, 10);
-      expectObservable(heartbeat$(pongs, { interval: 4, timeout: 2, maxMissed: 3 })).toBe(expected, values, error);
+      expectObservable(heartbeat$(pongs, { interval: 4, timeout: 2, maxMissed: 3 })).toBe(
+        expected,
+        values,
+        error,
+      );
       expectSubscriptions(pongs.subscriptions).toBe(pongSubs);
     });
   });
@@ -74,7 +84,11 @@ describe('heartbeat$', () => {
       const expected = '         a-1-bP--c-1-d-(2#)';
       const values = { a: ping(0), b: ping(4), c: ping(8), d: ping(12), 1: miss(1), 2: miss(2), P: pong(1) };
       const error = new HeartbeatTimeoutError(2, 6);
-      expectObservable(heartbeat$(pongs, { interval: 4, timeout: 2, maxMissed: 2 })).toBe(expected, values, error);
+      expectObservable(heartbeat$(pongs, { interval: 4, timeout: 2, maxMissed: 2 })).toBe(
+        expected,
+        values,
+        error,
+      );
     });
   });
 
@@ -88,7 +102,11 @@ describe('heartbeat$', () => {
         ...{ P: pong(1), 1: miss(1), 2: miss(2), 3: miss(3) },
       };
       const error = new HeartbeatTimeoutError(3, 9);
-      expectObservable(heartbeat$(pongs, { interval: 2, timeout: 5, maxMissed: 3 })).toBe(expected, values, error);
+      expectObservable(heartbeat$(pongs, { interval: 2, timeout: 5, maxMissed: 3 })).toBe(
+        expected,
+        values,
+        error,
+      );
     });
   });
 

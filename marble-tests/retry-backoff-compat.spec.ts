@@ -46,11 +46,20 @@ const configs: Array<{ name: string; config: number | TheirConfig }> = [
   { name: 'maxInterval 0', config: { initialInterval: 4, maxInterval: 0, maxRetries: 5 } },
   { name: 'shouldRetry', config: { initialInterval: 1, shouldRetry: (e: unknown) => e !== 'fatal' } },
   { name: 'shouldRetry never', config: { initialInterval: 1, shouldRetry: () => false } },
-  { name: 'linear backoffDelay', config: { initialInterval: 1, backoffDelay: (i: number, d: number) => d * (i + 1) } },
-  { name: 'constant backoffDelay', config: { initialInterval: 2, backoffDelay: (_i: number, d: number) => d } },
+  {
+    name: 'linear backoffDelay',
+    config: { initialInterval: 1, backoffDelay: (i: number, d: number) => d * (i + 1) },
+  },
+  {
+    name: 'constant backoffDelay',
+    config: { initialInterval: 2, backoffDelay: (_i: number, d: number) => d },
+  },
   { name: 'negative backoffDelay', config: { initialInterval: 1, backoffDelay: () => -5, maxRetries: 6 } },
   { name: 'resetOnSuccess', config: { initialInterval: 1, resetOnSuccess: true } },
-  { name: 'resetOnSuccess, maxRetries 2', config: { initialInterval: 1, resetOnSuccess: true, maxRetries: 2 } },
+  {
+    name: 'resetOnSuccess, maxRetries 2',
+    config: { initialInterval: 1, resetOnSuccess: true, maxRetries: 2 },
+  },
   {
     name: 'everything',
     config: {

@@ -119,7 +119,9 @@ describe('retryBackoff', () => {
         '                  ------------^-!',
       ];
       const expected = '   -a---a---a---a-';
-      expectObservable(source.pipe(retryBackoff({ initialInterval: 1, resetOnSuccess: true })), unsub).toBe(expected);
+      expectObservable(source.pipe(retryBackoff({ initialInterval: 1, resetOnSuccess: true })), unsub).toBe(
+        expected,
+      );
       expectSubscriptions(source.subscriptions).toBe(subs);
     });
   });
@@ -133,7 +135,9 @@ describe('retryBackoff', () => {
         '                  ------^--!',
       ];
       const expected = '   -a--a--a-#';
-      const result = source.pipe(retryBackoff({ initialInterval: 4, maxRetries: 2, jitter: 'full', random: () => 0 }));
+      const result = source.pipe(
+        retryBackoff({ initialInterval: 4, maxRetries: 2, jitter: 'full', random: () => 0 }),
+      );
       expectObservable(result).toBe(expected);
       expectSubscriptions(source.subscriptions).toBe(subs);
     });
@@ -165,7 +169,9 @@ describe('retryBackoff', () => {
         '                  ---------^--!',
       ];
       const expected = '   -a---a----a-#';
-      const result = source.pipe(retryBackoff({ initialInterval: 2, maxRetries: 2, jitter: 'equal', random: () => 0 }));
+      const result = source.pipe(
+        retryBackoff({ initialInterval: 2, maxRetries: 2, jitter: 'equal', random: () => 0 }),
+      );
       expectObservable(result).toBe(expected);
       expectSubscriptions(source.subscriptions).toBe(subs);
     });
@@ -188,41 +194,44 @@ describe('retryBackoff', () => {
     });
   });
 
-  it.each(['full', 'equal'] as const)('keeps %s jitter within its bounds and waits exactly the jittered delay', (jitter) => {
-    const run = (seed: number) => {
-      const infos: RetryBackoffRetryInfo[] = [];
-      let logs: Array<{ subscribedFrame: number; unsubscribedFrame: number }> = [];
-      testScheduler = new TestScheduler((a, e) => expect(a).toEqual(e));
-      testScheduler.run(({ cold, flush }) => {
-        const source = cold('-#');
-        const config: RetryBackoffConfig = {
-          initialInterval: 4,
-          maxInterval: 100,
-          maxRetries: 10,
-          jitter,
-          random: seeded(seed),
-          onRetry: (info) => infos.push(info),
-        };
-        source.pipe(retryBackoff(config)).subscribe({ error: () => undefined });
-        flush();
-        logs = source.subscriptions;
+  it.each(['full', 'equal'] as const)(
+    'keeps %s jitter within its bounds and waits exactly the jittered delay',
+    (jitter) => {
+      const run = (seed: number) => {
+        const infos: RetryBackoffRetryInfo[] = [];
+        let logs: Array<{ subscribedFrame: number; unsubscribedFrame: number }> = [];
+        testScheduler = new TestScheduler((a, e) => expect(a).toEqual(e));
+        testScheduler.run(({ cold, flush }) => {
+          const source = cold('-#');
+          const config: RetryBackoffConfig = {
+            initialInterval: 4,
+            maxInterval: 100,
+            maxRetries: 10,
+            jitter,
+            random: seeded(seed),
+            onRetry: (info) => infos.push(info),
+          };
+          source.pipe(retryBackoff(config)).subscribe({ error: () => undefined });
+          flush();
+          logs = source.subscriptions;
+        });
+        return { delays: infos.map((i) => i.delay), logs };
+      };
+      const { delays, logs } = run(42);
+      expect(delays).toHaveLength(10);
+      delays.forEach((delay, i) => {
+        const d = Math.min(4 * 2 ** i, 100);
+        expect(Number.isInteger(delay)).toBe(true);
+        expect(delay).toBeGreaterThanOrEqual(jitter === 'full' ? 0 : d / 2);
+        expect(delay).toBeLessThanOrEqual(d);
+        // Each resubscription comes exactly `delay` frames after the previous error.
+        expect(logs[i + 1].subscribedFrame - logs[i].unsubscribedFrame).toBe(delay);
       });
-      return { delays: infos.map((i) => i.delay), logs };
-    };
-    const { delays, logs } = run(42);
-    expect(delays).toHaveLength(10);
-    delays.forEach((delay, i) => {
-      const d = Math.min(4 * 2 ** i, 100);
-      expect(Number.isInteger(delay)).toBe(true);
-      expect(delay).toBeGreaterThanOrEqual(jitter === 'full' ? 0 : d / 2);
-      expect(delay).toBeLessThanOrEqual(d);
-      // Each resubscription comes exactly `delay` frames after the previous error.
-      expect(logs[i + 1].subscribedFrame - logs[i].unsubscribedFrame).toBe(delay);
-    });
-    expect(new Set(delays.map((d, i) => d / Math.min(4 * 2 ** i, 100))).size).toBeGreaterThan(3);
-    expect(run(42).delays).toEqual(delays);
-    expect(run(7).delays).not.toEqual(delays);
-  });
+      expect(new Set(delays.map((d, i) => d / Math.min(4 * 2 ** i, 100))).size).toBeGreaterThan(3);
+      expect(run(42).delays).toEqual(delays);
+      expect(run(7).delays).not.toEqual(delays);
+    },
+  );
 
   it('stops the wait when unsubscribed early', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
@@ -239,10 +248,7 @@ describe('retryBackoff', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a-#');
       const unsub = '      ------!';
-      const subs = [
-        '                  ^--!   ',
-        '                  ----^-!',
-      ];
+      const subs = ['                  ^--!   ', '                  ----^-!'];
       const expected = '   -a---a-';
       expectObservable(source.pipe(retryBackoff(1)), unsub).toBe(expected);
       expectSubscriptions(source.subscriptions).toBe(subs);
@@ -281,7 +287,9 @@ describe('retryBackoff', () => {
   it('waits on an explicit scheduler', () => {
     // Not in run mode: only the scheduler passed in is virtual, so a wait on any other would never end.
     const source = testScheduler.createColdObservable('-a-#');
-    const result = source.pipe(retryBackoff({ initialInterval: 10, maxRetries: 1, scheduler: testScheduler }));
+    const result = source.pipe(
+      retryBackoff({ initialInterval: 10, maxRetries: 1, scheduler: testScheduler }),
+    );
     testScheduler.expectObservable(result).toBe('-a---a-#');
     testScheduler.expectSubscriptions(source.subscriptions).toBe(['^--!', '----^--!']);
     testScheduler.flush();
@@ -298,7 +306,9 @@ describe('retryBackoff', () => {
         },
       };
       const source = cold('-#');
-      expectObservable(source.pipe(retryBackoff({ initialInterval: 3, maxRetries: 2, scheduler }))).toBe('------------#');
+      expectObservable(source.pipe(retryBackoff({ initialInterval: 3, maxRetries: 2, scheduler }))).toBe(
+        '------------#',
+      );
       testScheduler.flush();
       expect(delays).toEqual([3, 6]);
     });

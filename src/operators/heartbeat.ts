@@ -16,9 +16,7 @@ export interface HeartbeatOperatorConfig {
 
 /** What {@link heartbeat$} reports. */
 export type HeartbeatEvent =
-  | { kind: 'ping'; sentAt: number }
-  | { kind: 'pong'; latency: number }
-  | { kind: 'miss'; missed: number };
+  { kind: 'ping'; sentAt: number } | { kind: 'pong'; latency: number } | { kind: 'miss'; missed: number };
 
 interface Ping {
   readonly sentAt: number;
@@ -115,7 +113,10 @@ export function heartbeat$(
         for (const ping of outstanding) ping.check?.unsubscribe();
         outstanding.clear();
         missed = 0;
-        subscriber.next({ kind: 'pong', latency: typeof value === 'number' ? now - value : now - lastPingAt });
+        subscriber.next({
+          kind: 'pong',
+          latency: typeof value === 'number' ? now - value : now - lastPingAt,
+        });
       },
       error: (error: unknown) => subscriber.error(error),
     });
@@ -140,7 +141,9 @@ export function heartbeat$(
 
 function validate(pongs$: unknown, config: HeartbeatOperatorConfig): HeartbeatOperatorConfig {
   if (!isObservable(pongs$)) throw new TypeError('heartbeat$: `pongs$` must be an Observable.');
-  if (config === null || typeof config !== 'object') throw new TypeError('heartbeat$: `config` must be an object.');
+  if (config === null || typeof config !== 'object') {
+    throw new TypeError('heartbeat$: `config` must be an object.');
+  }
   for (const name of ['interval', 'timeout'] as const) {
     const v = config[name];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
@@ -148,7 +151,9 @@ function validate(pongs$: unknown, config: HeartbeatOperatorConfig): HeartbeatOp
     }
   }
   if (!Number.isInteger(config.maxMissed) || config.maxMissed < 1) {
-    throw new TypeError(`heartbeat$: \`maxMissed\` must be an integer >= 1 (got ${String(config.maxMissed)}).`);
+    throw new TypeError(
+      `heartbeat$: \`maxMissed\` must be an integer >= 1 (got ${String(config.maxMissed)}).`,
+    );
   }
   return config;
 }

@@ -100,7 +100,9 @@ export function retryBackoff<T>(config: number | RetryBackoffConfig): MonoTypeOp
   checkNumber('maxRetries', maxRetries, true);
   checkNumber('maxInterval', maxInterval, true);
   if (jitter !== 'none' && jitter !== 'full' && jitter !== 'equal') {
-    throw new TypeError(`retryBackoff: \`jitter\` must be 'none', 'full' or 'equal' (got ${String(jitter)}).`);
+    throw new TypeError(
+      `retryBackoff: \`jitter\` must be 'none', 'full' or 'equal' (got ${String(jitter)}).`,
+    );
   }
   for (const [name, fn] of Object.entries({ shouldRetry, backoffDelay, random, onRetry })) {
     if (fn !== undefined && typeof fn !== 'function') {
@@ -131,7 +133,8 @@ function applyJitter(d: number, jitter: RetryBackoffJitter, random: () => number
 }
 
 function checkNumber(name: string, value: unknown, infinityOk: boolean): void {
-  const ok = typeof value === 'number' && value >= 0 && (Number.isFinite(value) || (infinityOk && value === Infinity));
+  const ok =
+    typeof value === 'number' && value >= 0 && (Number.isFinite(value) || (infinityOk && value === Infinity));
   if (!ok) {
     const kind = infinityOk ? 'a number >= 0 (or Infinity)' : 'a finite number >= 0';
     throw new TypeError(`retryBackoff: \`${name}\` must be ${kind} (got ${String(value)}).`);
