@@ -70,6 +70,11 @@ export class PriorityHeap<T> {
     return item;
   }
 
+  /** The first item (in storage order, not pop order) that satisfies `predicate`. O(n). */
+  find(predicate: (item: T) => boolean): T | undefined {
+    return this.items.find(predicate);
+  }
+
   /** Removes every item that satisfies `predicate`, returned in pop order. O(n log n). */
   removeWhere(predicate: (item: T) => boolean): T[] {
     const kept: number[] = [];

@@ -48,8 +48,8 @@ export class MessageQueue {
   readonly ready: Promise<void>;
   readonly config: Readonly<MessageQueueConfig>;
 
+  /** Pending messages. No id index beside it: lookups by id are rare and O(n) is fine there. */
   private readonly heap = new PriorityHeap<QueuedMessage>();
-  private readonly pending = new Map<string, QueuedMessage>();
   private readonly leased = new Map<string, QueuedMessage>();
   /** Victims held aside while the message evicting them is being persisted. */
   private readonly evicting = new Map<string, QueuedMessage>();
@@ -98,11 +98,11 @@ export class MessageQueue {
 
   /** Pending plus leased messages (accepted and not yet settled). */
   get size(): number {
-    return this.pending.size + this.leased.size;
+    return this.heap.size + this.leased.size;
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.heap.size;
   }
 
   get leasedCount(): number {
@@ -166,9 +166,8 @@ export class MessageQueue {
 
   /** Removes every held message (pending and leased), in memory and storage. */
   async clear(): Promise<void> {
-    const ids = [...this.pending.keys(), ...this.leased.keys(), ...this.evicting.keys()];
+    const ids = [...this.heap.toArray().map((m) => m.id), ...this.leased.keys(), ...this.evicting.keys()];
     this.heap.clear();
-    this.pending.clear();
     this.leased.clear();
     this.evicting.clear();
     this.emitSize();
@@ -180,7 +179,6 @@ export class MessageQueue {
     const now = this.scheduler.now();
     const expired = this.heap.removeWhere((m) => m.expiresAt <= now);
     for (const m of expired) {
-      this.pending.delete(m.id);
       this.forget(m.id);
       this.expiredSubject.next(m);
     }
@@ -225,10 +223,11 @@ export class MessageQueue {
     message: EnqueueMessage<T>,
     options: EnqueueOptions | undefined,
   ): Promise<QueuedMessage<T>> {
-    if (this.closed)
+    if (this.closed) {
       return Promise.reject(
         new StorageError('UNAVAILABLE', 'The queue is closed; create a new MessageQueue.'),
       );
+    }
     const id = options?.id ?? createMessageId();
     if (options?.id !== undefined && this.holds(id)) {
       return Promise.reject(new ValidationError(`enqueue: a message with id ${id} is already queued.`, 'id'));
@@ -243,7 +242,6 @@ export class MessageQueue {
           return Promise.reject(new QueueFullError(this.config.maxSize));
         }
         this.heap.remove(victim);
-        this.pending.delete(victim.id);
       }
     }
     const now = this.scheduler.now();
@@ -284,7 +282,6 @@ export class MessageQueue {
     for (;;) {
       const m = this.heap.pop();
       if (m === undefined) return undefined;
-      this.pending.delete(m.id);
       now ??= this.scheduler.now();
       if (m.expiresAt <= now) {
         this.forget(m.id);
@@ -312,27 +309,26 @@ export class MessageQueue {
 
   private addPending(message: QueuedMessage): void {
     this.heap.push(message, message.priority, message.seq);
-    this.pending.set(message.id, message);
     this.emitSize();
     this.availableSubject.next(message);
   }
 
   /** Takes a held message out of memory (wherever it is); storage is the caller's business. */
   private detach(id: string): QueuedMessage | undefined {
-    let message = this.pending.get(id);
-    if (message !== undefined) {
-      this.pending.delete(id);
-      this.heap.remove(message);
-      return message;
-    }
-    message = this.leased.get(id) ?? this.evicting.get(id);
+    const message = this.leased.get(id) ?? this.evicting.get(id);
+    if (message === undefined) return this.heap.remove((m) => m.id === id);
     this.leased.delete(id);
     this.evicting.delete(id);
     return message;
   }
 
   private holds(id: string): boolean {
-    return this.pending.has(id) || this.leased.has(id) || this.evicting.has(id) || this.reserved.has(id);
+    return (
+      this.leased.has(id) ||
+      this.evicting.has(id) ||
+      this.reserved.has(id) ||
+      this.heap.find((m) => m.id === id) !== undefined
+    );
   }
 
   /** Background removal from storage: nobody awaits it, so failures go to errors$. */
@@ -352,7 +348,6 @@ export class MessageQueue {
       this.meta = restored.meta;
       for (const m of restored.messages) {
         this.heap.push(m, m.priority, m.seq);
-        this.pending.set(m.id, m);
         if (m.seq >= this.nextSeq) this.nextSeq = m.seq + 1;
       }
       this.isReady = true;

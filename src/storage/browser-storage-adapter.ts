@@ -111,8 +111,9 @@ export class BrowserStorageAdapter implements StorageAdapter {
   }
 
   private open(): Promise<void> {
-    if (this.closed)
+    if (this.closed) {
       return Promise.reject(new StorageError('UNAVAILABLE', 'The BrowserStorageAdapter is closed.'));
+    }
     this.opened ??= this.store.ready().then(undefined, (e: unknown) => {
       this.opened = undefined; // a later call may find storage available again
       throw new StorageError(

@@ -1,7 +1,16 @@
-import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { StorageError } from '../protocol/errors';
-import { encodeRecord, JOURNAL_HEADER, OP_REMOVE, OP_SET, replayJournal } from './journal-codec';
+import { JOURNAL_HEADER, recordLength, replayJournal } from './journal-codec';
+import {
+  encodeBatch,
+  JOURNAL_FILE,
+  replaceJournal,
+  syncDir,
+  TEMP_FILE,
+  writeAll,
+  type JournalEntry,
+} from './journal-file';
 import type { StorageAdapter } from './storage-adapter';
 
 /** Options of {@link FileStorageAdapter}. */
@@ -34,16 +43,11 @@ export interface FileStorageStats {
   compactions: number;
 }
 
-interface PendingOp {
-  key: string;
-  json: string | undefined;
-  record: Buffer;
+interface PendingOp extends JournalEntry {
   resolve: () => void;
   reject: (error: StorageError) => void;
 }
 
-const JOURNAL = 'journal.log';
-const TEMP = 'journal.tmp';
 const openDirs = new Set<string>();
 
 /**
@@ -95,8 +99,9 @@ export class FileStorageAdapter implements StorageAdapter {
   private readonly counters: FileStorageStats = { writes: 0, batches: 0, fsyncs: 0, compactions: 0 };
 
   constructor(dir: string, options: FileStorageAdapterOptions = {}) {
-    if (typeof dir !== 'string' || dir === '')
+    if (typeof dir !== 'string' || dir === '') {
       throw new TypeError(`FileStorageAdapter: dir must be a non-empty string; got ${String(dir)}.`);
+    }
     const { compactRatio = 0.5, compactMinBytes = 4 * 1024 * 1024, fsync = true } = options;
     if (!(compactRatio > 0 && compactRatio < 1)) {
       throw new TypeError(
@@ -108,8 +113,9 @@ export class FileStorageAdapter implements StorageAdapter {
         `FileStorageAdapterOptions.compactMinBytes must be a non-negative number; got ${String(compactMinBytes)}.`,
       );
     }
-    if (typeof fsync !== 'boolean')
+    if (typeof fsync !== 'boolean') {
       throw new TypeError(`FileStorageAdapterOptions.fsync must be a boolean; got ${String(fsync)}.`);
+    }
     this.dir = path.resolve(dir);
     this.compactRatio = compactRatio;
     this.compactMinBytes = compactMinBytes;
@@ -142,12 +148,12 @@ export class FileStorageAdapter implements StorageAdapter {
         ),
       );
     }
-    return this.append(key, json ?? 'null', encodeRecord(OP_SET, key, json ?? 'null'));
+    return this.append(key, json ?? 'null');
   }
 
   removeItem(key: string): Promise<void> {
     if (!this.dirty.has(key) && !this.committed.has(key) && this.fh !== undefined) return this.usable();
-    return this.append(key, undefined, encodeRecord(OP_REMOVE, key));
+    return this.append(key, undefined);
   }
 
   async keys(): Promise<string[]> {
@@ -171,26 +177,29 @@ export class FileStorageAdapter implements StorageAdapter {
     this.releaseDir();
   }
 
+  private closedError(): StorageError {
+    return new StorageError(
+      'UNAVAILABLE',
+      `The FileStorageAdapter for ${this.dir} is closed; open a new one.`,
+    );
+  }
+
   private releaseDir(): void {
     if (this.ownsDir) openDirs.delete(this.dir);
     this.ownsDir = false;
   }
 
   private async usable(): Promise<void> {
-    if (this.closed)
-      throw new StorageError('UNAVAILABLE', `The FileStorageAdapter for ${this.dir} is closed.`);
+    if (this.closed) throw this.closedError();
     await this.ready;
     if (this.failure) throw this.failure;
   }
 
-  private append(key: string, json: string | undefined, record: Buffer): Promise<void> {
-    if (this.closed)
-      return Promise.reject(
-        new StorageError('UNAVAILABLE', `The FileStorageAdapter for ${this.dir} is closed.`),
-      );
+  private append(key: string, json: string | undefined): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
-      const op: PendingOp = { key, json, record, resolve, reject };
+      const op: PendingOp = { key, json, size: recordLength(key, json), resolve, reject };
       this.dirty.set(key, op);
       this.batch.push(op);
       this.counters.writes++;
@@ -219,7 +228,7 @@ export class FileStorageAdapter implements StorageAdapter {
       (this.fh ? undefined : new StorageError('UNAVAILABLE', `The journal in ${this.dir} is not open.`));
     if (failed) return this.settle(ops, failed);
     const fh = this.fh as FileHandle;
-    const buf = ops.length === 1 ? ops[0].record : Buffer.concat(ops.map((o) => o.record));
+    const buf = encodeBatch(ops);
     try {
       await writeAll(fh, buf, this.fileSize);
     } catch (error) {
@@ -243,7 +252,7 @@ export class FileStorageAdapter implements StorageAdapter {
     }
     this.counters.batches++;
     this.fileSize += buf.length;
-    for (const op of ops) this.apply(op.key, op.json, op.record.length);
+    for (const op of ops) this.apply(op.key, op.json, op.size);
     this.settle(ops);
   }
 
@@ -286,45 +295,29 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   private async compact(): Promise<void> {
-    const temp = path.join(this.dir, TEMP);
-    let next: FileHandle | undefined;
+    let replaced: { fh: FileHandle; size: number };
     try {
-      next = await open(temp, 'w');
-      let size = await writeAll(next, JOURNAL_HEADER, 0);
-      let chunk: Buffer[] = [];
-      let chunkBytes = 0;
-      const sizes = new Map<string, number>();
-      for (const [key, { json }] of this.committed) {
-        const record = encodeRecord(OP_SET, key, json);
-        sizes.set(key, record.length);
-        chunk.push(record);
-        chunkBytes += record.length;
-        if (chunkBytes >= 1 << 20) {
-          size += await writeAll(next, Buffer.concat(chunk), size);
-          chunk = [];
-          chunkBytes = 0;
-        }
-      }
-      if (chunk.length > 0) size += await writeAll(next, Buffer.concat(chunk), size);
-      if (this.fsync) await next.sync();
-      await rename(temp, path.join(this.dir, JOURNAL));
-      // Past the rename the new journal is the journal: switch to it before anything else can fail.
-      const old = this.fh;
-      this.fh = next;
-      next = undefined;
-      await old?.close().catch(() => undefined);
-      this.fileSize = size;
-      this.liveBytes = size - JOURNAL_HEADER.length;
-      for (const [key, entry] of this.committed) entry.size = sizes.get(key) ?? entry.size;
-      this.counters.compactions++;
-      if (this.fsync)
-        await syncDir(this.dir).catch((e: unknown) => this.fail(e, 'fsync the directory after compaction'));
+      // The flush loop waits for this, so `committed` cannot change underneath.
+      replaced = await replaceJournal(this.dir, this.liveEntries(), this.fsync);
     } catch {
       // The old journal is still whole; retry only after it has grown a good deal.
       this.compactAfter = this.fileSize * 2;
-      await next?.close().catch(() => undefined);
-      await rm(temp, { force: true }).catch(() => undefined);
+      return;
     }
+    // Past the rename the new journal is the journal: switch to it before anything else can fail.
+    const old = this.fh;
+    this.fh = replaced.fh;
+    this.fileSize = replaced.size;
+    this.liveBytes = replaced.size - JOURNAL_HEADER.length;
+    this.counters.compactions++;
+    await old?.close().catch(() => undefined);
+    if (this.fsync) {
+      await syncDir(this.dir).catch((e: unknown) => this.fail(e, 'fsync the directory after compaction'));
+    }
+  }
+
+  private *liveEntries(): Iterable<JournalEntry> {
+    for (const [key, { json, size }] of this.committed) yield { key, json, size };
   }
 
   private async openJournal(): Promise<void> {
@@ -338,14 +331,16 @@ export class FileStorageAdapter implements StorageAdapter {
     this.ownsDir = true;
     try {
       await mkdir(this.dir, { recursive: true });
-      await rm(path.join(this.dir, TEMP), { force: true }); // an unfinished compaction
-      const file = path.join(this.dir, JOURNAL);
+      await rm(path.join(this.dir, TEMP_FILE), { force: true }); // an unfinished compaction
+      const file = path.join(this.dir, JOURNAL_FILE);
       let buf: Buffer;
       try {
         buf = await readFile(file);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        await this.createEmpty(file);
+        // A new journal appears whole or not at all, like a compacted one.
+        this.fh = (await replaceJournal(this.dir, [], this.fsync)).fh;
+        if (this.fsync) await syncDir(this.dir);
         buf = JOURNAL_HEADER;
       }
       if (
@@ -361,7 +356,7 @@ export class FileStorageAdapter implements StorageAdapter {
         this.apply(r.key, r.json, r.size);
         this.recovery.records++;
       });
-      this.fh = await open(file, 'r+');
+      this.fh ??= await open(file, 'r+');
       if (valid < buf.length) {
         await this.fh.truncate(valid);
         if (this.fsync) await this.fh.datasync();
@@ -378,42 +373,5 @@ export class FileStorageAdapter implements StorageAdapter {
             cause: error,
           });
     }
-  }
-
-  /** A new journal appears whole or not at all: header to a temp file, then rename. */
-  private async createEmpty(file: string): Promise<void> {
-    const temp = path.join(this.dir, TEMP);
-    const fh = await open(temp, 'w');
-    try {
-      await writeAll(fh, JOURNAL_HEADER, 0);
-      if (this.fsync) await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, file);
-    if (this.fsync) await syncDir(this.dir);
-  }
-}
-
-async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<number> {
-  let written = 0;
-  while (written < buf.length) {
-    const { bytesWritten } = await fh.write(buf, written, buf.length - written, position + written);
-    written += bytesWritten;
-  }
-  return written;
-}
-
-/** Makes a rename durable. Some platforms cannot open a directory: best effort there. */
-async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EACCES') throw error;
-  } finally {
-    await fh?.close();
   }
 }

@@ -16,6 +16,7 @@ export const JOURNAL_HEADER = Buffer.from('RXWSJ001', 'latin1');
 
 export const OP_SET = 1;
 export const OP_REMOVE = 2;
+export type JournalOp = typeof OP_SET | typeof OP_REMOVE;
 
 const RECORD_OVERHEAD = 8;
 /** Larger lengths can only come from garbage: refuse before allocating. */
@@ -43,24 +44,38 @@ const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 /** CRC-32 (IEEE), as zlib computes it. */
 export const crc32: (buf: Uint8Array) => number = nativeCrc32 ? (b) => nativeCrc32(b) : crc32Js;
 
-/** One whole record, ready to append. `json` is the value's JSON for a set. */
-export function encodeRecord(op: typeof OP_SET | typeof OP_REMOVE, key: string, json?: string): Buffer {
-  const keyLength = Buffer.byteLength(key);
-  const valueLength = json === undefined ? 0 : Buffer.byteLength(json);
-  const payloadLength = 5 + keyLength + valueLength;
-  const buf = Buffer.allocUnsafe(RECORD_OVERHEAD + payloadLength);
-  buf.writeUInt32LE(payloadLength, 0);
-  buf[8] = op;
-  buf.writeUInt32LE(keyLength, 9);
-  buf.write(key, 13, keyLength, 'utf8');
-  if (json !== undefined) buf.write(json, 13 + keyLength, valueLength, 'utf8');
-  buf.writeUInt32LE(crc32(buf.subarray(RECORD_OVERHEAD)), 4);
+/** Bytes a record for `key` (and `json`, for a set) takes on disk. */
+export function recordLength(key: string, json?: string): number {
+  return RECORD_OVERHEAD + 5 + Buffer.byteLength(key) + (json === undefined ? 0 : Buffer.byteLength(json));
+}
+
+/**
+ * Writes one whole record at `offset` of `buf` (which must have
+ * `recordLength(key, json)` bytes free there) and returns the offset after it.
+ * Batches are encoded straight into one buffer: no buffer per record.
+ */
+export function writeRecord(buf: Buffer, offset: number, op: JournalOp, key: string, json?: string): number {
+  const payload = offset + RECORD_OVERHEAD;
+  buf[payload] = op;
+  const keyLength = buf.write(key, payload + 5, 'utf8');
+  buf.writeUInt32LE(keyLength, payload + 1);
+  const valueLength = json === undefined ? 0 : buf.write(json, payload + 5 + keyLength, 'utf8');
+  const end = payload + 5 + keyLength + valueLength;
+  buf.writeUInt32LE(end - payload, offset);
+  buf.writeUInt32LE(crc32(buf.subarray(payload, end)), offset + 4);
+  return end;
+}
+
+/** One whole record in its own buffer. */
+export function encodeRecord(op: JournalOp, key: string, json?: string): Buffer {
+  const buf = Buffer.allocUnsafe(recordLength(key, json));
+  writeRecord(buf, 0, op, key, json);
   return buf;
 }
 
 /** A record read back: `json` is undefined for a removal. `size` is its length on disk. */
 export interface JournalRecord {
-  op: typeof OP_SET | typeof OP_REMOVE;
+  op: JournalOp;
   key: string;
   json: string | undefined;
   size: number;
