@@ -110,6 +110,20 @@ describe('PriorityHeap', () => {
     );
   });
 
+  it('find and forEach see every item', () => {
+    fc.assert(
+      fc.property(entries, (list) => {
+        const heap = new PriorityHeap<Entry>();
+        for (const e of list) heap.push(e, e.priority);
+        const seen: Entry[] = [];
+        heap.forEach((e) => seen.push(e));
+        expect(new Set(seen)).toEqual(new Set(list));
+        for (const e of list) expect(heap.find((x) => x.id === e.id)).toBe(e);
+        expect(heap.find((x) => x.id === -1)).toBeUndefined();
+      }),
+    );
+  });
+
   it('an explicit seq puts an item back in its original place', () => {
     const heap = new PriorityHeap<string>();
     heap.push('a', 1);

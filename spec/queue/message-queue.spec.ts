@@ -427,6 +427,30 @@ describe('MessageQueue', () => {
     });
   });
 
+  describe('nextExpiry and durable', () => {
+    it('nextExpiry is the earliest expiresAt among pending messages', async () => {
+      const clock = manualClock(0);
+      const queue = new MessageQueue(config, undefined, { scheduler: clock });
+      expect(queue.nextExpiry()).toBeUndefined();
+      await queue.enqueue({ type: 'A' }, { ttl: 50, priority: CRITICAL });
+      await queue.enqueue({ type: 'B' }, { ttl: 20, priority: LOW });
+      await queue.enqueue({ type: 'C' }, { ttl: 30 });
+      expect(queue.nextExpiry()).toBe(20);
+      queue.lease(); // A
+      expect(queue.nextExpiry()).toBe(20);
+      clock.t = 20;
+      queue.removeExpired();
+      expect(queue.nextExpiry()).toBe(30);
+    });
+
+    it('durable needs persistence on and a durable adapter', () => {
+      const durableStorage = Object.assign(new MemoryStorageAdapter(), { durable: true });
+      expect(new MessageQueue(config).durable).toBe(false);
+      expect(new MessageQueue(config, durableStorage).durable).toBe(true);
+      expect(new MessageQueue({ ...config, enablePersistence: false }, durableStorage).durable).toBe(false);
+    });
+  });
+
   describe('lease and settle', () => {
     it('a leased message stays persisted until settled', async () => {
       const storage = new MemoryStorageAdapter();

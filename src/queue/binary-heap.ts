@@ -75,6 +75,11 @@ export class PriorityHeap<T> {
     return this.items.find(predicate);
   }
 
+  /** Visits every item in storage order (not pop order). */
+  forEach(visit: (item: T) => void): void {
+    for (let i = 0; i < this.items.length; i++) visit(this.items[i]);
+  }
+
   /** Removes every item that satisfies `predicate`, returned in pop order. O(n log n). */
   removeWhere(predicate: (item: T) => boolean): T[] {
     const kept: number[] = [];

@@ -82,7 +82,7 @@ export class MessageQueue {
 
   constructor(
     config: Partial<MessageQueueConfig> = {},
-    storage: StorageAdapter = new MemoryStorageAdapter(),
+    private readonly storage: StorageAdapter = new MemoryStorageAdapter(),
     options: MessageQueueOptions = {},
   ) {
     this.config = resolveMessageQueueConfig(config);
@@ -107,6 +107,20 @@ export class MessageQueue {
 
   get leasedCount(): number {
     return this.leased.size;
+  }
+
+  /** True when accepted messages survive a restart: persistence on and a durable adapter. */
+  get durable(): boolean {
+    return this.persist && this.storage.durable;
+  }
+
+  /** The earliest `expiresAt` among pending messages (for one expiry timer), or undefined. O(n). */
+  nextExpiry(): number | undefined {
+    let next: number | undefined;
+    this.heap.forEach((m) => {
+      if (next === undefined || m.expiresAt < next) next = m.expiresAt;
+    });
+    return next;
   }
 
   /**
