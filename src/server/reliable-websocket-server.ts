@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Subject, type Observable } from 'rxjs';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame, MessageType, type DataEnvelope } from '../protocol';
 import { createAuthenticator } from './authenticator';
+import { goAway } from './go-away';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe-store';
 import { MessageDispatcher, type MessageHandler } from './message-dispatcher';
 import { ServerConnection, type ConnectionContext } from './server-connection';
 import { ServerCounters, type ServerEvent, type ServerStats } from './server-events';
 import { resolveServerOptions, type ReliableWebSocketServerOptions, type ResolvedServerOptions } from './server-options';
+import { startServerTimers } from './server-timers';
 import { SessionRegistry } from './session-registry';
-
-/** How long `close()` waits for a peer to answer the 1001 close frame before terminating it. */
-const CLOSE_GRACE_MS = 1000;
-/** The dedupe sweep runs this often at most; its cost is the number of expired entries. */
-const SWEEP_INTERVAL_MS = 1000;
+import { abortUpgrade, upgradeRefusal } from './upgrade-policy';
 
 /**
  * The reference server of the rx-reliable-ws protocol (docs/protocol.md):
@@ -47,7 +45,7 @@ export class ReliableWebSocketServer {
   private readonly wss: WebSocketServer;
   private readonly context: ConnectionContext;
   private httpServer: HttpServer | HttpsServer | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  private stopTimers: () => void = () => undefined;
   private state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle';
   private closing: Promise<void> | undefined;
   private readonly pushPrefix = `s-${randomUUID().slice(0, 8)}-`;
@@ -112,7 +110,13 @@ export class ReliableWebSocketServer {
       this.state = 'closed';
       throw error;
     }
-    this.startTimers();
+    this.stopTimers = startServerTimers({
+      heartbeatInterval: this.options.heartbeatInterval,
+      dedupeTtl: this.options.dedupeTtl,
+      heartbeat: () => this.connections.forEach((c) => c.heartbeat()),
+      store: this.store,
+      report: (error) => this.events.next({ type: 'error', error, clientId: undefined }),
+    });
     return { port: (server.address() as AddressInfo).port };
   }
 
@@ -178,14 +182,11 @@ export class ReliableWebSocketServer {
   }
 
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const { path, allowedOrigins } = this.options;
-    if (path !== undefined && pathname(request.url) !== path) {
-      // On a shared server another listener may own this path.
-      if (this.options.server === undefined) abortUpgrade(socket, 404);
-      return;
-    }
+    const { path, allowedOrigins, server } = this.options;
+    const refusal = upgradeRefusal(request, { path, allowedOrigins, sharedServer: server !== undefined });
+    if (refusal === 'ignore') return;
+    if (refusal !== undefined) return abortUpgrade(socket, refusal);
     if (this.state !== 'listening') return abortUpgrade(socket, 503);
-    if (allowedOrigins !== undefined && !allowedOrigins.has(request.headers.origin ?? '')) return abortUpgrade(socket, 403);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onSocket(ws, request));
   };
 
@@ -212,30 +213,10 @@ export class ReliableWebSocketServer {
     this.events.next({ type: 'disconnect', clientId, principal, sessionId, code, reason });
   }
 
-  private startTimers(): void {
-    const { heartbeatInterval, dedupeTtl } = this.options;
-    if (heartbeatInterval > 0) {
-      this.timers.push(setInterval(() => this.connections.forEach((c) => c.heartbeat()), heartbeatInterval));
-    }
-    this.timers.push(setInterval(() => this.sweep(), Math.min(SWEEP_INTERVAL_MS, dedupeTtl)));
-    for (const timer of this.timers) timer.unref();
-  }
-
-  private sweep(): void {
-    const report = (error: unknown) => this.events.next({ type: 'error', error, clientId: undefined });
-    try {
-      const evicted = this.store.evictExpired(Date.now());
-      if (typeof (evicted as PromiseLike<number>)?.then === 'function') Promise.resolve(evicted).catch(report);
-    } catch (error) {
-      report(error);
-    }
-  }
-
   private async shutdown(): Promise<void> {
     const wasListening = this.state === 'listening';
     this.state = 'closing';
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
+    this.stopTimers();
     await Promise.all([...this.sockets].map(([ws, connection]) => goAway(ws, connection)));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     const server = this.httpServer;
@@ -251,31 +232,4 @@ export class ReliableWebSocketServer {
     this.state = 'closed';
     this.events.complete();
   }
-}
-
-/** 1001 first so a polite client learns why; terminate if it does not answer in time. */
-function goAway(ws: WebSocket, connection: ServerConnection | undefined): Promise<void> {
-  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
-    ws.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (connection !== undefined) connection.close(CloseCode.GOING_AWAY, 'server shutting down');
-    else if (ws.readyState === WebSocket.OPEN) ws.close(CloseCode.GOING_AWAY, 'server shutting down');
-  });
-}
-
-function pathname(url: string | undefined): string {
-  if (url === undefined) return '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
-function abortUpgrade(socket: Duplex, status: number): void {
-  socket.on('error', () => undefined);
-  const body = STATUS_CODES[status] ?? 'Error';
-  socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${body}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

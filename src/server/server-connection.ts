@@ -5,7 +5,6 @@ import { WebSocket, type RawData } from 'ws';
 import {
   CloseCode,
   decodeFrame,
-  isWelcome,
   MessageType,
   PROTOCOL_VERSION,
   type DataEnvelope,
@@ -17,6 +16,7 @@ import {
 } from '../protocol';
 import type { Answer, MessageDispatcher, Reply } from './message-dispatcher';
 import { OutgoingBatcher } from './outgoing-batcher';
+import { parseHello } from './parse-hello';
 import { TokenBucket } from './rate-limiter';
 import type { ServerCounters, ServerEvent } from './server-events';
 import type { Authenticate, ResolvedServerOptions } from './server-options';
@@ -201,16 +201,8 @@ export class ServerConnection implements SessionHolder {
   }
 
   private async onHello(data: RawData, isBinary: boolean): Promise<void> {
-    if (isBinary) return this.violation('binary frames are not part of the protocol');
-    const text = data.toString();
-    const { envelopes, errors } = decodeFrame(text, this.limits);
-    // One envelope, not a batch: the handshake is the single thing a client may send first.
-    const single = errors.length === 0 && envelopes.length === 1 && text.trimStart().startsWith('{');
-    const hello = single ? envelopes[0]! : undefined;
-    if (hello?.type !== MessageType.CONNECT || isWelcome(hello)) {
-      return this.violation('the first frame must be {"type":"connect","v":1,"clientId":"..."}');
-    }
-    if (hello.v !== PROTOCOL_VERSION) return this.violation(`unsupported protocol version ${hello.v}; this server speaks ${PROTOCOL_VERSION}`);
+    const hello = parseHello(data, isBinary, this.limits);
+    if (typeof hello === 'string') return this.violation(hello);
     this.state = 'authenticating';
     this.ws.pause();
     let principal: string | null | undefined;

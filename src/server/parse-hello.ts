@@ -1,0 +1,20 @@
+import { decodeFrame, isWelcome, MessageType, PROTOCOL_VERSION, type DecodeLimits, type HelloEnvelope } from '../protocol';
+
+/**
+ * Reads a socket's first frame: the client's hello, or a string saying why
+ * it is not one (sent in the nack before the 4000 close). Only a single
+ * envelope qualifies, not a batch: the handshake is the one thing a client
+ * may send first.
+ */
+export function parseHello(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean, limits: DecodeLimits): HelloEnvelope | string {
+  if (isBinary) return 'binary frames are not part of the protocol';
+  const text = data.toString();
+  const { envelopes, errors } = decodeFrame(text, limits);
+  const single = errors.length === 0 && envelopes.length === 1 && text.trimStart().startsWith('{');
+  const hello = single ? envelopes[0]! : undefined;
+  if (hello?.type !== MessageType.CONNECT || isWelcome(hello)) {
+    return 'the first frame must be {"type":"connect","v":1,"clientId":"..."}';
+  }
+  if (hello.v !== PROTOCOL_VERSION) return `unsupported protocol version ${hello.v}; this server speaks ${PROTOCOL_VERSION}`;
+  return hello;
+}
