@@ -205,11 +205,13 @@ describe('ReliableWebSocketClient against the reference server', () => {
     const dir = tempDir();
     const down = `ws://127.0.0.1:${srv.port + 0}`;
     await srv.close();
-    const first = client(down, { storage: new FileStorageAdapter(dir), enablePersistence: true, maxReconnectAttempts: 0 });
+    const firstStorage = new FileStorageAdapter(dir);
+    const first = client(down, { storage: firstStorage, enablePersistence: true, maxReconnectAttempts: 0 });
     const receipts = await Promise.all([1, 2, 3].map((i) => first.send({ type: 'ECHO', payload: i })));
     expect(receipts).toHaveLength(3);
     const firstId = first.clientId;
     await first.close();
+    await firstStorage.close(); // storage passed in by the caller stays the caller's to close
 
     srv = await startTestServer({ port: Number(new URL(down).port) });
     const second = client(srv.url, { storage: new FileStorageAdapter(dir), enablePersistence: true });

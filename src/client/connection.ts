@@ -70,7 +70,7 @@ export class Connection {
     this.loop = undefined;
     this.started?.reject(new ConnectionError('disconnect() was called before the connection was established.'));
     this.started = undefined;
-    if (socketClosed) await Promise.race([socketClosed, this.delay(this.options.connectTimeout)]);
+    if (socketClosed) await this.raceTimeout(socketClosed, this.options.connectTimeout);
     this.socket = undefined;
     this.setState(ConnectionState.DISCONNECTED);
   }
@@ -175,7 +175,14 @@ export class Connection {
     if (this.state$.value !== next) this.state$.next(next);
   }
 
-  private delay(ms: number): Promise<void> {
-    return new Promise((resolve) => this.options.scheduler.schedule(() => resolve(), ms));
+  /** Waits for `promise`, at most `ms`; the timer is cancelled either way. */
+  private async raceTimeout(promise: Promise<void>, ms: number): Promise<void> {
+    let timer: Subscription | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = this.options.scheduler.schedule(() => resolve(), ms)));
+    try {
+      await Promise.race([promise, timeout]);
+    } finally {
+      timer?.unsubscribe();
+    }
   }
 }

@@ -5,6 +5,7 @@ import { ConnectionError, QueueFullError, ReliableWebSocketError } from '../prot
 import { MessageQueue } from '../queue/message-queue';
 import { createMessageId } from '../queue/queued-message';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
+import type { StorageAdapter } from '../storage/storage-adapter';
 import { browserPlatform } from './browser-platform';
 import type { ClientEvent, ClientEventMap, ClientEventType, InboundMessage } from './client-events';
 import { toDomEvent } from './client-events';
@@ -52,6 +53,8 @@ export class ReliableWebSocketClient extends EventTarget {
   private initialized: Promise<void> | undefined;
   private previousState: ConnectionState | undefined;
   private readonly listeners = new Map<string, Set<unknown>>();
+  /** Storage the client created itself, and so closes; a caller's `storage` stays the caller's. */
+  private readonly ownedStorage: StorageAdapter | undefined;
 
   constructor(url: string, options: ReliableClientOptions = {}, platform: Platform = browserPlatform) {
     super();
@@ -60,6 +63,7 @@ export class ReliableWebSocketClient extends EventTarget {
     const WebSocketCtor = o.WebSocketCtor ?? platform.defaultWebSocket();
     if (!WebSocketCtor) throw new TypeError(platform.missingWebSocketHint);
     const storage = o.storage ?? (o.enablePersistence ? platform.defaultStorage(o.storageKey) : new MemoryStorageAdapter());
+    this.ownedStorage = o.storage ? undefined : storage;
     this.queue = new MessageQueue(
       {
         maxSize: o.queueSize,
@@ -195,6 +199,7 @@ export class ReliableWebSocketClient extends EventTarget {
     this.stopOnline();
     this.delivery.dispose();
     await this.queue.close();
+    await this.ownedStorage?.close?.();
     this.eventsSubject.complete();
     this.messagesSubject.complete();
   }

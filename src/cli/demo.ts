@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DeliveryResult } from '../client/delivery-result';
+import { ReliableWebSocketServer } from '../server/index';
+import { FileStorageAdapter } from '../storage/file-storage-adapter';
+import { TradingClient } from '../node';
+import { chaos } from './chaos';
+import { FaultProxy } from './fault-proxy';
+import { percentile, printTable } from './report';
+
+const USAGE = `rx-reliable-ws demo [--signals N] [--rate PER_SECOND] [--seed N] [--quiet]
+
+Starts the reference server, a flaky link (random resets and black-holed
+stretches) and a TradingClient, sends trade signals through it, and prints
+what was sent, acknowledged, lost and duplicated. Exits 1 if anything was
+lost or processed twice.`;
+
+export interface DemoSummary {
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  lost: number;
+  duplicated: number;
+  reconnects: number;
+  p50: number;
+  p99: number;
+}
+
+export async function demo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      signals: { type: 'string', default: '1000' },
+      rate: { type: 'string', default: '100' },
+      seed: { type: 'string', default: String(Date.now() % 100000) },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const signals = positiveInt('signals', values.signals);
+  const rate = positiveInt('rate', values.rate);
+  const seed = positiveInt('seed', values.seed);
+  const summary = await runDemo({ signals, rate, seed, quiet: values.quiet });
+  return summary.lost === 0 && summary.duplicated === 0 ? 0 : 1;
+}
+
+export async function runDemo(options: { signals: number; rate: number; seed: number; quiet?: boolean }): Promise<DemoSummary> {
+  const log = (line: string): void => {
+    if (!options.quiet) process.stderr.write(line);
+  };
+  const processed = new Map<string, number>();
+  const server = new ReliableWebSocketServer({ host: '127.0.0.1', port: 0, apiKeys: ['demo-key'] });
+  server.handle('TRADE_SIGNAL', (payload, ctx) => {
+    processed.set(ctx.messageId, (processed.get(ctx.messageId) ?? 0) + 1);
+    return { orderId: `o-${ctx.messageId}`, status: 'accepted', symbol: (payload as { symbol: string }).symbol };
+  });
+  const { port } = await server.listen();
+  const proxy = new FaultProxy({ target: { host: '127.0.0.1', port }, seed: options.seed });
+  await proxy.listen();
+  const dir = mkdtempSync(join(tmpdir(), 'rx-reliable-ws-demo-'));
+  const trader = new TradingClient(proxy.url, 'demo-key', {
+    storage: new FileStorageAdapter(dir),
+    reconnectInterval: 50,
+    maxReconnectAttempts: 1000,
+    backoff: { maxInterval: 500 },
+    heartbeatInterval: 250,
+    heartbeatTimeout: 200,
+    heartbeatMaxMissed: 2,
+    messageTimeout: 2000,
+    queueSize: options.signals,
+  });
+
+  const durationMs = Math.ceil((options.signals / options.rate) * 1000) + 1000;
+  log(`demo: server 127.0.0.1:${port}, flaky link ${proxy.url}, ${options.signals} signals at ${options.rate}/s, seed ${options.seed}\n`);
+  const startedAt = performance.now();
+  const results: DeliveryResult[] = [];
+  const progress = setInterval(() => {
+    const s = trader.getStats();
+    const elapsed = ((performance.now() - startedAt) / 1000).toFixed(1);
+    log(
+      `\r[${elapsed.padStart(5)}s] sent ${String(results.length + s.queueSize).padStart(5)}/${options.signals}` +
+        `  acked ${String(s.messagesAcknowledged).padStart(5)}  in flight ${String(s.inFlight).padStart(4)}` +
+        `  reconnects ${String(s.reconnects).padStart(3)}  link ${proxy.blackholed ? 'BLACK-HOLED' : 'up         '}  ${s.state.padEnd(12)}`,
+    );
+  }, 200);
+
+  try {
+    await trader.connect();
+    const stopChaos = chaos(proxy, {
+      resetEveryMs: [400, 1500],
+      blackholeEveryMs: [1500, 3000],
+      blackholeForMs: [600, 1200],
+      durationMs,
+    });
+    const pending: Array<Promise<void>> = [];
+    const interval = 1000 / options.rate;
+    for (let i = 0; i < options.signals; i++) {
+      const due = startedAt + i * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const action = i % 2 === 0 ? 'BUY' : 'SELL';
+      pending.push(
+        trader
+          .sendTradeSignal({
+            symbol: 'EURUSD',
+            action,
+            volume: 0.1,
+            stopLoss: action === 'BUY' ? 1.08 : 1.1,
+            takeProfit: action === 'BUY' ? 1.1 : 1.08,
+          })
+          .then((r) => void results.push(r)),
+      );
+    }
+    await withDeadline(Promise.all(pending), 60_000);
+    stopChaos();
+    await stopChaos.done;
+  } finally {
+    clearInterval(progress);
+    log('\n');
+  }
+
+  const stats = trader.getStats();
+  await trader.close();
+  await proxy.close();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  const acked = results.filter((r) => r.acknowledged);
+  const latencies = acked.map((r) => r.latency ?? 0).sort((a, b) => a - b);
+  const summary: DemoSummary = {
+    sent: options.signals,
+    acknowledged: acked.length,
+    failed: results.length - acked.length,
+    lost: options.signals - results.length + acked.filter((r) => !processed.has(r.messageId)).length,
+    duplicated: [...processed.values()].filter((n) => n > 1).length,
+    reconnects: stats.reconnects,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  };
+  printTable(
+    ['sent', 'acknowledged', 'failed', 'lost', 'duplicated', 'reconnects', 'latency p50', 'latency p99'],
+    [[summary.sent, summary.acknowledged, summary.failed, summary.lost, summary.duplicated, summary.reconnects, `${summary.p50.toFixed(1)} ms`, `${summary.p99.toFixed(1)} ms`]],
+  );
+  console.log(summary.lost === 0 && summary.duplicated === 0 ? 'OK: nothing lost, nothing processed twice.' : 'FAILED: see lost / duplicated.');
+  return summary;
+}
+
+function positiveInt(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new TypeError(`--${name} must be a positive whole number, got ${JSON.stringify(value)}.`);
+  return n;
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Signals still unsettled after ${ms} ms.`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
