@@ -72,6 +72,7 @@ export async function runDemo(options: { signals: number; rate: number; seed: nu
     heartbeatInterval: 250,
     heartbeatTimeout: 200,
     heartbeatMaxMissed: 2,
+    connectTimeout: 1000,
     messageTimeout: 2000,
     queueSize: options.signals,
   });
@@ -80,12 +81,13 @@ export async function runDemo(options: { signals: number; rate: number; seed: nu
   log(`demo: server 127.0.0.1:${port}, flaky link ${proxy.url}, ${options.signals} signals at ${options.rate}/s, seed ${options.seed}\n`);
   const startedAt = performance.now();
   const results: DeliveryResult[] = [];
+  let issued = 0;
   const progress = setInterval(() => {
     const s = trader.getStats();
     const elapsed = ((performance.now() - startedAt) / 1000).toFixed(1);
     log(
-      `\r[${elapsed.padStart(5)}s] sent ${String(results.length + s.queueSize).padStart(5)}/${options.signals}` +
-        `  acked ${String(s.messagesAcknowledged).padStart(5)}  in flight ${String(s.inFlight).padStart(4)}` +
+      `\r[${elapsed.padStart(5)}s] sent ${String(issued).padStart(5)}/${options.signals}` +
+        `  acked ${String(s.messagesAcknowledged).padStart(5)}  unsettled ${String(s.queueSize).padStart(4)}` +
         `  reconnects ${String(s.reconnects).padStart(3)}  link ${proxy.blackholed ? 'BLACK-HOLED' : 'up         '}  ${s.state.padEnd(12)}`,
     );
   }, 200);
@@ -105,6 +107,7 @@ export async function runDemo(options: { signals: number; rate: number; seed: nu
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const action = i % 2 === 0 ? 'BUY' : 'SELL';
+      issued++;
       pending.push(
         trader
           .sendTradeSignal({

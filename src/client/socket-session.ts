@@ -127,9 +127,8 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
       for (const error of errors) handlers.protocolError(error);
       for (const envelope of envelopes) onEnvelope(envelope);
     };
-    socket.onerror = () => {
-      // A close event always follows; it carries the code we act on.
-    };
+    // A close event always follows an error; it carries the code we act on.
+    socket.onerror = ignore;
     socket.onclose = (event) => {
       handlers.closed(event.code, event.reason);
       if (event.code === CloseCode.AUTHENTICATION_FAILED) {
@@ -146,9 +145,13 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
 
     return () => {
       pongs$.complete();
-      socket.onopen = socket.onmessage = socket.onerror = null;
+      socket.onopen = socket.onmessage = null;
+      // Closing a socket that is still connecting makes `ws` emit 'error' later; it must find a listener.
+      socket.onerror = ignore;
       socket.onclose = (event) => handlers.closed(event.code, event.reason);
       if (socket.readyState <= 1) socket.close(CloseCode.NORMAL, 'client closed');
     };
   });
 }
+
+function ignore(): void {}

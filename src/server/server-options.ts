@@ -42,6 +42,19 @@ export interface ReliableWebSocketServerOptions {
   maxPayload?: number;
   /** Most simultaneous sockets; one more is closed with 4005 right after the upgrade. @default Infinity */
   maxConnections?: number;
+  /**
+   * Most authenticated connections per principal (per API key). One more is
+   * closed with 4005 after authentication; a reconnect that replaces a session
+   * of the same (principal, clientId) is not one more. @default Infinity
+   */
+  maxConnectionsPerKey?: number;
+  /**
+   * Most bytes queued for a socket and not yet taken by the peer
+   * (`ws.bufferedAmount`). A peer that stops reading is closed with 4008
+   * SLOW_CONSUMER when a write takes it past this, and terminated if the close
+   * does not go through within a second. @default 8388608 (8 MiB)
+   */
+  maxBufferedBytes?: number;
   /** Interval of WebSocket-level pings (ms); a socket silent for a whole interval is terminated. 0 disables. @default 30000 */
   heartbeatInterval?: number;
   /** How long a new socket may take to send its `connect` frame and pass authentication (ms). @default 5000 */
@@ -56,7 +69,12 @@ export interface ReliableWebSocketServerOptions {
   rateLimit?: RateLimitOptions;
   /** If set, upgrades whose `Origin` header is not in the list (or missing) are refused with 403. @default undefined (any origin) */
   allowedOrigins?: readonly string[];
-  /** Passed to `ws`; compression costs CPU and latency, so it is off. @default false */
+  /**
+   * Passed to `ws`. Off because compressing secrets next to attacker-influenced
+   * data leaks them through frame sizes (CRIME/BREACH), and each compressed
+   * connection holds zlib contexts (tens to hundreds of KiB); see docs/security.md.
+   * @default false
+   */
   perMessageDeflate?: boolean;
 }
 
@@ -70,6 +88,8 @@ export interface ResolvedServerOptions {
   authenticate: Authenticate | undefined;
   maxPayload: number;
   maxConnections: number;
+  maxConnectionsPerKey: number;
+  maxBufferedBytes: number;
   heartbeatInterval: number;
   handshakeTimeout: number;
   dedupeTtl: number;
@@ -85,6 +105,8 @@ export const DEFAULT_SERVER_OPTIONS = {
   host: '127.0.0.1',
   maxPayload: 1024 * 1024,
   maxConnections: Infinity,
+  maxConnectionsPerKey: Infinity,
+  maxBufferedBytes: 8 * 1024 * 1024,
   heartbeatInterval: 30_000,
   handshakeTimeout: 5_000,
   dedupeTtl: 600_000,
@@ -95,7 +117,8 @@ export const DEFAULT_SERVER_OPTIONS = {
 /** setTimeout/setInterval cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const KNOWN_KEYS = new Set<string>([
-  'port', 'host', 'server', 'path', 'apiKeys', 'authenticate', 'maxPayload', 'maxConnections', 'heartbeatInterval',
+  'port', 'host', 'server', 'path', 'apiKeys', 'authenticate', 'maxPayload', 'maxConnections', 'maxConnectionsPerKey',
+  'maxBufferedBytes', 'heartbeatInterval',
   'handshakeTimeout', 'dedupeTtl', 'dedupeMaxEntries', 'dedupeStore', 'rateLimit', 'allowedOrigins', 'perMessageDeflate',
 ]);
 
@@ -121,8 +144,9 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
     apiKeys: apiKeys(o.apiKeys),
     authenticate: fn('authenticate', o.authenticate) as Authenticate | undefined,
     maxPayload: integer('maxPayload', o.maxPayload, DEFAULT_SERVER_OPTIONS.maxPayload, 64, 2 ** 31 - 1),
-    maxConnections:
-      o.maxConnections === Infinity ? Infinity : integer('maxConnections', o.maxConnections, Infinity, 1, Number.MAX_SAFE_INTEGER),
+    maxConnections: limit('maxConnections', o.maxConnections, DEFAULT_SERVER_OPTIONS.maxConnections),
+    maxConnectionsPerKey: limit('maxConnectionsPerKey', o.maxConnectionsPerKey, DEFAULT_SERVER_OPTIONS.maxConnectionsPerKey),
+    maxBufferedBytes: limit('maxBufferedBytes', o.maxBufferedBytes, DEFAULT_SERVER_OPTIONS.maxBufferedBytes),
     heartbeatInterval: integer('heartbeatInterval', o.heartbeatInterval, DEFAULT_SERVER_OPTIONS.heartbeatInterval, 0, MAX_TIMER_MS),
     handshakeTimeout: integer('handshakeTimeout', o.handshakeTimeout, DEFAULT_SERVER_OPTIONS.handshakeTimeout, 1, MAX_TIMER_MS),
     dedupeTtl: integer('dedupeTtl', o.dedupeTtl, DEFAULT_SERVER_OPTIONS.dedupeTtl, 1, Number.MAX_SAFE_INTEGER),
@@ -140,6 +164,11 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
     throw new TypeError(`\`${name}\` must be an integer from ${min} to ${max}, got ${describe(value)}.`);
   }
   return value;
+}
+
+/** A positive integer cap, or Infinity for none. */
+function limit(name: string, value: unknown, fallback: number): number {
+  return value === Infinity ? Infinity : integer(name, value, fallback, 1, Number.MAX_SAFE_INTEGER);
 }
 
 function nonEmptyString(name: string, value: unknown): string | undefined {

@@ -28,6 +28,7 @@ export function sessionKey(principal: string, clientId: string): string {
 export class SessionRegistry<C extends SessionHolder> {
   private readonly byKey = new Map<string, C>();
   private readonly byClientId = new Map<string, Set<C>>();
+  private readonly perPrincipal = new Map<string, number>();
 
   get size(): number {
     return this.byKey.size;
@@ -37,11 +38,13 @@ export class SessionRegistry<C extends SessionHolder> {
   register(holder: C): void {
     const session = holder.session!;
     const previous = this.byKey.get(session.key);
-    if (previous !== undefined && previous !== holder) {
+    if (previous === holder) return;
+    if (previous !== undefined) {
       this.remove(previous);
       previous.replaced();
     }
     this.byKey.set(session.key, holder);
+    this.perPrincipal.set(session.principal, this.sessionsOf(session.principal) + 1);
     let set = this.byClientId.get(session.clientId);
     if (set === undefined) {
       set = new Set();
@@ -55,9 +58,22 @@ export class SessionRegistry<C extends SessionHolder> {
     const session = holder.session;
     if (session === undefined || this.byKey.get(session.key) !== holder) return;
     this.byKey.delete(session.key);
+    const left = this.sessionsOf(session.principal) - 1;
+    if (left > 0) this.perPrincipal.set(session.principal, left);
+    else this.perPrincipal.delete(session.principal);
     const set = this.byClientId.get(session.clientId);
     set?.delete(holder);
     if (set?.size === 0) this.byClientId.delete(session.clientId);
+  }
+
+  /** Sessions held by `principal` (one per clientId). */
+  sessionsOf(principal: string): number {
+    return this.perPrincipal.get(principal) ?? 0;
+  }
+
+  /** Whether a session with this key (see {@link sessionKey}) is held. */
+  has(key: string): boolean {
+    return this.byKey.has(key);
   }
 
   /** Every session with this clientId (one per principal using it). */
