@@ -164,6 +164,7 @@ describe('ReliableWebSocketServer close()', () => {
       authFailures: 0,
       rateLimited: 0,
       heartbeatTimeouts: 0,
+      slowConsumers: 0,
       inFlight: 0,
       dedupeEntries: 1,
     });

@@ -74,6 +74,7 @@ export class ReliableWebSocketServer {
       dispatcher: this.dispatcher,
       authenticate: createAuthenticator(o),
       events: this.events,
+      admit: (principal, key) => this.admit(principal, key),
       authenticated: (connection) => this.registry.register(connection),
       closed: (connection, code, reason) => this.onConnectionClosed(connection, code, reason),
     };
@@ -139,6 +140,7 @@ export class ReliableWebSocketServer {
       authFailures: c.authFailures,
       rateLimited: c.rateLimited,
       heartbeatTimeouts: c.heartbeatTimeouts,
+      slowConsumers: c.slowConsumers,
       inFlight: this.dispatcher.inFlight,
       dedupeEntries: this.store.size?.() ?? -1,
     };
@@ -202,6 +204,13 @@ export class ReliableWebSocketServer {
     const connection = new ServerConnection(ws, request, this.context);
     this.sockets.set(ws, connection);
     this.connections.add(connection);
+  }
+
+  /** A connection replacing a session of the same key does not add to the principal's count. */
+  private admit(principal: string, key: string): string | undefined {
+    const max = this.options.maxConnectionsPerKey;
+    if (this.registry.has(key) || this.registry.sessionsOf(principal) < max) return undefined;
+    return `too many connections for this API key (maxConnectionsPerKey ${max})`;
   }
 
   private onConnectionClosed(connection: ServerConnection, code: number, reason: string): void {

@@ -14,6 +14,7 @@ import {
   type ProtocolError,
   type WelcomeEnvelope,
 } from '../protocol';
+import { CLOSE_GRACE_MS } from './go-away';
 import type { Answer, MessageDispatcher, Reply } from './message-dispatcher';
 import { OutgoingBatcher } from './outgoing-batcher';
 import { parseHello } from './parse-hello';
@@ -29,6 +30,8 @@ export interface ConnectionContext {
   readonly dispatcher: MessageDispatcher;
   readonly authenticate: Authenticate;
   readonly events: Subject<ServerEvent>;
+  /** Authentication passed: `undefined` to admit the session, or why it is refused (closed 4005). */
+  admit(principal: string, key: string): string | undefined;
   /** The handshake passed: register the session (replacing an older holder). */
   authenticated(connection: ServerConnection): void;
   /** The socket closed, authenticated or not. */
@@ -39,6 +42,8 @@ export interface ConnectionContext {
 export const MAX_CONSECUTIVE_BAD_FRAMES = 10;
 /** Frames that may arrive between `connect` and the end of authentication (the socket is paused meanwhile). */
 const MAX_EARLY_FRAMES = 256;
+/** Longest id echoed in a nack: a longer one broke the protocol's id rule and is not echoed back. */
+const MAX_ECHOED_ID = 128;
 
 type State = 'handshake' | 'authenticating' | 'open' | 'closing' | 'closed';
 
@@ -55,6 +60,9 @@ export class ServerConnection implements SessionHolder {
   private rateViolations = 0;
   private badFrames = 0;
   private early: Array<[RawData, boolean]> = [];
+  /** Set when the server cut a peer that stopped reading: reported even if the socket had to be terminated. */
+  private cutCode: number | undefined;
+  private cutTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -191,7 +199,8 @@ export class ServerConnection implements SessionHolder {
 
   private rejectEnvelope(error: ProtocolError): void {
     this.ctx.counters.protocolErrors++;
-    this.nack(error.messageId, 'PROTOCOL_ERROR', `${error.reason}: ${error.message}`);
+    const id = error.messageId !== undefined && error.messageId.length <= MAX_ECHOED_ID ? error.messageId : undefined;
+    this.nack(id, 'PROTOCOL_ERROR', `${error.reason}: ${error.message}`);
   }
 
   private violation(message: string): void {
@@ -223,8 +232,11 @@ export class ServerConnection implements SessionHolder {
 
   private open(principal: string, clientId: string): void {
     clearTimeout(this.handshakeTimer);
+    const key = sessionKey(principal, clientId);
+    const refusal = this.ctx.admit(principal, key);
+    if (refusal !== undefined) return this.close(CloseCode.TOO_MANY_CONNECTIONS, refusal);
     const sessionId = randomUUID();
-    this.session = { principal, clientId, sessionId, key: sessionKey(principal, clientId) };
+    this.session = { principal, clientId, sessionId, key };
     this.state = 'open';
     this.ctx.authenticated(this);
     const { dedupeTtl, heartbeatInterval, maxPayload } = this.ctx.options;
@@ -244,8 +256,27 @@ export class ServerConnection implements SessionHolder {
   }
 
   private readonly write = (frame: string): void => {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(frame);
+    // Only writes grow the buffer, so checking here catches every peer that stopped reading.
+    if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) this.cutSlowConsumer();
   };
+
+  /**
+   * Closes 4008 without flushing (more output is the problem). The close frame
+   * queues behind the unread bytes, so a peer that does not catch up within
+   * the grace period is terminated: its buffer is freed either way.
+   */
+  private cutSlowConsumer(): void {
+    if (this.cutCode !== undefined || this.state === 'closed') return;
+    this.ctx.counters.slowConsumers++;
+    this.cutCode = CloseCode.SLOW_CONSUMER;
+    this.state = 'closing';
+    this.batcher.discard();
+    this.ws.close(CloseCode.SLOW_CONSUMER, 'slow consumer: too many unread bytes');
+    this.cutTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    this.cutTimer.unref();
+  }
 
   private readonly unserialisable = (error: unknown, envelope: Envelope): Envelope | undefined => {
     this.report(error);
@@ -261,6 +292,11 @@ export class ServerConnection implements SessionHolder {
   private onClose(code: number, reason: string): void {
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
+    clearTimeout(this.cutTimer);
+    if (this.cutCode !== undefined && code === CloseCode.ABNORMAL) {
+      code = this.cutCode;
+      reason = 'slow consumer (terminated)';
+    }
     this.batcher.discard();
     this.early = [];
     this.ctx.closed(this, code, reason);

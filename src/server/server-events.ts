@@ -62,6 +62,8 @@ export interface ServerStats {
   rateLimited: number;
   /** Sockets terminated for not answering a ping. */
   heartbeatTimeouts: number;
+  /** Sockets closed 4008 for not reading what was sent to them (`maxBufferedBytes`). */
+  slowConsumers: number;
   /** Handlers (or dedupe store calls) still running. */
   inFlight: number;
   /** Entries in the dedupe store, when the store can tell (-1 otherwise). */
@@ -78,4 +80,5 @@ export class ServerCounters {
   authFailures = 0;
   rateLimited = 0;
   heartbeatTimeouts = 0;
+  slowConsumers = 0;
 }
