@@ -15,7 +15,13 @@ export type {
 export { DEFAULT_CLIENT_OPTIONS, DEFAULT_BACKOFF_CONFIG } from './client/client-options';
 export type { DeliveryResult, SendOptions } from './client/delivery-result';
 export type { ClientStats } from './client/client-stats';
-export type { ClientEvent, ClientEventMap, ClientEventType, ClientDomEvent, InboundMessage } from './client/client-events';
+export type {
+  ClientEvent,
+  ClientEventMap,
+  ClientEventType,
+  ClientDomEvent,
+  InboundMessage,
+} from './client/client-events';
 export type { Platform } from './client/platform';
 
 // Trading

@@ -15,5 +15,5 @@ export const nodePlatform: Platform = {
   defaultWebSocket: () => WebSocket as unknown as WebSocketConstructor,
   defaultStorage: (storageKey) => new FileStorageAdapter(defaultStorageDir(storageKey)),
   onOnline: () => () => undefined,
-  missingWebSocketHint: 'No WebSocket implementation found; pass `WebSocketCtor: WebSocket` from \'ws\'.',
+  missingWebSocketHint: "No WebSocket implementation found; pass `WebSocketCtor: WebSocket` from 'ws'.",
 };

@@ -82,7 +82,9 @@ describe('ReliableWebSocketClient against the reference server', () => {
       ConnectionState.DISCONNECTING,
       ConnectionState.DISCONNECTED,
     ]);
-    expect(seen).toEqual(expect.arrayContaining(['open', 'close', 'messageQueued', 'messageAcknowledged', 'stateChange']));
+    expect(seen).toEqual(
+      expect.arrayContaining(['open', 'close', 'messageQueued', 'messageAcknowledged', 'stateChange']),
+    );
   });
 
   it('queues while disconnected and delivers on connect, each message once', async () => {
@@ -171,9 +173,15 @@ describe('ReliableWebSocketClient against the reference server', () => {
   it('rejects invalid input before queueing: bad type, unserialisable payload, TTL beyond the dedupe window', async () => {
     const c = client(srv.url);
     await expect(c.sendWithAcknowledgement({ type: '' })).rejects.toBeInstanceOf(ValidationError);
-    await expect(c.sendWithAcknowledgement({ type: 'ECHO', payload: { big: BigInt(1) } })).rejects.toBeInstanceOf(ValidationError);
-    await expect(c.sendWithAcknowledgement({ type: 'ECHO' }, { ttl: 700_000 })).rejects.toBeInstanceOf(ValidationError);
-    await expect(c.sendWithAcknowledgement({ type: 'ECHO' }, { priority: 9 as MessagePriority })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      c.sendWithAcknowledgement({ type: 'ECHO', payload: { big: BigInt(1) } }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(c.sendWithAcknowledgement({ type: 'ECHO' }, { ttl: 700_000 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(
+      c.sendWithAcknowledgement({ type: 'ECHO' }, { priority: 9 as MessagePriority }),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(c.getStats().queueSize).toBe(0);
   });
 
@@ -193,7 +201,9 @@ describe('ReliableWebSocketClient against the reference server', () => {
     const reconnecting = waitFor(c.state$, (s) => s === ConnectionState.RECONNECTING, 3000, 'reconnecting');
     await srv.close();
     await reconnecting;
-    const pending = Promise.all([1, 2, 3].map((i) => c.sendWithAcknowledgement({ type: 'ECHO', payload: i })));
+    const pending = Promise.all(
+      [1, 2, 3].map((i) => c.sendWithAcknowledgement({ type: 'ECHO', payload: i })),
+    );
     srv = await startTestServer({ port });
     const results = await pending;
     expect(results.every((r) => r.acknowledged)).toBe(true);
@@ -250,7 +260,11 @@ describe('ReliableWebSocketClient against the reference server', () => {
     const c = client(srv.url);
     await c.connect();
     const inbound = firstValueFrom(c.messages$);
-    await until(() => srv.server.send(c.clientId!, 'ORDER_UPDATE', { orderId: 'o1' }), 2000, 'push delivered');
+    await until(
+      () => srv.server.send(c.clientId!, 'ORDER_UPDATE', { orderId: 'o1' }),
+      2000,
+      'push delivered',
+    );
     expect(await inbound).toMatchObject({ type: 'ORDER_UPDATE', payload: { orderId: 'o1' } });
   });
 

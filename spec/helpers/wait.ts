@@ -1,11 +1,21 @@
 import { firstValueFrom, filter, timeout, type Observable } from 'rxjs';
 
 /** The first value matching `predicate`, or a clear failure after `ms` (no sleeps). */
-export function waitFor<T>(source: Observable<T>, predicate: (value: T) => boolean, ms = 5000, what = 'value'): Promise<T> {
+export function waitFor<T>(
+  source: Observable<T>,
+  predicate: (value: T) => boolean,
+  ms = 5000,
+  what = 'value',
+): Promise<T> {
   return firstValueFrom(
     source.pipe(
       filter(predicate),
-      timeout({ first: ms, with: () => { throw new Error(`Timed out after ${ms} ms waiting for ${what}.`); } }),
+      timeout({
+        first: ms,
+        with: () => {
+          throw new Error(`Timed out after ${ms} ms waiting for ${what}.`);
+        },
+      }),
     ),
   );
 }

@@ -50,7 +50,12 @@ export async function demo(argv: string[]): Promise<number> {
   return summary.lost === 0 && summary.duplicated === 0 ? 0 : 1;
 }
 
-export async function runDemo(options: { signals: number; rate: number; seed: number; quiet?: boolean }): Promise<DemoSummary> {
+export async function runDemo(options: {
+  signals: number;
+  rate: number;
+  seed: number;
+  quiet?: boolean;
+}): Promise<DemoSummary> {
   const log = (line: string): void => {
     if (!options.quiet) process.stderr.write(line);
   };
@@ -58,7 +63,11 @@ export async function runDemo(options: { signals: number; rate: number; seed: nu
   const server = new ReliableWebSocketServer({ host: '127.0.0.1', port: 0, apiKeys: ['demo-key'] });
   server.handle('TRADE_SIGNAL', (payload, ctx) => {
     processed.set(ctx.messageId, (processed.get(ctx.messageId) ?? 0) + 1);
-    return { orderId: `o-${ctx.messageId}`, status: 'accepted', symbol: (payload as { symbol: string }).symbol };
+    return {
+      orderId: `o-${ctx.messageId}`,
+      status: 'accepted',
+      symbol: (payload as { symbol: string }).symbol,
+    };
   });
   const { port } = await server.listen();
   const proxy = new FaultProxy({ target: { host: '127.0.0.1', port }, seed: options.seed });
@@ -78,7 +87,9 @@ export async function runDemo(options: { signals: number; rate: number; seed: nu
   });
 
   const durationMs = Math.ceil((options.signals / options.rate) * 1000) + 1000;
-  log(`demo: server 127.0.0.1:${port}, flaky link ${proxy.url}, ${options.signals} signals at ${options.rate}/s, seed ${options.seed}\n`);
+  log(
+    `demo: server 127.0.0.1:${port}, flaky link ${proxy.url}, ${options.signals} signals at ${options.rate}/s, seed ${options.seed}\n`,
+  );
   const startedAt = performance.now();
   const results: DeliveryResult[] = [];
   let issued = 0;
@@ -148,15 +159,31 @@ export async function runDemo(options: { signals: number; rate: number; seed: nu
   };
   printTable(
     ['sent', 'acknowledged', 'failed', 'lost', 'duplicated', 'reconnects', 'latency p50', 'latency p99'],
-    [[summary.sent, summary.acknowledged, summary.failed, summary.lost, summary.duplicated, summary.reconnects, `${summary.p50.toFixed(1)} ms`, `${summary.p99.toFixed(1)} ms`]],
+    [
+      [
+        summary.sent,
+        summary.acknowledged,
+        summary.failed,
+        summary.lost,
+        summary.duplicated,
+        summary.reconnects,
+        `${summary.p50.toFixed(1)} ms`,
+        `${summary.p99.toFixed(1)} ms`,
+      ],
+    ],
   );
-  console.log(summary.lost === 0 && summary.duplicated === 0 ? 'OK: nothing lost, nothing processed twice.' : 'FAILED: see lost / duplicated.');
+  console.log(
+    summary.lost === 0 && summary.duplicated === 0
+      ? 'OK: nothing lost, nothing processed twice.'
+      : 'FAILED: see lost / duplicated.',
+  );
   return summary;
 }
 
 function positiveInt(name: string, value: string | undefined): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new TypeError(`--${name} must be a positive whole number, got ${JSON.stringify(value)}.`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new TypeError(`--${name} must be a positive whole number, got ${JSON.stringify(value)}.`);
   return n;
 }
 

@@ -6,7 +6,10 @@ export function percentile(sortedAscending: readonly number[], p: number): numbe
 }
 
 /** Prints a plain box table to stdout. */
-export function printTable(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): void {
+export function printTable(
+  headers: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | number>>,
+): void {
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => String(row[i] ?? '').length)));
   const line = (row: ReadonlyArray<string | number>): string =>

@@ -13,10 +13,11 @@ export const browserPlatform: Platform = {
   defaultStorage: (storageKey) => new BrowserStorageAdapter({ name: storageKey }),
   onOnline(listener) {
     const target = globalThis as unknown as Partial<OnlineTarget>;
-    if (typeof target.addEventListener !== 'function' || typeof window === 'undefined') return () => undefined;
+    if (typeof target.addEventListener !== 'function' || typeof window === 'undefined')
+      return () => undefined;
     target.addEventListener('online', listener);
     return () => target.removeEventListener!('online', listener);
   },
   missingWebSocketHint:
-    'No WebSocket implementation found; in Node import from the package\'s Node build (the default `require`/`import` there) or pass `WebSocketCtor: WebSocket` from \'ws\'.',
+    "No WebSocket implementation found; in Node import from the package's Node build (the default `require`/`import` there) or pass `WebSocketCtor: WebSocket` from 'ws'.",
 };

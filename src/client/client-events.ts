@@ -27,7 +27,9 @@ export interface InboundMessage<T = unknown> {
 }
 
 /** The event object listeners receive: a DOM `CustomEvent` where available, else an `Event` with `detail`. */
-export type ClientDomEvent<K extends ClientEventType = ClientEventType> = Event & { readonly detail: ClientEventMap[K] };
+export type ClientDomEvent<K extends ClientEventType = ClientEventType> = Event & {
+  readonly detail: ClientEventMap[K];
+};
 
 const DetailEvent: new <T>(type: string, init: { detail: T }) => Event & { readonly detail: T } =
   typeof CustomEvent === 'function'

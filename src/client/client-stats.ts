@@ -72,7 +72,8 @@ export class ClientStatsCounter {
       messagesReceived: this.messagesReceived,
       reconnects: this.reconnects,
       latency: this.latency,
-      averageAckLatency: this.messagesAcknowledged > 0 ? this.ackLatencyTotal / this.messagesAcknowledged : undefined,
+      averageAckLatency:
+        this.messagesAcknowledged > 0 ? this.ackLatencyTotal / this.messagesAcknowledged : undefined,
     };
   }
 }

@@ -65,10 +65,15 @@ export class Connection {
     }
     this.stopping = true;
     this.setState(ConnectionState.DISCONNECTING);
-    const socketClosed = this.socket && this.socket.readyState <= 1 ? new Promise<void>((r) => this.closeWaiters.push(r)) : undefined;
+    const socketClosed =
+      this.socket && this.socket.readyState <= 1
+        ? new Promise<void>((r) => this.closeWaiters.push(r))
+        : undefined;
     this.loop.unsubscribe();
     this.loop = undefined;
-    this.started?.reject(new ConnectionError('disconnect() was called before the connection was established.'));
+    this.started?.reject(
+      new ConnectionError('disconnect() was called before the connection was established.'),
+    );
     this.started = undefined;
     if (socketClosed) await this.raceTimeout(socketClosed, this.options.connectTimeout);
     this.socket = undefined;
@@ -140,7 +145,7 @@ export class Connection {
           },
         }),
       )
-      .subscribe({ error: (error: Error) => this.onGaveUp(error) });
+      .subscribe({ error: (error: unknown) => this.onGaveUp(asError(error)) });
   }
 
   private onClosed(code: number, reason: string): void {
@@ -151,7 +156,8 @@ export class Connection {
 
   private onGaveUp(error: Error): void {
     this.loop = undefined;
-    const lostWithoutReconnect = !this.options.reconnect && isRetryableSessionError(error) && this.everConnected;
+    const lostWithoutReconnect =
+      !this.options.reconnect && isRetryableSessionError(error) && this.everConnected;
     if (lostWithoutReconnect) {
       this.setState(ConnectionState.DISCONNECTED);
       return;
@@ -178,11 +184,17 @@ export class Connection {
   /** Waits for `promise`, at most `ms`; the timer is cancelled either way. */
   private async raceTimeout(promise: Promise<void>, ms: number): Promise<void> {
     let timer: Subscription | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = this.options.scheduler.schedule(() => resolve(), ms)));
+    const timeout = new Promise<void>(
+      (resolve) => (timer = this.options.scheduler.schedule(() => resolve(), ms)),
+    );
     try {
       await Promise.race([promise, timeout]);
     } finally {
       timer?.unsubscribe();
     }
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new ConnectionError(String(error));
 }

@@ -61,10 +61,17 @@ export class Delivery {
     this.subscription.add(this.outbox.drain$.subscribe((message) => this.track(message)));
     this.subscription.add(
       queue.expired$.subscribe((message) =>
-        this.finish(message.id, 0, { error: new MessageExpiredError(message.id, message.expiresAt - message.createdAt) }, true),
+        this.finish(
+          message.id,
+          0,
+          { error: new MessageExpiredError(message.id, message.expiresAt - message.createdAt) },
+          true,
+        ),
       ),
     );
-    this.subscription.add(queue.evicted$.subscribe(({ message, error }) => this.finish(message.id, 0, { error }, false)));
+    this.subscription.add(
+      queue.evicted$.subscribe(({ message, error }) => this.finish(message.id, 0, { error }, false)),
+    );
   }
 
   get inFlight(): number {
@@ -135,9 +142,19 @@ export class Delivery {
     const { message } = outcome;
     void this.outbox.settle(message.id);
     if (outcome.acknowledged) {
-      this.finish(message.id, outcome.attempts, { latency: outcome.latency, response: outcome.response }, false);
+      this.finish(
+        message.id,
+        outcome.attempts,
+        { latency: outcome.latency, response: outcome.response },
+        false,
+      );
     } else {
-      this.finish(message.id, outcome.attempts, { error: outcome.error }, outcome.error instanceof MessageExpiredError);
+      this.finish(
+        message.id,
+        outcome.attempts,
+        { error: outcome.error },
+        outcome.error instanceof MessageExpiredError,
+      );
     }
   }
 

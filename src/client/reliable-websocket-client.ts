@@ -1,4 +1,14 @@
-import { Observable, Subject, auditTime, defer, distinctUntilChanged, from, map, merge, startWith } from 'rxjs';
+import {
+  Observable,
+  Subject,
+  auditTime,
+  defer,
+  distinctUntilChanged,
+  from,
+  map,
+  merge,
+  startWith,
+} from 'rxjs';
 import { MessageType, type ConnectionState } from '../protocol/enums';
 import type { Envelope, OutboundMessage } from '../protocol/envelope';
 import { ConnectionError, QueueFullError, ReliableWebSocketError } from '../protocol/errors';
@@ -62,7 +72,8 @@ export class ReliableWebSocketClient extends EventTarget {
     const { options: o } = this;
     const WebSocketCtor = o.WebSocketCtor ?? platform.defaultWebSocket();
     if (!WebSocketCtor) throw new TypeError(platform.missingWebSocketHint);
-    const storage = o.storage ?? (o.enablePersistence ? platform.defaultStorage(o.storageKey) : new MemoryStorageAdapter());
+    const storage =
+      o.storage ?? (o.enablePersistence ? platform.defaultStorage(o.storageKey) : new MemoryStorageAdapter());
     this.ownedStorage = o.storage ? undefined : storage;
     this.queue = new MessageQueue(
       {
@@ -78,7 +89,12 @@ export class ReliableWebSocketClient extends EventTarget {
     this.delivery = new Delivery(
       this.queue,
       this.writer,
-      { maxInFlight: o.maxInFlight, messageTimeout: o.messageTimeout, maxRetries: o.maxRetries, scheduler: o.scheduler },
+      {
+        maxInFlight: o.maxInFlight,
+        messageTimeout: o.messageTimeout,
+        maxRetries: o.maxRetries,
+        scheduler: o.scheduler,
+      },
       (event) => this.emit(event),
       this.counters,
     );
@@ -89,7 +105,10 @@ export class ReliableWebSocketClient extends EventTarget {
         this.writer.attach(socket, welcome.maxPayload);
         if (isReconnect) this.counters.reconnects++;
         const resent = this.delivery.online();
-        this.emit({ type: 'open', detail: { sessionId: welcome.sessionId, clientId: this.clientIdValue!, resent } });
+        this.emit({
+          type: 'open',
+          detail: { sessionId: welcome.sessionId, clientId: this.clientIdValue!, resent },
+        });
       },
       envelope: (envelope) => this.onEnvelope(envelope),
       closed: (code, reason) => {
@@ -97,7 +116,8 @@ export class ReliableWebSocketClient extends EventTarget {
         this.delivery.offline();
         this.emit({ type: 'close', detail: { code, reason } });
       },
-      reconnecting: (attempt, delay, error) => this.emit({ type: 'reconnecting', detail: { attempt, delay, error } }),
+      reconnecting: (attempt, delay, error) =>
+        this.emit({ type: 'reconnecting', detail: { attempt, delay, error } }),
       protocolError: (error) => this.emit({ type: 'error', detail: { error } }),
       heartbeatLatency: (ms) => (this.counters.latency = ms),
       heartbeatMiss: (missed) => this.emit({ type: 'heartbeatTimeout', detail: { missed } }),
@@ -145,13 +165,19 @@ export class ReliableWebSocketClient extends EventTarget {
    * Accepts a message (queued, persisted when persistence is on) and resolves
    * with how its delivery ended. Rejects only for invalid input.
    */
-  async sendWithAcknowledgement<R = unknown>(message: OutboundMessage, options: SendOptions = {}): Promise<DeliveryResult<R>> {
+  async sendWithAcknowledgement<R = unknown>(
+    message: OutboundMessage,
+    options: SendOptions = {},
+  ): Promise<DeliveryResult<R>> {
     const receipt = await this.accept(message, options, false);
     return receipt.result as Promise<DeliveryResult<R>>;
   }
 
   /** Resolves once the message is accepted (and persisted); `result` settles when its delivery ends. */
-  async send(message: OutboundMessage, options: SendOptions = {}): Promise<{ messageId: string; result: Promise<DeliveryResult> }> {
+  async send(
+    message: OutboundMessage,
+    options: SendOptions = {},
+  ): Promise<{ messageId: string; result: Promise<DeliveryResult> }> {
     return this.accept(message, options, true);
   }
 
@@ -207,7 +233,8 @@ export class ReliableWebSocketClient extends EventTarget {
   private init(): Promise<void> {
     this.initialized ??= (async () => {
       await this.queue.ready;
-      this.clientIdValue = this.options.clientId ?? (await this.queue.getMeta<string>('clientId')) ?? undefined;
+      this.clientIdValue =
+        this.options.clientId ?? (await this.queue.getMeta<string>('clientId')) ?? undefined;
       if (!this.clientIdValue) {
         this.clientIdValue = `c-${createMessageId()}`;
         await this.queue.setMeta('clientId', this.clientIdValue);
@@ -226,25 +253,39 @@ export class ReliableWebSocketClient extends EventTarget {
     validateOutbound(message, options, { dedupeTtl: this.dedupeTtl, maxPayload: this.maxPayload, ttl });
     await this.init();
     if (!this.options.enableQueue && this.state !== 'connected') {
-      const error = new ConnectionError('Not connected and `enableQueue` is false: the message was not accepted.');
+      const error = new ConnectionError(
+        'Not connected and `enableQueue` is false: the message was not accepted.',
+      );
       if (rejectWhenFull) throw error;
-      return { messageId: '', result: Promise.resolve({ acknowledged: false, messageId: '', attempts: 0, error }) };
+      return {
+        messageId: '',
+        result: Promise.resolve({ acknowledged: false, messageId: '', attempts: 0, error }),
+      };
     }
     let queued;
     try {
-      queued = await this.queue.enqueue(message, { priority: options.priority ?? this.options.defaultPriority, ttl });
+      queued = await this.queue.enqueue(message, {
+        priority: options.priority ?? this.options.defaultPriority,
+        ttl,
+      });
     } catch (error) {
       if (error instanceof QueueFullError && !rejectWhenFull) {
         this.counters.failed(false);
         this.emit({ type: 'messageFailed', detail: { messageId: '', attempts: 0, error } });
-        return { messageId: '', result: Promise.resolve({ acknowledged: false, messageId: '', attempts: 0, error }) };
+        return {
+          messageId: '',
+          result: Promise.resolve({ acknowledged: false, messageId: '', attempts: 0, error }),
+        };
       }
       throw error;
     }
     const result = new Promise<DeliveryResult>((resolve) =>
       this.delivery.accepted(queued, { resolve, timeout: options.timeout, maxRetries: options.maxRetries }),
     );
-    this.emit({ type: 'messageQueued', detail: { messageId: queued.id, type: queued.type, priority: queued.priority } });
+    this.emit({
+      type: 'messageQueued',
+      detail: { messageId: queued.id, type: queued.type, priority: queued.priority },
+    });
     return { messageId: queued.id, result };
   }
 
@@ -255,7 +296,11 @@ export class ReliableWebSocketClient extends EventTarget {
         return;
       case MessageType.NACK:
         if (envelope.id !== undefined) this.delivery.handleNack({ ...envelope, id: envelope.id });
-        else this.emit({ type: 'error', detail: { error: new ReliableWebSocketError(envelope.code, envelope.message) } });
+        else
+          this.emit({
+            type: 'error',
+            detail: { error: new ReliableWebSocketError(envelope.code, envelope.message) },
+          });
         return;
       case MessageType.DATA:
       case MessageType.COMMAND: {
@@ -276,7 +321,8 @@ export class ReliableWebSocketClient extends EventTarget {
   private onStateChange(current: ConnectionState): void {
     const previous = this.previousState;
     this.previousState = current;
-    if (previous !== undefined && previous !== current) this.emit({ type: 'stateChange', detail: { previous, current } });
+    if (previous !== undefined && previous !== current)
+      this.emit({ type: 'stateChange', detail: { previous, current } });
   }
 
   private emit(event: ClientEvent): void {

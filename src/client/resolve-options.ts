@@ -19,12 +19,17 @@ const POSITIVE = [
 const NON_NEGATIVE_INTEGERS = ['maxReconnectAttempts', 'maxRetries'] as const;
 
 /** Spreads options over the defaults and throws a TypeError naming the first invalid option. */
-export function resolveClientOptions(url: string, options: ReliableClientOptions = {}): ResolvedClientOptions {
+export function resolveClientOptions(
+  url: string,
+  options: ReliableClientOptions = {},
+): ResolvedClientOptions {
   if (typeof url !== 'string' || !/^wss?:\/\//i.test(url)) {
     throw new TypeError(`url must be a ws:// or wss:// URL, got ${JSON.stringify(url)}.`);
   }
   if (/[?&](api[-_]?key|token)=/i.test(url)) {
-    throw new TypeError('Do not put the API key in the URL (it ends up in logs); pass it as the `apiKey` option.');
+    throw new TypeError(
+      'Do not put the API key in the URL (it ends up in logs); pass it as the `apiKey` option.',
+    );
   }
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const resolved = {
@@ -48,15 +53,27 @@ export function resolveClientOptions(url: string, options: ReliableClientOptions
   }
   for (const key of NON_NEGATIVE_INTEGERS) {
     const value = resolved[key];
-    if (!Number.isInteger(value) || value < 0) throw new TypeError(`${key} must be a whole number >= 0, got ${String(value)}.`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new TypeError(`${key} must be a whole number >= 0, got ${String(value)}.`);
   }
   if (!Number.isInteger(resolved.heartbeatMaxMissed) || resolved.heartbeatMaxMissed < 1) {
-    throw new TypeError(`heartbeatMaxMissed must be a whole number >= 1, got ${String(resolved.heartbeatMaxMissed)}.`);
+    throw new TypeError(
+      `heartbeatMaxMissed must be a whole number >= 1, got ${String(resolved.heartbeatMaxMissed)}.`,
+    );
   }
-  if (resolved.clientId !== undefined && (typeof resolved.clientId !== 'string' || resolved.clientId.length === 0 || resolved.clientId.length > 128)) {
+  if (
+    resolved.clientId !== undefined &&
+    (typeof resolved.clientId !== 'string' ||
+      resolved.clientId.length === 0 ||
+      resolved.clientId.length > 128)
+  ) {
     throw new TypeError('clientId must be a string of 1 to 128 characters.');
   }
-  if (resolved.apiKey !== undefined && typeof resolved.apiKey !== 'string' && typeof resolved.apiKey !== 'function') {
+  if (
+    resolved.apiKey !== undefined &&
+    typeof resolved.apiKey !== 'string' &&
+    typeof resolved.apiKey !== 'function'
+  ) {
     throw new TypeError('apiKey must be a string or a function returning one.');
   }
   const { multiplier, maxInterval, jitter } = resolved.backoff;

@@ -3,7 +3,12 @@ import { decodeFrame, encodeFrame } from '../protocol/codec';
 import { CloseCode, closeCodeName, isRetryableClose } from '../protocol/close-codes';
 import { MessageType, PROTOCOL_VERSION } from '../protocol/enums';
 import type { Envelope, WelcomeEnvelope } from '../protocol/envelope';
-import { AuthenticationError, ConnectionError, type HeartbeatTimeoutError, ProtocolError } from '../protocol/errors';
+import {
+  AuthenticationError,
+  ConnectionError,
+  type HeartbeatTimeoutError,
+  ProtocolError,
+} from '../protocol/errors';
 import { heartbeat$ } from '../operators/heartbeat';
 import type { WebSocketConstructor, WebSocketLike } from './client-options';
 
@@ -34,7 +39,8 @@ export interface SessionHandlers {
 /** Lets the retry policy tell a bad credential or a final close from a transient failure. */
 export function isRetryableSessionError(error: unknown): boolean {
   if (error instanceof AuthenticationError) return false;
-  if (error instanceof ConnectionError && error.closeCode !== undefined) return isRetryableClose(error.closeCode);
+  if (error instanceof ConnectionError && error.closeCode !== undefined)
+    return isRetryableClose(error.closeCode);
   return true;
 }
 
@@ -51,7 +57,9 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
     try {
       socket = new config.WebSocketCtor(config.url, config.protocols);
     } catch (cause) {
-      subscriber.error(new ConnectionError(`Could not open a WebSocket to ${config.url}.`, undefined, { cause }));
+      subscriber.error(
+        new ConnectionError(`Could not open a WebSocket to ${config.url}.`, undefined, { cause }),
+      );
       return;
     }
     handlers.socketCreated(socket);
@@ -65,7 +73,10 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
 
     const handshakeTimer = timer(config.connectTimeout, scheduler).subscribe(() =>
       fail(
-        new ConnectionError(`No handshake answer within ${config.connectTimeout} ms from ${config.url}.`, CloseCode.HANDSHAKE_TIMEOUT),
+        new ConnectionError(
+          `No handshake answer within ${config.connectTimeout} ms from ${config.url}.`,
+          CloseCode.HANDSHAKE_TIMEOUT,
+        ),
         CloseCode.HANDSHAKE_TIMEOUT,
       ),
     );
@@ -84,7 +95,7 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
               socket.send(encodeFrame({ type: MessageType.HEARTBEAT, ts: event.sentAt }));
             } else if (event.kind === 'miss') handlers.heartbeatMiss(event.missed);
           },
-          error: (error: HeartbeatTimeoutError) => fail(error, CloseCode.HEARTBEAT_TIMEOUT),
+          error: (error: unknown) => fail(error as HeartbeatTimeoutError, CloseCode.HEARTBEAT_TIMEOUT),
         }),
       );
       subscriber.add(timer(config.heartbeatInterval, scheduler).subscribe(() => subscriber.next('stable')));
@@ -106,9 +117,16 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
         handlers.welcome(envelope, socket);
         if (!subscriber.closed) startHeartbeat();
       } else if (envelope.type === MessageType.NACK && envelope.code === 'AUTHENTICATION_FAILED') {
-        fail(new AuthenticationError(`The server rejected the API key: ${envelope.message}. Reconnection stopped.`), CloseCode.NORMAL);
+        fail(
+          new AuthenticationError(
+            `The server rejected the API key: ${envelope.message}. Reconnection stopped.`,
+          ),
+          CloseCode.NORMAL,
+        );
       } else {
-        handlers.protocolError(new ProtocolError('UNEXPECTED', `Expected the server's welcome, got a ${envelope.type} envelope.`));
+        handlers.protocolError(
+          new ProtocolError('UNEXPECTED', `Expected the server's welcome, got a ${envelope.type} envelope.`),
+        );
       }
     };
 
@@ -116,10 +134,16 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
       config.apiKey().then(
         (apiKey) => {
           if (socket.readyState !== 1) return;
-          const hello = { type: MessageType.CONNECT, v: PROTOCOL_VERSION, clientId: config.clientId, ...(apiKey ? { apiKey } : {}) } as const;
+          const hello = {
+            type: MessageType.CONNECT,
+            v: PROTOCOL_VERSION,
+            clientId: config.clientId,
+            ...(apiKey ? { apiKey } : {}),
+          } as const;
           socket.send(encodeFrame(hello));
         },
-        (cause: unknown) => fail(new AuthenticationError(`The apiKey function failed: ${String(cause)}`), CloseCode.NORMAL),
+        (cause: unknown) =>
+          fail(new AuthenticationError(`The apiKey function failed: ${String(cause)}`), CloseCode.NORMAL),
       );
     };
     socket.onmessage = (event) => {
@@ -132,7 +156,11 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
     socket.onclose = (event) => {
       handlers.closed(event.code, event.reason);
       if (event.code === CloseCode.AUTHENTICATION_FAILED) {
-        subscriber.error(new AuthenticationError(`The server rejected the API key (${event.reason || 'close 4001'}). Reconnection stopped.`));
+        subscriber.error(
+          new AuthenticationError(
+            `The server rejected the API key (${event.reason || 'close 4001'}). Reconnection stopped.`,
+          ),
+        );
         return;
       }
       subscriber.error(

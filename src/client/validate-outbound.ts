@@ -3,7 +3,12 @@ import type { OutboundMessage } from '../protocol/envelope';
 import { ValidationError } from '../protocol/errors';
 import type { SendOptions } from './delivery-result';
 
-const PRIORITIES = new Set<number>([MessagePriority.LOW, MessagePriority.NORMAL, MessagePriority.HIGH, MessagePriority.CRITICAL]);
+const PRIORITIES = new Set<number>([
+  MessagePriority.LOW,
+  MessagePriority.NORMAL,
+  MessagePriority.HIGH,
+  MessagePriority.CRITICAL,
+]);
 
 /**
  * Refuses, before anything is queued, what could never be delivered: a
@@ -26,7 +31,10 @@ export function validateOutbound(
   try {
     encoded = JSON.stringify(message.payload);
   } catch (cause) {
-    throw new ValidationError(`\`payload\` cannot be encoded as JSON: ${(cause as Error).message}`, 'payload');
+    throw new ValidationError(
+      `\`payload\` cannot be encoded as JSON: ${(cause as Error).message}`,
+      'payload',
+    );
   }
   if (encoded !== undefined && encoded.length > limits.maxPayload - 512) {
     throw new ValidationError(
@@ -35,7 +43,10 @@ export function validateOutbound(
     );
   }
   if (options.priority !== undefined && !PRIORITIES.has(options.priority)) {
-    throw new ValidationError(`\`priority\` must be a MessagePriority (0 to 3), got ${String(options.priority)}.`, 'priority');
+    throw new ValidationError(
+      `\`priority\` must be a MessagePriority (0 to 3), got ${String(options.priority)}.`,
+      'priority',
+    );
   }
   const { ttl } = limits;
   if (typeof ttl !== 'number' || !(ttl > 0) || !Number.isFinite(ttl)) {

@@ -69,7 +69,11 @@ function collect(value: unknown, maxDepth: number, checkKeys: boolean, into: Dec
 }
 
 /** Validates one parsed envelope; returns it typed, or the rule it broke. */
-export function validateEnvelope(value: unknown, maxDepth = DEFAULT_MAX_DEPTH, checkKeys = true): Envelope | ProtocolError {
+export function validateEnvelope(
+  value: unknown,
+  maxDepth = DEFAULT_MAX_DEPTH,
+  checkKeys = true,
+): Envelope | ProtocolError {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return error('NOT_AN_OBJECT', 'An envelope must be a JSON object.');
   }
@@ -96,7 +100,8 @@ function fieldProblem(type: MessageType, env: Record<string, unknown>): string |
       return idProblem(env['id'], 'id');
     case MessageType.ACK:
       if (env['id'] !== undefined) return idProblem(env['id'], 'id');
-      if (!Array.isArray(env['ids']) || env['ids'].length === 0) return 'An ack needs `id` or a non-empty `ids`.';
+      if (!Array.isArray(env['ids']) || env['ids'].length === 0)
+        return 'An ack needs `id` or a non-empty `ids`.';
       for (const item of env['ids']) {
         const p = idProblem(item, 'ids[]');
         if (p) return p;
@@ -114,14 +119,21 @@ function fieldProblem(type: MessageType, env: Record<string, unknown>): string |
       if (!isFiniteNumber(env['v'])) return '`v` (protocol version) must be a number.';
       if (typeof env['sessionId'] === 'string') {
         for (const key of ['dedupeTtl', 'heartbeatInterval', 'maxPayload']) {
-          if (!isFiniteNumber(env[key]) || (env[key] as number) < 0) return `\`${key}\` must be a non-negative number.`;
+          if (!isFiniteNumber(env[key]) || (env[key] as number) < 0)
+            return `\`${key}\` must be a non-negative number.`;
         }
         return undefined;
       }
-      if (env['apiKey'] !== undefined && typeof env['apiKey'] !== 'string') return '`apiKey` must be a string.';
+      if (env['apiKey'] !== undefined && typeof env['apiKey'] !== 'string')
+        return '`apiKey` must be a string.';
       return idProblem(env['clientId'], 'clientId');
     case MessageType.DISCONNECT:
-      return optionalNumber(env, 'code') ?? (env['reason'] !== undefined && typeof env['reason'] !== 'string' ? '`reason` must be a string.' : undefined);
+      return (
+        optionalNumber(env, 'code') ??
+        (env['reason'] !== undefined && typeof env['reason'] !== 'string'
+          ? '`reason` must be a string.'
+          : undefined)
+      );
     case MessageType.RECONNECT:
       return optionalNumber(env, 'retryAfter');
   }
@@ -135,7 +147,9 @@ function idProblem(value: unknown, field: string): string | undefined {
 }
 
 function optionalNumber(env: Record<string, unknown>, key: string): string | undefined {
-  return env[key] === undefined || isFiniteNumber(env[key]) ? undefined : `\`${key}\` must be a finite number.`;
+  return env[key] === undefined || isFiniteNumber(env[key])
+    ? undefined
+    : `\`${key}\` must be a finite number.`;
 }
 
 function isFiniteNumber(value: unknown): value is number {
@@ -165,7 +179,10 @@ function checkStructure(root: object, maxDepth: number, checkKeys: boolean): Str
     }
     for (const key of Object.keys(node)) {
       if (checkKeys && FORBIDDEN_KEYS.has(key)) {
-        return { reason: 'FORBIDDEN_KEY', message: `Key ${JSON.stringify(key)} is refused (prototype pollution).` };
+        return {
+          reason: 'FORBIDDEN_KEY',
+          message: `Key ${JSON.stringify(key)} is refused (prototype pollution).`,
+        };
       }
       const child = (node as Record<string, unknown>)[key];
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
@@ -174,7 +191,12 @@ function checkStructure(root: object, maxDepth: number, checkKeys: boolean): Str
   return undefined;
 }
 
-function error(reason: ProtocolErrorReason, message: string, messageId?: string, cause?: unknown): ProtocolError {
+function error(
+  reason: ProtocolErrorReason,
+  message: string,
+  messageId?: string,
+  cause?: unknown,
+): ProtocolError {
   return new ProtocolError(reason, message, { cause, messageId });
 }
 

@@ -112,7 +112,10 @@ export class HeartbeatTimeoutError extends ReliableWebSocketError {
     readonly missed: number,
     readonly afterMs: number,
   ) {
-    super('HEARTBEAT_TIMEOUT', `No heartbeat answer for ${missed} consecutive ping(s) (${afterMs} ms); the link is dead.`);
+    super(
+      'HEARTBEAT_TIMEOUT',
+      `No heartbeat answer for ${missed} consecutive ping(s) (${afterMs} ms); the link is dead.`,
+    );
   }
 }
 

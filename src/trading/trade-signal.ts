@@ -20,29 +20,48 @@ const SYMBOL = /^[A-Z]{6}$/;
  * below its take-profit, a SELL's above (checked when both are given).
  */
 export function validateTradeSignal(signal: unknown): asserts signal is TradeSignal {
-  if (typeof signal !== 'object' || signal === null) throw new ValidationError('A trade signal must be an object.', 'signal');
+  if (typeof signal !== 'object' || signal === null)
+    throw new ValidationError('A trade signal must be an object.', 'signal');
   const s = signal as Record<string, unknown>;
   if (typeof s['symbol'] !== 'string' || !SYMBOL.test(s['symbol'])) {
-    throw new ValidationError(`symbol must be six capital letters like EURUSD, got ${JSON.stringify(s['symbol'])}.`, 'symbol');
+    throw new ValidationError(
+      `symbol must be six capital letters like EURUSD, got ${JSON.stringify(s['symbol'])}.`,
+      'symbol',
+    );
   }
   if (s['action'] !== 'BUY' && s['action'] !== 'SELL') {
-    throw new ValidationError(`action must be 'BUY' or 'SELL', got ${JSON.stringify(s['action'])}.`, 'action');
+    throw new ValidationError(
+      `action must be 'BUY' or 'SELL', got ${JSON.stringify(s['action'])}.`,
+      'action',
+    );
   }
   if (!isPositiveFinite(s['volume'])) {
-    throw new ValidationError(`volume must be a positive finite number, got ${String(s['volume'])}.`, 'volume');
+    throw new ValidationError(
+      `volume must be a positive finite number, got ${String(s['volume'])}.`,
+      'volume',
+    );
   }
   for (const field of ['stopLoss', 'takeProfit'] as const) {
     if (s[field] !== undefined && !isPositiveFinite(s[field])) {
-      throw new ValidationError(`${field} must be a positive finite price when given, got ${String(s[field])}.`, field);
+      throw new ValidationError(
+        `${field} must be a positive finite price when given, got ${String(s[field])}.`,
+        field,
+      );
     }
   }
   const { stopLoss, takeProfit } = s as { stopLoss?: number; takeProfit?: number };
   if (stopLoss !== undefined && takeProfit !== undefined) {
     if (s['action'] === 'BUY' && !(stopLoss < takeProfit)) {
-      throw new ValidationError(`A BUY needs stopLoss < takeProfit, got ${stopLoss} >= ${takeProfit}.`, 'stopLoss');
+      throw new ValidationError(
+        `A BUY needs stopLoss < takeProfit, got ${stopLoss} >= ${takeProfit}.`,
+        'stopLoss',
+      );
     }
     if (s['action'] === 'SELL' && !(stopLoss > takeProfit)) {
-      throw new ValidationError(`A SELL needs stopLoss > takeProfit, got ${stopLoss} <= ${takeProfit}.`, 'stopLoss');
+      throw new ValidationError(
+        `A SELL needs stopLoss > takeProfit, got ${stopLoss} <= ${takeProfit}.`,
+        'stopLoss',
+      );
     }
   }
 }

@@ -17,8 +17,14 @@ export class TradingClient {
   /** The underlying client, for its observables and events. */
   readonly client: ReliableWebSocketClient;
 
-  constructor(url: string, apiKey: string, options: ReliableClientOptions = {}, platform: Platform = browserPlatform) {
-    if (typeof apiKey !== 'string' || apiKey.length === 0) throw new TypeError('apiKey must be a non-empty string.');
+  constructor(
+    url: string,
+    apiKey: string,
+    options: ReliableClientOptions = {},
+    platform: Platform = browserPlatform,
+  ) {
+    if (typeof apiKey !== 'string' || apiKey.length === 0)
+      throw new TypeError('apiKey must be a non-empty string.');
     this.client = new ReliableWebSocketClient(url, { ...options, apiKey }, platform);
   }
 
@@ -30,7 +36,10 @@ export class TradingClient {
    * Validates the signal (rejects with ValidationError, nothing sent), then
    * sends it as TRADE_SIGNAL with CRITICAL priority and resolves with the ack.
    */
-  async sendTradeSignal<R = unknown>(signal: TradeSignal, options: { ttl?: number; timeout?: number } = {}): Promise<DeliveryResult<R>> {
+  async sendTradeSignal<R = unknown>(
+    signal: TradeSignal,
+    options: { ttl?: number; timeout?: number } = {},
+  ): Promise<DeliveryResult<R>> {
     validateTradeSignal(signal);
     return this.client.sendWithAcknowledgement<R>(
       { type: TRADE_SIGNAL, payload: { ...signal } },
