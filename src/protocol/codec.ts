@@ -156,9 +156,13 @@ function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-/** The raw text is scanned once so clean frames skip the per-key walk. */
+/**
+ * The raw text is scanned once so clean frames skip the per-key walk. A
+ * `\u` escape can spell any key (`"\u005f_proto__"`), so a frame holding one
+ * always gets the walk (found by fuzzing, spec/hostile/codec-fuzz.spec.ts).
+ */
 function hasForbiddenKeyText(text: string): boolean {
-  return text.includes('__proto__') || text.includes('constructor') || text.includes('prototype');
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('prototype') || text.includes('\\u');
 }
 
 interface StructureProblem {

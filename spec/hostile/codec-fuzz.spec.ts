@@ -1,0 +1,150 @@
+import fc from 'fast-check';
+import { decodeFrame, validateEnvelope, type DecodeResult } from '../../src/protocol/codec';
+import { MessageType } from '../../src/protocol/enums';
+import { ProtocolError } from '../../src/protocol/errors';
+
+/** Fixed seed: a failure replays; change it locally to explore further. */
+const SEED = 0x5eed_c0de;
+const RUNS = 1500;
+const TYPES = [...Object.values(MessageType), 'bogus', ''];
+const KEYS = ['__proto__', 'constructor', 'prototype', 'a', 'payload', 'polluted', 'toString', 'id'];
+
+/** decodeFrame's contract on any input: no throw, and only envelopes that validate. */
+function checkDecoded(input: unknown): DecodeResult {
+  let result: DecodeResult | undefined;
+  expect(() => (result = decodeFrame(input))).not.toThrow();
+  const { envelopes, errors } = result!;
+  expect(Array.isArray(envelopes) && Array.isArray(errors)).toBe(true);
+  expect(envelopes.length + errors.length).toBeGreaterThan(0);
+  for (const envelope of envelopes) expect(validateEnvelope(envelope)).not.toBeInstanceOf(ProtocolError);
+  for (const error of errors) {
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.code).toBe('PROTOCOL_ERROR');
+  }
+  return result!;
+}
+
+/** JSON text where each character of a string or key may be written as a `\uXXXX` escape. */
+function stringifyEscaped(value: unknown, mask: number): string {
+  let position = 0;
+  const str = (s: string): string => {
+    let out = '"';
+    for (const ch of s) {
+      const plain = JSON.stringify(ch).slice(1, -1);
+      const escape = ch.length === 1 && ((position++ * 7 + mask) & 3) === 0;
+      out += escape ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : plain;
+    }
+    return `${out}"`;
+  };
+  const walk = (v: unknown): string => {
+    if (typeof v === 'string') return str(v);
+    if (Array.isArray(v)) return `[${v.map(walk).join(',')}]`;
+    if (v !== null && typeof v === 'object') {
+      return `{${Object.keys(v).map((k) => `${str(k)}:${walk((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    }
+    return JSON.stringify(v) ?? 'null';
+  };
+  return walk(value);
+}
+
+/** Objects whose keys are drawn from a small set that includes the prototype-pollution keys. */
+const hostileObject = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 2 }), tie('object'), fc.array(tie('value'), { maxLength: 3 })),
+  object: fc.dictionary(fc.constantFrom(...KEYS), tie('value'), { maxKeys: 4 }),
+})).value;
+
+const idLike = fc.oneof(fc.string({ minLength: 0, maxLength: 140 }), fc.integer(), fc.constant(null), fc.jsonValue({ maxDepth: 1 }));
+
+/** Envelope-shaped records: right and wrong field types, any subset of fields. */
+const envelopeLike = fc.record(
+  {
+    type: fc.constantFrom(...TYPES),
+    id: idLike,
+    ids: fc.array(idLike, { maxLength: 3 }),
+    name: idLike,
+    payload: hostileObject,
+    ts: fc.oneof(fc.double(), fc.string()),
+    v: fc.oneof(fc.constant(1), fc.double(), fc.string()),
+    clientId: idLike,
+    apiKey: fc.oneof(fc.string(), fc.integer()),
+    sessionId: fc.string(),
+    dedupeTtl: fc.oneof(fc.integer(), fc.double()),
+    heartbeatInterval: fc.integer(),
+    maxPayload: fc.integer(),
+    code: fc.oneof(fc.string(), fc.integer()),
+    message: fc.oneof(fc.string(), fc.constant(null)),
+    retryAfter: fc.oneof(fc.double(), fc.string()),
+    reason: fc.oneof(fc.string(), fc.integer()),
+  },
+  { requiredKeys: ['type'] },
+);
+
+/** Nesting deeper than the codec's limit (32), arrays and objects. */
+const deep = fc.tuple(fc.integer({ min: 1, max: 200 }), fc.boolean()).map(([depth, objects]) => {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = objects ? { a: value } : [value];
+  return { type: 'data', id: 'deep', name: 'X', payload: value };
+});
+
+describe('decodeFrame under fuzzing (fast-check)', () => {
+  it('never throws on arbitrary strings, and returns only valid envelopes', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => void checkDecoded(text)), { seed: SEED, numRuns: RUNS });
+  });
+
+  it('never throws on arbitrary JSON values (single or batched), and returns only valid envelopes', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const { envelopes, errors } = checkDecoded(JSON.stringify(value));
+        if (Array.isArray(value) && value.length > 0) expect(envelopes.length + errors.length).toBe(value.length);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('returns only valid envelopes for envelope-shaped input with hostile keys, written with or without \\u escapes', () => {
+    const input = fc.tuple(fc.array(fc.oneof(envelopeLike, deep), { minLength: 1, maxLength: 4 }), fc.boolean(), fc.nat(), fc.boolean());
+    fc.assert(
+      fc.property(input, ([envelopes, batch, mask, escaped]) => {
+        const value = batch ? envelopes : envelopes[0];
+        checkDecoded(escaped ? stringifyEscaped(value, mask) : JSON.stringify(value));
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('accepts the valid envelopes in that space: the property above is not vacuous', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(envelopeLike, fc.nat(), (envelope, mask) => {
+        accepted += checkDecoded(stringifyEscaped(envelope, mask)).envelopes.length;
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+    expect(accepted).toBeGreaterThan(RUNS / 50);
+  });
+
+  it('refuses a prototype-pollution key even when the frame spells it with \\u escapes', () => {
+    const frames = [
+      '{"type":"data","id":"a","name":"X","payload":{"\\u005f_proto__":{"polluted":1}}}',
+      '{"type":"data","id":"a","name":"X","payload":[{"constr\\u0075ctor":{"x":1}}]}',
+      '{"type":"data","id":"a","name":"X","\\u0070rototype":1}',
+    ];
+    for (const frame of frames) {
+      const { envelopes, errors } = checkDecoded(frame);
+      expect(envelopes).toEqual([]);
+      expect(errors[0]).toMatchObject({ reason: 'FORBIDDEN_KEY', messageId: 'a' });
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('never throws on values that are not strings (binary frames, Buffers, objects)', () => {
+    fc.assert(
+      fc.property(fc.anything(), (value) => {
+        if (typeof value === 'string') return;
+        expect(checkDecoded(value).errors[0]).toMatchObject({ reason: 'BINARY_FRAME' });
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+    expect(checkDecoded(Buffer.from('{"type":"heartbeat","ts":1}')).errors[0]!.reason).toBe('BINARY_FRAME');
+  });
+});
