@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorageAdapter, ReliableWebSocketClient } from '../../src/node';
 import { ReliableWebSocketServer } from '../../src/server/index';
-import { measure, readBenchEnv, tradeSignal, type BenchOptions, type BenchResult, type SendFn } from '../harness';
+import {
+  measure,
+  readBenchEnv,
+  tradeSignal,
+  type BenchOptions,
+  type BenchResult,
+  type SendFn,
+} from '../harness';
 import { startPeerServer, type RunningServer } from '../peer-server';
 
 /** The reference server with a handler that returns nothing, like the bare ack. */

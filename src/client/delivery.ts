@@ -22,6 +22,8 @@ export interface DeliveryConfig {
 
 interface Waiter {
   resolve: (result: DeliveryResult) => void;
+  /** The payload already encoded by validation: spliced into the frame instead of encoding it again. */
+  payloadJson?: string | undefined;
   timeout?: number;
   maxRetries?: number;
 }
@@ -71,6 +73,9 @@ export class Delivery {
     );
     this.subscription.add(
       queue.evicted$.subscribe(({ message, error }) => this.finish(message.id, 0, { error }, false)),
+    );
+    this.subscription.add(
+      queue.errors$.subscribe((error) => this.emit({ type: 'error', detail: { error } })),
     );
   }
 
@@ -133,14 +138,31 @@ export class Delivery {
 
   private write(message: QueuedMessage, attempt: number): void {
     this.stats.sent(attempt > 1);
+    const payloadJson = this.waiters.get(message.id)?.payloadJson;
     this.writer.write(
-      encodeFrame({ type: MessageType.DATA, id: message.id, name: message.type, payload: message.payload }),
+      payloadJson === undefined
+        ? encodeFrame({
+            type: MessageType.DATA,
+            id: message.id,
+            name: message.type,
+            payload: message.payload,
+          })
+        : `{"type":"data","id":${JSON.stringify(message.id)},"name":${JSON.stringify(message.type)},"payload":${payloadJson}}`,
     );
   }
 
   private settle(outcome: AckOutcome<QueuedMessage>): void {
     const { message } = outcome;
-    void this.outbox.settle(message.id);
+    // The outcome stands even if forgetting it fails: the worst case is a resend after a restart,
+    // which the server dedupes. The failure is still reported.
+    this.outbox
+      .settle(message.id)
+      .catch((error: unknown) =>
+        this.emit({
+          type: 'error',
+          detail: { error: error instanceof Error ? error : new Error(String(error)) },
+        }),
+      );
     if (outcome.acknowledged) {
       this.finish(
         message.id,

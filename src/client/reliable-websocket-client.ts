@@ -250,7 +250,11 @@ export class ReliableWebSocketClient extends EventTarget {
     rejectWhenFull: boolean,
   ): Promise<{ messageId: string; result: Promise<DeliveryResult> }> {
     const ttl = options.ttl ?? this.options.defaultTTL;
-    validateOutbound(message, options, { dedupeTtl: this.dedupeTtl, maxPayload: this.maxPayload, ttl });
+    const payloadJson = validateOutbound(message, options, {
+      dedupeTtl: this.dedupeTtl,
+      maxPayload: this.maxPayload,
+      ttl,
+    });
     await this.init();
     if (!this.options.enableQueue && this.state !== 'connected') {
       const error = new ConnectionError(
@@ -280,7 +284,12 @@ export class ReliableWebSocketClient extends EventTarget {
       throw error;
     }
     const result = new Promise<DeliveryResult>((resolve) =>
-      this.delivery.accepted(queued, { resolve, timeout: options.timeout, maxRetries: options.maxRetries }),
+      this.delivery.accepted(queued, {
+        resolve,
+        timeout: options.timeout,
+        maxRetries: options.maxRetries,
+        payloadJson,
+      }),
     );
     this.emit({
       type: 'messageQueued',

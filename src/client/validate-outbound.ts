@@ -20,7 +20,7 @@ export function validateOutbound(
   message: OutboundMessage,
   options: SendOptions,
   limits: { dedupeTtl: number; maxPayload: number; ttl: number },
-): void {
+): string | undefined {
   if (typeof message !== 'object' || message === null) {
     throw new ValidationError('A message must be an object `{ type, payload }`.', 'message');
   }
@@ -65,4 +65,5 @@ export function validateOutbound(
       throw new ValidationError(`\`${key}\` must be a non-negative number, got ${String(value)}.`, key);
     }
   }
+  return encoded;
 }
