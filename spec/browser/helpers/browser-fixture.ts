@@ -1,0 +1,40 @@
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium';
+import { startTestPage, type TestPage } from './test-page';
+
+export interface BrowserFixture {
+  browser: Browser;
+  page: TestPage;
+}
+
+/**
+ * One Chromium and one test-page server per spec file (beforeAll/afterAll).
+ * Read `fixture.browser` / `fixture.page` inside tests, not at definition time.
+ */
+export function useBrowser(): BrowserFixture {
+  const fixture = {} as BrowserFixture;
+  beforeAll(async () => {
+    fixture.page = await startTestPage();
+    fixture.browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await fixture.browser?.close();
+    await fixture.page?.close();
+  });
+  return fixture;
+}
+
+/** Waits in the page for `predicate(arg)` to hold, polling every 20 ms, failing after `ms`. */
+export async function pageUntil<A>(
+  page: Page,
+  predicate: (arg: A) => boolean,
+  arg: A,
+  ms: number,
+  what: string,
+): Promise<void> {
+  try {
+    await page.waitForFunction(predicate as (arg: unknown) => boolean, arg, { polling: 20, timeout: ms });
+  } catch (error) {
+    throw new Error(`Timed out after ${ms} ms waiting in the page for ${what}.`, { cause: error });
+  }
+}
