@@ -30,7 +30,8 @@ export class Connection {
   private stopping = false;
   private everConnected = false;
   private started: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
-  private closeWaiters: Array<() => void> = [];
+  /** `stop()` waits for its socket's close handshake; an older, dead socket closing meanwhile must not end that wait. */
+  private closeWaiters: Array<{ socket: WebSocketLike; resolve: () => void }> = [];
 
   constructor(
     private readonly options: ResolvedClientOptions,
@@ -65,9 +66,10 @@ export class Connection {
     }
     this.stopping = true;
     this.setState(ConnectionState.DISCONNECTING);
+    const socket = this.socket;
     const socketClosed =
-      this.socket && this.socket.readyState <= 1
-        ? new Promise<void>((r) => this.closeWaiters.push(r))
+      socket && socket.readyState <= 1
+        ? new Promise<void>((resolve) => this.closeWaiters.push({ socket, resolve }))
         : undefined;
     this.loop.unsubscribe();
     this.loop = undefined;
@@ -122,7 +124,8 @@ export class Connection {
           protocolError: (error) => this.callbacks.protocolError(error),
           heartbeatLatency: (ms) => this.callbacks.heartbeatLatency(ms),
           heartbeatMiss: (missed) => this.callbacks.heartbeatMiss(missed),
-          closed: (code, reason) => this.onClosed(code, reason),
+          closed: (code, reason) => this.callbacks.closed(code, reason),
+          socketClosed: (socket) => this.onSocketClosed(socket),
         },
       ),
     );
@@ -148,10 +151,11 @@ export class Connection {
       .subscribe({ error: (error: unknown) => this.onGaveUp(asError(error)) });
   }
 
-  private onClosed(code: number, reason: string): void {
-    this.socket = undefined;
-    for (const waiter of this.closeWaiters.splice(0)) waiter();
-    this.callbacks.closed(code, reason);
+  private onSocketClosed(socket: WebSocketLike): void {
+    if (this.socket === socket) this.socket = undefined;
+    const done = this.closeWaiters.filter((waiter) => waiter.socket === socket);
+    this.closeWaiters = this.closeWaiters.filter((waiter) => waiter.socket !== socket);
+    for (const waiter of done) waiter.resolve();
   }
 
   private onGaveUp(error: Error): void {

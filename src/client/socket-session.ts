@@ -33,7 +33,14 @@ export interface SessionHandlers {
   protocolError(error: ProtocolError): void;
   heartbeatLatency(latencyMs: number): void;
   heartbeatMiss(missed: number): void;
+  /**
+   * The session is over for this socket: called once, when the socket closes
+   * or as soon as the session gives up on it (a dead link's close handshake can
+   * take `ws` 30 s), whichever comes first. Nothing of this socket is reported after it.
+   */
   closed(code: number, reason: string): void;
+  /** The socket itself has finished closing; may come long after `closed`. */
+  socketClosed(socket: WebSocketLike): void;
 }
 
 /** Lets the retry policy tell a bad credential or a final close from a transient failure. */
@@ -64,10 +71,20 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
     }
     handlers.socketCreated(socket);
     let welcomed = false;
+    let released = false;
     const pongs$ = new Subject<number | void>();
 
+    // The writer, the ack deadlines and the next session all key off this; it must not wait for the socket.
+    const release = (code: number, reason: string): void => {
+      if (released) return;
+      released = true;
+      handlers.closed(code, reason);
+    };
+
     const fail = (error: Error, closeCode: number): void => {
-      if (socket.readyState <= 1) socket.close(closeCode, error.message.slice(0, 120));
+      const reason = error.message.slice(0, 120);
+      if (socket.readyState <= 1) socket.close(closeCode, reason);
+      release(closeCode, reason);
       subscriber.error(error);
     };
 
@@ -154,7 +171,8 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
     // A close event always follows an error; it carries the code we act on.
     socket.onerror = ignore;
     socket.onclose = (event) => {
-      handlers.closed(event.code, event.reason);
+      release(event.code, event.reason);
+      handlers.socketClosed(socket);
       if (event.code === CloseCode.AUTHENTICATION_FAILED) {
         subscriber.error(
           new AuthenticationError(
@@ -176,8 +194,9 @@ export function socketSession$(config: SessionConfig, handlers: SessionHandlers)
       socket.onopen = socket.onmessage = null;
       // Closing a socket that is still connecting makes `ws` emit 'error' later; it must find a listener.
       socket.onerror = ignore;
-      socket.onclose = (event) => handlers.closed(event.code, event.reason);
+      socket.onclose = () => handlers.socketClosed(socket);
       if (socket.readyState <= 1) socket.close(CloseCode.NORMAL, 'client closed');
+      release(CloseCode.NORMAL, 'client closed');
     };
   });
 }
