@@ -1,0 +1,90 @@
+// `npm run size`: what the browser entry costs a web app, and proof it pulls in no Node code.
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build, type Plugin } from 'esbuild';
+
+/** Minified + gzipped budget of our code (rxjs and localforage excluded), in bytes. */
+export const SIZE_BUDGET = 12 * 1024;
+
+export interface BundleReport {
+  minifiedBytes: number;
+  gzippedBytes: number;
+  /** `importer -> specifier` for every Node built-in or Node-only package the entry reaches. */
+  nodeImports: string[];
+  /** Our source files in the bundle. */
+  inputs: string[];
+}
+
+const ROOT = join(__dirname, '..');
+const NODE_ONLY_PACKAGES = new Set(['ws', 'bufferutil', 'utf-8-validate']);
+const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/** Records (and keeps out of the bundle) every import a browser cannot satisfy. */
+function nodeImportsPlugin(found: string[]): Plugin {
+  return {
+    name: 'node-imports',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        const p = args.path;
+        if (BUILTINS.has(p) || p.startsWith('node:') || NODE_ONLY_PACKAGES.has(packageName(p))) {
+          found.push(`${args.importer.replace(`${ROOT}/`, '')} -> ${p}`);
+          return { path: p, external: true };
+        }
+        return undefined;
+      });
+    },
+  };
+}
+
+/** Bundles `entry` for browsers with esbuild, rxjs and localforage left external. */
+export async function measureBundle(entry = join(ROOT, 'src', 'index.ts')): Promise<BundleReport> {
+  const nodeImports: string[] = [];
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    external: ['rxjs', 'rxjs/*', 'localforage'],
+    plugins: [nodeImportsPlugin(nodeImports)],
+  });
+  const code = result.outputFiles[0]!.contents;
+  return {
+    minifiedBytes: code.byteLength,
+    gzippedBytes: gzipSync(code, { level: 9 }).byteLength,
+    nodeImports,
+    inputs: Object.keys(result.metafile.inputs),
+  };
+}
+
+export function formatReport(report: BundleReport): string {
+  const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
+  return (
+    `rx-reliable-ws browser entry (src/index.ts, rxjs + localforage external): ` +
+    `${kb(report.minifiedBytes)} minified, ${kb(report.gzippedBytes)} minified + gzipped ` +
+    `(budget ${kb(SIZE_BUDGET)}); Node-only imports: ${report.nodeImports.length === 0 ? 'none' : report.nodeImports.join(', ')}`
+  );
+}
+
+if (require.main === module) {
+  measureBundle().then(
+    (report) => {
+      console.log(formatReport(report));
+      if (report.nodeImports.length > 0 || report.gzippedBytes > SIZE_BUDGET) process.exitCode = 1;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
