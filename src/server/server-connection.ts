@@ -199,7 +199,8 @@ export class ServerConnection implements SessionHolder {
 
   private rejectEnvelope(error: ProtocolError): void {
     this.ctx.counters.protocolErrors++;
-    const id = error.messageId !== undefined && error.messageId.length <= MAX_ECHOED_ID ? error.messageId : undefined;
+    // Only a well-formed id is echoed: a nack carrying a broken one would itself break the protocol.
+    const id = error.messageId !== undefined && error.messageId.length > 0 && error.messageId.length <= MAX_ECHOED_ID ? error.messageId : undefined;
     this.nack(id, 'PROTOCOL_ERROR', `${error.reason}: ${error.message}`);
   }
 
