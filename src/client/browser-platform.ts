@@ -1,6 +1,7 @@
 import { BrowserStorageAdapter } from '../storage/browser-storage-adapter';
 import type { WebSocketConstructor } from './client-options';
 import type { Platform } from './platform';
+import { webLocksCoordination } from './web-locks-coordination';
 
 interface OnlineTarget {
   addEventListener(type: 'online', listener: () => void): void;
@@ -11,6 +12,7 @@ interface OnlineTarget {
 export const browserPlatform: Platform = {
   defaultWebSocket: () => (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket,
   defaultStorage: (storageKey) => new BrowserStorageAdapter({ name: storageKey }),
+  tabCoordination: webLocksCoordination,
   onOnline(listener) {
     const target = globalThis as unknown as Partial<OnlineTarget>;
     if (typeof target.addEventListener !== 'function' || typeof window === 'undefined')

@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { MessagePriority } from '../protocol/enums';
 import type { StorageAdapter } from '../storage/storage-adapter';
+import type { StorageFallback } from './storage-fallback';
 
 /** The subset of the WHATWG WebSocket the client uses; `ws` and every browser provide it. */
 export interface WebSocketLike {
@@ -80,6 +81,21 @@ export interface ReliableClientOptions extends Partial<Omit<ConnectionConfig, 'u
   defaultPriority?: MessagePriority;
   /** Default time-to-live of a message, ms; must not exceed the server's dedupe window. @default 300000 */
   defaultTTL?: number;
+  /**
+   * One sender per `storageKey` across browser tabs: the tab holding the Web
+   * Lock connects and drains the shared queue; the others persist into it and
+   * hand over (see docs/browser.md). Applies where the platform has Web Locks
+   * and BroadcastChannel and the storage is durable; ignored in Node.
+   * @default true
+   */
+  singleSender?: boolean;
+  /**
+   * Durable storage unavailable (private mode, disabled) or over quota:
+   * `'none'` rejects sends with `StorageError`; `'memory'` keeps going in
+   * memory. Either way an `error` event says so and `getStats().durable` is false.
+   * @default 'none'
+   */
+  storageFallback?: StorageFallback;
 }
 
 export type ResolvedClientOptions = Required<
@@ -111,6 +127,8 @@ export const DEFAULT_CLIENT_OPTIONS = {
   connectTimeout: 10000,
   defaultPriority: MessagePriority.NORMAL,
   defaultTTL: 300000,
+  singleSender: true,
+  storageFallback: 'none',
 } as const;
 
 export const DEFAULT_BACKOFF_CONFIG: Required<BackoffConfig> = {

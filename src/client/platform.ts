@@ -1,5 +1,6 @@
 import type { StorageAdapter } from '../storage/storage-adapter';
 import type { WebSocketConstructor } from './client-options';
+import type { TabCoordination } from './tab-coordination';
 
 /**
  * What differs between Node and browsers: the default WebSocket and the
@@ -12,6 +13,8 @@ export interface Platform {
   defaultStorage(storageKey: string): StorageAdapter;
   /** Calls `listener` when the host comes back online; returns an unsubscribe function. */
   onOnline(listener: () => void): () => void;
+  /** One lock and channel per queue shared by tabs (`singleSender`); absent or undefined where tabs do not exist. */
+  tabCoordination?(name: string): TabCoordination | undefined;
   /** Hint shown when no WebSocket implementation is found. */
   readonly missingWebSocketHint: string;
 }

@@ -11,7 +11,7 @@ import {
 } from 'rxjs';
 import { MessageType, type ConnectionState } from '../protocol/enums';
 import type { Envelope, OutboundMessage } from '../protocol/envelope';
-import { ConnectionError, QueueFullError, ReliableWebSocketError } from '../protocol/errors';
+import { ConnectionError, QueueFullError, ReliableWebSocketError, StorageError } from '../protocol/errors';
 import { MessageQueue } from '../queue/message-queue';
 import { createMessageId } from '../queue/queued-message';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
@@ -25,8 +25,11 @@ import { Connection } from './connection';
 import { Delivery } from './delivery';
 import type { DeliveryResult, SendOptions } from './delivery-result';
 import { FrameWriter } from './frame-writer';
+import { LeaderGatedStorage } from './leader-gated-storage';
 import type { Platform } from './platform';
 import { resolveClientOptions } from './resolve-options';
+import { SingleSender } from './single-sender';
+import { StorageFallbackAdapter } from './storage-fallback';
 import { validateOutbound } from './validate-outbound';
 
 /** Dedupe window assumed until a server has advertised its own (the reference server's default). */
@@ -57,6 +60,8 @@ export class ReliableWebSocketClient extends EventTarget {
   private readonly eventsSubject = new Subject<ClientEvent>();
   private readonly messagesSubject = new Subject<InboundMessage>();
   private readonly stopOnline: () => void;
+  /** Set when tabs share the queue (browsers with Web Locks): only the lock holder connects. */
+  private readonly sender: SingleSender | undefined;
   private clientIdValue: string | undefined;
   private dedupeTtl = ASSUMED_DEDUPE_TTL;
   private maxPayload = 1024 * 1024;
@@ -72,9 +77,17 @@ export class ReliableWebSocketClient extends EventTarget {
     const { options: o } = this;
     const WebSocketCtor = o.WebSocketCtor ?? platform.defaultWebSocket();
     if (!WebSocketCtor) throw new TypeError(platform.missingWebSocketHint);
-    const storage =
+    const chosen =
       o.storage ?? (o.enablePersistence ? platform.defaultStorage(o.storageKey) : new MemoryStorageAdapter());
-    this.ownedStorage = o.storage ? undefined : storage;
+    this.ownedStorage = o.storage ? undefined : chosen;
+    const storage = o.enablePersistence
+      ? new StorageFallbackAdapter(chosen, o.storageFallback, (error) => this.emit({ type: 'error', detail: { error } }))
+      : chosen;
+    const coordination =
+      o.singleSender && o.enablePersistence && chosen.durable
+        ? platform.tabCoordination?.(`rx-reliable-ws:${o.storageKey}`)
+        : undefined;
+    const gate = coordination ? new LeaderGatedStorage(storage) : undefined;
     this.queue = new MessageQueue(
       {
         maxSize: o.queueSize,
@@ -83,7 +96,7 @@ export class ReliableWebSocketClient extends EventTarget {
         defaultPriority: o.defaultPriority,
         defaultTTL: o.defaultTTL,
       },
-      storage,
+      gate ?? storage,
       { scheduler: o.scheduler },
     );
     this.delivery = new Delivery(
@@ -124,9 +137,32 @@ export class ReliableWebSocketClient extends EventTarget {
       failed: (error) => this.emit({ type: 'error', detail: { error } }),
     });
     this.stopOnline = platform.onOnline(() => this.connection.reconnectNow());
+    this.sender =
+      coordination && gate
+        ? new SingleSender(coordination, {
+            scheduler: o.scheduler,
+            storageKey: o.storageKey,
+            storage,
+            gate,
+            queue: this.queue,
+            delivery: this.delivery,
+            counters: this.counters,
+            events$: this.eventsSubject,
+            connectionState$: this.connection.state$,
+            limits: () => ({ clientId: this.clientIdValue, dedupeTtl: this.dedupeTtl, maxPayload: this.maxPayload }),
+            init: () => this.init(),
+            start: () => this.connection.start(),
+            emit: (event) => this.emit(event),
+            inbound: (message) => {
+              this.messagesSubject.next(message);
+              this.emit({ type: 'message', detail: message });
+            },
+          })
+        : undefined;
 
-    this.state$ = this.connection.state$.pipe(distinctUntilChanged());
-    this.connection.state$.subscribe((current) => this.onStateChange(current));
+    const state$ = this.sender?.state$ ?? this.connection.state$;
+    this.state$ = state$.pipe(distinctUntilChanged());
+    state$.subscribe((current) => this.onStateChange(current));
     this.messages$ = this.messagesSubject.asObservable();
     this.events$ = this.eventsSubject.asObservable();
     this.stats$ = merge(this.eventsSubject, this.queue.size$).pipe(
@@ -136,13 +172,22 @@ export class ReliableWebSocketClient extends EventTarget {
     );
   }
 
+  /** In a tab that does not send (see `isLeader`), the sending tab's state. */
   get state(): ConnectionState {
-    return this.connection.state;
+    return this.sender?.state ?? this.connection.state;
+  }
+
+  /**
+   * False while another tab holds this `storageKey`'s lock and sends for it
+   * (`singleSender`); this tab's messages then travel through that tab.
+   */
+  get isLeader(): boolean {
+    return this.sender?.isLeader ?? true;
   }
 
   /** The identity the server dedupes by; known once `connect()` or a send has restored the queue. */
   get clientId(): string | undefined {
-    return this.clientIdValue;
+    return this.clientIdValue ?? this.sender?.limits?.clientId;
   }
 
   /** False when accepted messages live in memory only. */
@@ -152,12 +197,14 @@ export class ReliableWebSocketClient extends EventTarget {
 
   /** Restores the persisted queue, then connects; resolves once the handshake is done. */
   async connect(): Promise<void> {
+    if (this.sender && !this.sender.isLeader) return this.sender.connect();
     await this.init();
     await this.connection.start();
   }
 
   /** Closes cleanly; no reconnection after it. Accepted messages stay queued (and persisted) for a later connect. */
   async disconnect(): Promise<void> {
+    this.sender?.disconnect();
     await this.connection.stop();
   }
 
@@ -190,7 +237,7 @@ export class ReliableWebSocketClient extends EventTarget {
     return this.counters.snapshot({
       state: this.state,
       clientId: this.clientIdValue,
-      queueSize: this.queue.size,
+      queueSize: this.queue.size + (this.sender?.pendingCount ?? 0),
       inFlight: this.delivery.inFlight,
       durable: this.durable,
     });
@@ -222,6 +269,7 @@ export class ReliableWebSocketClient extends EventTarget {
   /** Disconnects and releases timers and storage handles; the client cannot be used afterwards. */
   async close(): Promise<void> {
     await this.disconnect();
+    this.sender?.close();
     this.stopOnline();
     this.delivery.dispose();
     await this.queue.close();
@@ -232,7 +280,14 @@ export class ReliableWebSocketClient extends EventTarget {
 
   private init(): Promise<void> {
     this.initialized ??= (async () => {
-      await this.queue.ready;
+      try {
+        await this.queue.ready;
+      } catch {
+        // Storage is unavailable (storageFallback 'none'): reported on errors$, and every send
+        // rejects with it. The link still comes up for what the server pushes.
+        this.clientIdValue = this.options.clientId ?? `c-${createMessageId()}`;
+        return;
+      }
       this.clientIdValue =
         this.options.clientId ?? (await this.queue.getMeta<string>('clientId')) ?? undefined;
       if (!this.clientIdValue) {
@@ -250,12 +305,12 @@ export class ReliableWebSocketClient extends EventTarget {
     rejectWhenFull: boolean,
   ): Promise<{ messageId: string; result: Promise<DeliveryResult> }> {
     const ttl = options.ttl ?? this.options.defaultTTL;
+    const limits = this.sender?.limits ?? { dedupeTtl: this.dedupeTtl, maxPayload: this.maxPayload };
     const payloadJson = validateOutbound(message, options, {
-      dedupeTtl: this.dedupeTtl,
-      maxPayload: this.maxPayload,
+      dedupeTtl: limits.dedupeTtl,
+      maxPayload: limits.maxPayload,
       ttl,
     });
-    await this.init();
     if (!this.options.enableQueue && this.state !== 'connected') {
       const error = new ConnectionError(
         'Not connected and `enableQueue` is false: the message was not accepted.',
@@ -266,13 +321,14 @@ export class ReliableWebSocketClient extends EventTarget {
         result: Promise.resolve({ acknowledged: false, messageId: '', attempts: 0, error }),
       };
     }
+    const priority = options.priority ?? this.options.defaultPriority;
+    if (this.sender && !this.sender.isLeader) return this.sender.accept(message, { priority, ttl }).catch(this.reportStorageError);
+    await this.init();
     let queued;
     try {
-      queued = await this.queue.enqueue(message, {
-        priority: options.priority ?? this.options.defaultPriority,
-        ttl,
-      });
+      queued = await this.queue.enqueue(message, { priority, ttl });
     } catch (error) {
+      if (error instanceof StorageError) this.reportStorageError(error);
       if (error instanceof QueueFullError && !rejectWhenFull) {
         this.counters.failed(false);
         this.emit({ type: 'messageFailed', detail: { messageId: '', attempts: 0, error } });
@@ -298,6 +354,12 @@ export class ReliableWebSocketClient extends EventTarget {
     return { messageId: queued.id, result };
   }
 
+  /** A send refused by storage is the caller's rejection and, for whoever watches, an `error` event. */
+  private readonly reportStorageError = (error: unknown): never => {
+    if (error instanceof StorageError) this.emit({ type: 'error', detail: { error } });
+    throw error;
+  };
+
   private onEnvelope(envelope: Envelope): void {
     switch (envelope.type) {
       case MessageType.ACK:
@@ -317,6 +379,7 @@ export class ReliableWebSocketClient extends EventTarget {
         const inbound: InboundMessage = { type: envelope.name, payload: envelope.payload, id: envelope.id };
         this.messagesSubject.next(inbound);
         this.emit({ type: 'message', detail: inbound });
+        this.sender?.relay(inbound);
         return;
       }
       case MessageType.RECONNECT:

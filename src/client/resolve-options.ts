@@ -76,6 +76,12 @@ export function resolveClientOptions(
   ) {
     throw new TypeError('apiKey must be a string or a function returning one.');
   }
+  if (resolved.storageFallback !== 'none' && resolved.storageFallback !== 'memory') {
+    throw new TypeError(`storageFallback must be 'none' or 'memory', got ${JSON.stringify(resolved.storageFallback)}.`);
+  }
+  if (typeof resolved.singleSender !== 'boolean') {
+    throw new TypeError(`singleSender must be a boolean, got ${String(resolved.singleSender)}.`);
+  }
   const { multiplier, maxInterval, jitter } = resolved.backoff;
   if (!(multiplier >= 1)) throw new TypeError(`backoff.multiplier must be >= 1, got ${String(multiplier)}.`);
   if (!(maxInterval > 0)) throw new TypeError(`backoff.maxInterval must be > 0, got ${String(maxInterval)}.`);

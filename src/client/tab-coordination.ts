@@ -1,0 +1,43 @@
+import type { ConnectionState } from '../protocol/enums';
+import type { QueuedMessage } from '../queue/queued-message';
+import type { InboundMessage } from './client-events';
+import type { TransferredError } from './transferable-error';
+
+/** How one message ended, as the sending tab tells the tab that accepted it. */
+export interface TabSettlement {
+  event: 'messageAcknowledged' | 'messageFailed' | 'messageExpired';
+  id: string;
+  attempts: number;
+  latency?: number;
+  response?: unknown;
+  error?: TransferredError;
+}
+
+/** What tabs sharing a `storageKey` tell each other (structured-cloned over a BroadcastChannel). */
+export type TabMessage =
+  /** A tab that does not send asks the sender for its state. */
+  | { kind: 'hello' }
+  /** The sending tab's connection, for the others' `state$`, validation limits and `clientId`. */
+  | { kind: 'state'; state: ConnectionState; clientId: string | undefined; dedupeTtl: number; maxPayload: number }
+  /** A tab that does not send persisted this message; the sender takes it over. */
+  | { kind: 'queued'; message: QueuedMessage }
+  | ({ kind: 'settled' } & TabSettlement)
+  /** A server push, relayed to the tabs without a socket. */
+  | { kind: 'inbound'; message: InboundMessage };
+
+/**
+ * One exclusive lock and one broadcast channel per `storageKey`, shared by
+ * the tabs of an origin (Web Locks and BroadcastChannel in browsers). The
+ * holder of the lock is the only tab with a socket. Supplied by the Platform;
+ * absent in Node.
+ */
+export interface TabCoordination {
+  /** Asks for the lock; `onAcquired` runs once it is granted. It is held until `close()`. */
+  requestLeadership(onAcquired: () => void): void;
+  /** Withdraws a request not granted yet (a held lock stays held). */
+  cancelRequest(): void;
+  post(message: TabMessage): void;
+  onMessage(listener: (message: TabMessage) => void): void;
+  /** Releases the lock (another tab may take over), withdraws any request, closes the channel. */
+  close(): void;
+}
