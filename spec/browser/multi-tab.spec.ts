@@ -4,7 +4,7 @@ import type { ReliableClientOptions } from '../../src/index';
 import { API_KEY, startTestServer, type TestServer } from '../helpers/test-server';
 import { until } from '../helpers/wait';
 import { BROWSER_TIMEOUT, describeBrowser } from './helpers/chromium';
-import { pageUntil, useBrowser } from './helpers/browser-fixture';
+import { eventually, pageUntil, useBrowser } from './helpers/browser-fixture';
 
 const OPTIONS: ReliableClientOptions = {
   apiKey: API_KEY,
@@ -130,7 +130,7 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
       await pageUntil(a, () => window.harness.clients[0]!.getStats().queueSize === 15, null, 5000, "A holding all 15");
 
       await a.close();
-      await until(async () => (await isLeader(b)) !== (await isLeader(c)), 10_000, 'exactly one of B and C to lead');
+      await eventually(async () => (await isLeader(b)) !== (await isLeader(c)), 10_000, 'exactly one of B and C to lead');
       const srv = await startTestServer({ port });
       servers.push(srv);
       const sessions = watchSessions(srv);

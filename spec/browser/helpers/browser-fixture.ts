@@ -38,3 +38,12 @@ export async function pageUntil<A>(
     throw new Error(`Timed out after ${ms} ms waiting in the page for ${what}.`, { cause: error });
   }
 }
+
+/** Polls an async condition (e.g. one that asks several pages) every 20 ms, failing after `ms`. */
+export async function eventually(condition: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
