@@ -10,7 +10,7 @@ export interface DeliveryCounts {
   acknowledged: number;
   /** Accepted messages the server's handler ran exactly once. */
   processedOnce: number;
-  /** Accepted messages that never reached the handler or (with `requireAck`) were not acknowledged. */
+  /** Accepted messages that were not acknowledged or never reached the handler. */
   lost: number;
   /** Message ids the handler ran more than once (any id the server saw). */
   processedTwice: number;
@@ -27,11 +27,6 @@ export interface CountInput {
   processed: ReadonlyMap<string, number>;
   /** First processing by the handler, in order: `lane` (priority) and the send order within it. */
   firstProcessing?: ReadonlyArray<{ lane: number; seq: number }>;
-  /**
-   * Whether a message the handler ran but no client saw acked counts as lost.
-   * False where the sender was killed and its acks died with it. @default true
-   */
-  requireAck?: boolean;
 }
 
 export function countDeliveries(input: CountInput): DeliveryCounts {
@@ -43,7 +38,7 @@ export function countDeliveries(input: CountInput): DeliveryCounts {
     const acked = input.acknowledged.has(id);
     if (acked) acknowledged++;
     if (runs === 1) processedOnce++;
-    if (runs === 0 || (!acked && input.requireAck !== false)) lost++;
+    if (!acked || runs === 0) lost++;
   }
   let processedTwice = 0;
   for (const runs of input.processed.values()) if (runs > 1) processedTwice++;

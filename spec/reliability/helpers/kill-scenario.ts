@@ -21,8 +21,10 @@ export interface KillScenarioOptions {
   /** Each kill lands a random 0..maxKillDelayMs after the child printed `ready`. */
   maxKillDelayMs: number;
   seed: number;
-  /** Stop starting new runs after this (the soak's time budget). @default Infinity */
+  /** Stop starting new runs after this `performance.now()` (the soak's time budget)... @default Infinity */
   deadline?: number;
+  /** ...but not before this many kills. @default 0 */
+  minKills?: number;
   onProgress?: (progress: { run: number; kills: number; promised: number }) => void;
 }
 
@@ -63,7 +65,10 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
   const runs: KillRun[] = [];
   const crashes: string[] = [];
   try {
-    for (let run = 0; run < options.kills && performance.now() < (options.deadline ?? Infinity); run++) {
+    const more = (run: number): boolean =>
+      run < options.kills &&
+      (run < (options.minKills ?? 0) || performance.now() < (options.deadline ?? Infinity));
+    for (let run = 0; more(run); run++) {
       const mode = run % 2 === 0 ? 'offline' : 'online';
       const killAfterMs = Math.floor(random() * options.maxKillDelayMs);
       const outcome = await killOnce({
@@ -112,7 +117,6 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
       acknowledged: acked,
       processed: rig.processed,
       firstProcessing: rig.firstProcessing,
-      requireAck: false,
     });
     return {
       ...counts,
@@ -153,8 +157,9 @@ async function killOnce(
   const counts = { sentLines: 0, ackedLines: 0, done: false };
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // 'close', not 'exit': it comes after stdout is drained, so no line the child wrote is missed.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
-    child.once('exit', (code, signal) => resolveExit({ code, signal })),
+    child.once('close', (code, signal) => resolveExit({ code, signal })),
   );
   let killTimer: NodeJS.Timeout | undefined;
   const kill = (): void => void child.kill('SIGKILL');
@@ -173,8 +178,6 @@ async function killOnce(
   const { code, signal } = await exited;
   clearTimeout(safety);
   if (killTimer) clearTimeout(killTimer);
-  // Let readline hand over the last buffered lines.
-  await new Promise((r) => setImmediate(r));
   const crash =
     signal === 'SIGKILL'
       ? undefined

@@ -1,0 +1,169 @@
+/**
+ * `npm run soak`: the long versions of the reliability specs, bounded in time.
+ *
+ *   1. chaos:  SOAK_MESSAGES (default 20,000) acknowledged sends across three
+ *              priorities through resets every 50-500 ms and black-holes;
+ *   2. storm:  SOAK_CLIENTS (default 500) clients whose server goes away for 1 s;
+ *   3. kill:   kill -9 of a FileStorageAdapter client at random moments, as many
+ *              times as the budget allows (at least 8), then a restart.
+ *
+ * SOAK_SECONDS (default 240) bounds the whole run; SOAK_SEED replays one.
+ * A live progress line goes to stderr, the table to stdout. Exit code 1 if
+ * anything was lost, processed twice, reordered, failed or gave up.
+ */
+import { printTable } from '../src/cli/report';
+import { runChaosScenario, type ChaosScenarioResult } from '../spec/reliability/helpers/chaos-scenario';
+import { runKillScenario, type KillScenarioResult } from '../spec/reliability/helpers/kill-scenario';
+import {
+  formatHistogram,
+  runStormScenario,
+  type StormScenarioResult,
+} from '../spec/reliability/helpers/storm-scenario';
+
+const budgetSeconds = positive('SOAK_SECONDS', 240);
+const messages = positive('SOAK_MESSAGES', 20_000);
+const clients = positive('SOAK_CLIENTS', 500);
+const seed = positive('SOAK_SEED', Date.now() % 1_000_000);
+const startedAt = performance.now();
+const deadline = startedAt + budgetSeconds * 1000;
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0 && Number.isFinite(value)))
+    throw new TypeError(`${name} must be a positive number, got ${raw}`);
+  return Math.floor(value);
+}
+
+function progress(line: string): void {
+  const elapsed = ((performance.now() - startedAt) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`\r[${elapsed}s / ${budgetSeconds}s] ${line.padEnd(110)}`);
+}
+
+async function main(): Promise<number> {
+  process.stderr.write(
+    `soak: seed ${seed}, budget ${budgetSeconds} s, ${messages} messages, ${clients} clients\n`,
+  );
+
+  // Sending takes ~45% of the budget: the faults run for as long as messages flow.
+  const rate = Math.max(50, Math.ceil(messages / (budgetSeconds * 0.45)));
+  const chaos: ChaosScenarioResult = await runChaosScenario({
+    messages,
+    ratePerSecond: rate,
+    seed,
+    settleTimeoutMs: 60_000,
+    onProgress: (p) =>
+      progress(
+        `chaos: sent ${p.issued}/${messages} settled ${p.settled} reconnects ${p.reconnects} resets ${p.resets} ` +
+          `black-holes ${p.blackholes} link ${p.blackholed ? 'BLACK-HOLED' : 'up'} ${p.state}`,
+      ),
+  });
+
+  const storm: StormScenarioResult = await runStormScenario({
+    clients,
+    downMs: 1000,
+    bucketMs: 250,
+    seed,
+    onProgress: (p) => progress(`storm: ${p.phase} ${p.connected}/${p.clients}`),
+  });
+
+  // Keep ~20 s for the restart and the report; at least 8 kills whatever the budget.
+  const kill: KillScenarioResult = await runKillScenario({
+    kills: 1000,
+    minKills: 8,
+    perRun: 1500,
+    maxKillDelayMs: 250,
+    seed,
+    deadline: deadline - 20_000,
+    onProgress: (p) => progress(`kill -9: ${p.kills} kills, ${p.promised} sends resolved before a kill`),
+  });
+  process.stderr.write('\n');
+
+  console.log(`\nReconnection times of ${storm.clients} clients after the server came back (seed ${seed}):`);
+  console.log(formatHistogram(storm.histogram, storm.bucketMs));
+  console.log();
+  printTable(
+    [
+      'scenario',
+      'sent',
+      'acknowledged',
+      'lost',
+      'duplicated',
+      'order violations',
+      'reconnects',
+      'p50 ms',
+      'p99 ms',
+      'notes',
+    ],
+    [
+      [
+        `chaos ${rate}/s`,
+        chaos.sent,
+        chaos.acknowledged,
+        chaos.lost,
+        chaos.processedTwice,
+        chaos.orderViolations,
+        chaos.reconnects,
+        chaos.p50,
+        chaos.p99,
+        `${chaos.resets} resets, ${chaos.blackholes} black-holes, ${chaos.failed} failed, ${chaos.unsettled} unsettled, ${(chaos.durationMs / 1000).toFixed(0)} s`,
+      ],
+      [
+        `storm ${storm.clients} clients`,
+        storm.sent,
+        storm.acknowledged,
+        storm.lost,
+        storm.processedTwice,
+        storm.orderViolations,
+        storm.reconnected,
+        storm.p50,
+        storm.p99,
+        `${storm.gaveUp} gave up, max attempts ${storm.maxAttempts}/${storm.attemptLimit}, p50/p99 = reconnect time`,
+      ],
+      [
+        `kill -9 x ${kill.kills}`,
+        kill.sent,
+        kill.acknowledged,
+        kill.lost,
+        kill.processedTwice,
+        kill.orderViolations,
+        kill.kills,
+        '-',
+        '-',
+        `${kill.restoredAtRestart} restored at restart, ${kill.failed} failed, ${kill.crashes.length} crashes`,
+      ],
+    ],
+  );
+  console.log(
+    `total ${((performance.now() - startedAt) / 1000).toFixed(0)} s, seed ${seed} (SOAK_SEED=${seed} replays the fault schedule)`,
+  );
+
+  const bad = [
+    chaos.lost,
+    chaos.processedTwice,
+    chaos.orderViolations,
+    chaos.failed,
+    chaos.unsettled,
+    chaos.sent - chaos.acknowledged,
+    storm.lost,
+    storm.processedTwice,
+    storm.gaveUp,
+    storm.clients - storm.reconnected,
+    kill.lost,
+    kill.processedTwice,
+    kill.orderViolations,
+    kill.failed,
+    kill.crashes.length,
+  ].some((n) => n !== 0);
+  for (const crash of kill.crashes) console.error(crash);
+  return bad ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
