@@ -23,6 +23,13 @@ export type {
   InboundMessage,
 } from './client/client-events';
 export type { Platform } from './client/platform';
+export type { StorageFallback } from './client/storage-fallback';
+export type { TabCoordination, TabMessage, TabSettlement } from './client/tab-coordination';
+export type { TransferredError } from './client/transferable-error';
+
+// Angular (zone.js): the library's timers outside the zone, emissions back inside it
+export { zoneSchedulers, enterZone, leaveZone } from './angular/index';
+export type { ZoneSchedulers, NgZoneLike } from './angular/index';
 
 // Trading
 export { TradingClient, TRADE_SIGNAL } from './trading/trading-client';
