@@ -152,6 +152,35 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
   );
 
   it(
+    "close() in a follower returns at once; close() in the leader hands over to the follower",
+    async () => {
+      const srv = await startTestServer();
+      servers.push(srv);
+      const sessions = watchSessions(srv);
+      const a = await openTab(context, fixture.page.url, srv.url);
+      await pageUntil(a, () => window.harness.clients[0]!.state === 'connected', null, 10_000, 'tab A connected');
+      const b = await openTab(context, fixture.page.url, srv.url);
+      const c = await openTab(context, fixture.page.url, srv.url);
+      await pageUntil(c, () => window.harness.clients[0]!.state === 'connected', null, 10_000, 'tab C to see connected');
+      // A follower's close(): nothing to wait for, and the leader does not notice.
+      await b.evaluate(() => window.harness.clients[0]!.close());
+      expect(await a.evaluate(() => window.harness.clients[0]!.state)).toBe('connected');
+
+      await a.evaluate(() => window.harness.clients[0]!.close());
+      await pageUntil(c, () => window.harness.clients[0]!.isLeader, null, 10_000, 'tab C to lead');
+      await pageUntil(c, () => window.harness.count('open') === 1, null, 10_000, "tab C's own connection");
+      const acked = await c.evaluate(() =>
+        window.harness.clients[0]!.sendWithAcknowledgement({ type: 'ECHO', payload: 'from C' }).then((r) => r.acknowledged),
+      );
+      expect(acked).toBe(true);
+      expect(sessions.total()).toBe(2);
+      expect(sessions.max()).toBe(1);
+      sessions.stop();
+    },
+    BROWSER_TIMEOUT,
+  );
+
+  it(
     'control: with singleSender off, both tabs open a session (the case the lock prevents)',
     async () => {
       const srv = await startTestServer();

@@ -269,10 +269,11 @@ export class ReliableWebSocketClient extends EventTarget {
   /** Disconnects and releases timers and storage handles; the client cannot be used afterwards. */
   async close(): Promise<void> {
     await this.disconnect();
-    this.sender?.close();
+    this.sender?.detach();
     this.stopOnline();
     this.delivery.dispose();
     await this.queue.close();
+    this.sender?.close();
     await this.ownedStorage?.close?.();
     this.eventsSubject.complete();
     this.messagesSubject.complete();

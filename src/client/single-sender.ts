@@ -116,7 +116,9 @@ export class SingleSender {
   /** A tab that follows leaves the line; a leader keeps the lock (its queue is the live one) until `close()`. */
   disconnect(): void {
     this.wantConnected = false;
-    if (!this.isLeader) this.coordination.cancelRequest();
+    if (this.isLeader) return;
+    this.coordination.cancelRequest();
+    this.started.next(new ConnectionError('disconnect() was called before the connection was established.'));
   }
 
   /** Persists a message accepted while another tab sends, and hands it over. */
@@ -151,12 +153,17 @@ export class SingleSender {
     if (this.peers) this.coordination.post({ kind: 'inbound', message });
   }
 
-  close(): void {
-    this.wantConnected = false;
-    this.coordination.close();
+  /** First half of the client's close: stop taking part, let a queue that never restored close at once. */
+  detach(): void {
+    this.disconnect();
     this.host.gate.abandon();
     this.subscriptions.forEach((s) => s.unsubscribe());
     this.started.complete();
+  }
+
+  /** Second half, once the queue's writes are done: release the lock, so the next tab restores a settled store. */
+  close(): void {
+    this.coordination.close();
   }
 
   private async lead(): Promise<void> {
