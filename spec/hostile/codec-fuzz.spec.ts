@@ -1,13 +1,11 @@
 import fc from 'fast-check';
 import { decodeFrame, validateEnvelope, type DecodeResult } from '../../src/protocol/codec';
-import { MessageType } from '../../src/protocol/enums';
 import { ProtocolError } from '../../src/protocol/errors';
+import { deep, envelopeLike, stringifyEscaped } from './arbitraries';
 
 /** Fixed seed: a failure replays; change it locally to explore further. */
 const SEED = 0x5eed_c0de;
 const RUNS = 1500;
-const TYPES = [...Object.values(MessageType), 'bogus', ''];
-const KEYS = ['__proto__', 'constructor', 'prototype', 'a', 'payload', 'polluted', 'toString', 'id'];
 
 /** decodeFrame's contract on any input: no throw, and only envelopes that validate. */
 function checkDecoded(input: unknown): DecodeResult {
@@ -23,68 +21,6 @@ function checkDecoded(input: unknown): DecodeResult {
   }
   return result!;
 }
-
-/** JSON text where each character of a string or key may be written as a `\uXXXX` escape. */
-function stringifyEscaped(value: unknown, mask: number): string {
-  let position = 0;
-  const str = (s: string): string => {
-    let out = '"';
-    for (const ch of s) {
-      const plain = JSON.stringify(ch).slice(1, -1);
-      const escape = ch.length === 1 && ((position++ * 7 + mask) & 3) === 0;
-      out += escape ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : plain;
-    }
-    return `${out}"`;
-  };
-  const walk = (v: unknown): string => {
-    if (typeof v === 'string') return str(v);
-    if (Array.isArray(v)) return `[${v.map(walk).join(',')}]`;
-    if (v !== null && typeof v === 'object') {
-      return `{${Object.keys(v).map((k) => `${str(k)}:${walk((v as Record<string, unknown>)[k])}`).join(',')}}`;
-    }
-    return JSON.stringify(v) ?? 'null';
-  };
-  return walk(value);
-}
-
-/** Objects whose keys are drawn from a small set that includes the prototype-pollution keys. */
-const hostileObject = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 2 }), tie('object'), fc.array(tie('value'), { maxLength: 3 })),
-  object: fc.dictionary(fc.constantFrom(...KEYS), tie('value'), { maxKeys: 4 }),
-})).value;
-
-const idLike = fc.oneof(fc.string({ minLength: 0, maxLength: 140 }), fc.integer(), fc.constant(null), fc.jsonValue({ maxDepth: 1 }));
-
-/** Envelope-shaped records: right and wrong field types, any subset of fields. */
-const envelopeLike = fc.record(
-  {
-    type: fc.constantFrom(...TYPES),
-    id: idLike,
-    ids: fc.array(idLike, { maxLength: 3 }),
-    name: idLike,
-    payload: hostileObject,
-    ts: fc.oneof(fc.double(), fc.string()),
-    v: fc.oneof(fc.constant(1), fc.double(), fc.string()),
-    clientId: idLike,
-    apiKey: fc.oneof(fc.string(), fc.integer()),
-    sessionId: fc.string(),
-    dedupeTtl: fc.oneof(fc.integer(), fc.double()),
-    heartbeatInterval: fc.integer(),
-    maxPayload: fc.integer(),
-    code: fc.oneof(fc.string(), fc.integer()),
-    message: fc.oneof(fc.string(), fc.constant(null)),
-    retryAfter: fc.oneof(fc.double(), fc.string()),
-    reason: fc.oneof(fc.string(), fc.integer()),
-  },
-  { requiredKeys: ['type'] },
-);
-
-/** Nesting deeper than the codec's limit (32), arrays and objects. */
-const deep = fc.tuple(fc.integer({ min: 1, max: 200 }), fc.boolean()).map(([depth, objects]) => {
-  let value: unknown = 1;
-  for (let i = 0; i < depth; i++) value = objects ? { a: value } : [value];
-  return { type: 'data', id: 'deep', name: 'X', payload: value };
-});
 
 describe('decodeFrame under fuzzing (fast-check)', () => {
   it('never throws on arbitrary strings, and returns only valid envelopes', () => {
