@@ -17,7 +17,8 @@ import { createMessageId } from '../queue/queued-message';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
 import type { StorageAdapter } from '../storage/storage-adapter';
 import { browserPlatform } from './browser-platform';
-import type { ClientEvent, ClientEventMap, ClientEventType, InboundMessage } from './client-events';
+import type { ClientEvent, InboundMessage } from './client-events';
+import { ClientEventTarget } from './client-event-target';
 import { toDomEvent } from './client-events';
 import type { ReliableClientOptions, ResolvedClientOptions } from './client-options';
 import { ClientStatsCounter, type ClientStats } from './client-stats';
@@ -41,7 +42,7 @@ const ASSUMED_DEDUPE_TTL = 600_000;
  * backoff. The observables are the core; promises, DOM events and
  * `getStats()` are views of them.
  */
-export class ReliableWebSocketClient extends EventTarget {
+export class ReliableWebSocketClient extends ClientEventTarget {
   /** Connection state; replays the current one. */
   readonly state$: Observable<ConnectionState>;
   /** Application messages pushed by the server. */
@@ -67,7 +68,6 @@ export class ReliableWebSocketClient extends EventTarget {
   private maxPayload = 1024 * 1024;
   private initialized: Promise<void> | undefined;
   private previousState: ConnectionState | undefined;
-  private readonly listeners = new Map<string, Set<unknown>>();
   /** Storage the client created itself, and so closes; a caller's `storage` stays the caller's. */
   private readonly ownedStorage: StorageAdapter | undefined;
 
@@ -81,7 +81,9 @@ export class ReliableWebSocketClient extends EventTarget {
       o.storage ?? (o.enablePersistence ? platform.defaultStorage(o.storageKey) : new MemoryStorageAdapter());
     this.ownedStorage = o.storage ? undefined : chosen;
     const storage = o.enablePersistence
-      ? new StorageFallbackAdapter(chosen, o.storageFallback, (error) => this.emit({ type: 'error', detail: { error } }))
+      ? new StorageFallbackAdapter(chosen, o.storageFallback, (error) =>
+          this.emit({ type: 'error', detail: { error } }),
+        )
       : chosen;
     const coordination =
       o.singleSender && o.enablePersistence && chosen.durable
@@ -149,7 +151,11 @@ export class ReliableWebSocketClient extends EventTarget {
             counters: this.counters,
             events$: this.eventsSubject,
             connectionState$: this.connection.state$,
-            limits: () => ({ clientId: this.clientIdValue, dedupeTtl: this.dedupeTtl, maxPayload: this.maxPayload }),
+            limits: () => ({
+              clientId: this.clientIdValue,
+              dedupeTtl: this.dedupeTtl,
+              maxPayload: this.maxPayload,
+            }),
             init: () => this.init(),
             start: () => this.connection.start(),
             emit: (event) => this.emit(event),
@@ -243,29 +249,6 @@ export class ReliableWebSocketClient extends EventTarget {
     });
   }
 
-  /** Typed overload of EventTarget's: `event.detail` is typed by event name. */
-  override addEventListener<K extends ClientEventType>(
-    type: K,
-    listener: ((event: Event & { detail: ClientEventMap[K] }) => void) | EventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    if (!listener) return;
-    let set = this.listeners.get(type);
-    if (!set) this.listeners.set(type, (set = new Set()));
-    set.add(listener);
-    super.addEventListener(type, listener as EventListener, options);
-  }
-
-  override removeEventListener<K extends ClientEventType>(
-    type: K,
-    listener: ((event: Event & { detail: ClientEventMap[K] }) => void) | EventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    if (!listener) return;
-    this.listeners.get(type)?.delete(listener);
-    super.removeEventListener(type, listener as EventListener, options);
-  }
-
   /** Disconnects and releases timers and storage handles; the client cannot be used afterwards. */
   async close(): Promise<void> {
     await this.disconnect();
@@ -323,7 +306,8 @@ export class ReliableWebSocketClient extends EventTarget {
       };
     }
     const priority = options.priority ?? this.options.defaultPriority;
-    if (this.sender && !this.sender.isLeader) return this.sender.accept(message, { priority, ttl }).catch(this.reportStorageError);
+    if (this.sender && !this.sender.isLeader)
+      return this.sender.accept(message, { priority, ttl }).catch(this.reportStorageError);
     await this.init();
     let queued;
     try {
@@ -400,7 +384,6 @@ export class ReliableWebSocketClient extends EventTarget {
 
   private emit(event: ClientEvent): void {
     this.eventsSubject.next(event);
-    // Building a DOM event per message costs; only when someone listens for this type.
-    if (this.listeners.get(event.type)?.size) this.dispatchEvent(toDomEvent(event));
+    if (this.hasListeners(event.type)) this.dispatchEvent(toDomEvent(event));
   }
 }
