@@ -24,14 +24,14 @@ describe('kill -9 of a client on FileStorageAdapter, then a restart on the same 
     // Acknowledged = an ack event seen by some client process (a killed child's or the restarted one's).
     expect({ ...faults(result), failed: result.failed }).toEqual({ ...NO_FAULTS, failed: 0 });
     expect(result.processedOnce).toBe(result.sent);
-    // The kills landed mid-way: in both modes some child died with sends still pending, and each
-    // connected child had a backlog from the offline run before it to flush (and acked part of it).
+    // The kills landed mid-way: in both modes some child died with sends still pending, and some
+    // connected child died while flushing (it had acked part of the backlog the offline run before left).
     const midSend = (mode: string) => result.runs.filter((r) => r.mode === mode && !r.done).length;
     expect({ offline: midSend('offline') > 0, online: midSend('online') > 0 }).toEqual({
       offline: true,
       online: true,
     });
-    expect(result.runs.filter((r) => r.mode === 'online').every((r) => r.ackedLines > 0)).toBe(true);
+    expect(result.runs.some((r) => r.mode === 'online' && r.ackedLines > 0 && !r.done)).toBe(true);
     expect(result.sent).toBeGreaterThan(KILLS);
   }, 90_000);
 });
