@@ -18,7 +18,8 @@ export type DedupeBegin =
  * Remembers message ids and their outcomes for the dedupe window. Keys are
  * opaque strings built by the server from (principal, clientId, messageId).
  * Every method may return a promise, so a durable store (Redis, SQL) can be
- * plugged in; the default `MemoryDedupeStore` answers synchronously.
+ * plugged in; the default `MemoryDedupeStore` answers synchronously, and
+ * `FileDedupeStore` keeps entries across restarts in a local journal.
  */
 export interface DedupeStore {
   /** The outcome remembered for `key`, `'pending'` while it is being handled, `undefined` if unknown or expired at `now`. */
@@ -31,6 +32,8 @@ export interface DedupeStore {
   evictExpired(now: number): MaybePromise<number>;
   /** Entries held (pending and completed), for `stats()`. */
   size?(): number;
+  /** Resolves once the store can answer (a durable one has loaded); `listen()` waits for it and fails if it rejects. */
+  readonly ready?: PromiseLike<void>;
 }
 
 export interface MemoryDedupeStoreOptions {

@@ -8,6 +8,8 @@ export type { ServerEvent, ServerEventType, ServerStats } from './server-events'
 
 export { MemoryDedupeStore } from './dedupe-store';
 export type { DedupeStore, DedupeOutcome, DedupeLookup, DedupeBegin, MemoryDedupeStoreOptions, MaybePromise } from './dedupe-store';
+export { FileDedupeStore, OUTCOME_UNKNOWN } from './file-dedupe-store';
+export type { FileDedupeStoreOptions } from './file-dedupe-store';
 
 export { ApiKeyAuthenticator, ANONYMOUS_PRINCIPAL } from './authenticator';
 export { TokenBucket } from './rate-limiter';

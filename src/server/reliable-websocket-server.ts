@@ -86,10 +86,17 @@ export class ReliableWebSocketServer {
     return this;
   }
 
-  /** Starts listening (or attaches to `server`); resolves with the bound port. */
+  /** Waits for the dedupe store to be ready, then starts listening (or attaches to `server`); resolves with the bound port. */
   async listen(): Promise<{ port: number }> {
     if (this.state !== 'idle') throw new Error(`listen() can be called once, on a new server (state: ${this.state}).`);
     this.state = 'listening';
+    try {
+      await this.store.ready;
+    } catch (error) {
+      this.state = 'closed';
+      throw error;
+    }
+    if ((this.state as string) !== 'listening') throw new Error('close() was called while listen() waited for the dedupe store.');
     const own = this.options.server === undefined;
     const server = this.options.server ?? createServer((_req, res) => res.writeHead(426, { Connection: 'close' }).end('Upgrade Required'));
     this.httpServer = server;
