@@ -136,7 +136,7 @@ async function main(): Promise<number> {
     ],
   );
   console.log(
-    `total ${((performance.now() - startedAt) / 1000).toFixed(0)} s, seed ${seed} (SOAK_SEED=${seed} replays the fault schedule)`,
+    `total ${((performance.now() - startedAt) / 1000).toFixed(0)} s, seed ${seed} (SOAK_SEED=${seed} reuses its random fault schedule)`,
   );
 
   const bad = [
