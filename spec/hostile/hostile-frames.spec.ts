@@ -1,4 +1,4 @@
-import { MAX_CONSECUTIVE_BAD_FRAMES } from '../../src/server/index';
+import { MAX_CONSECUTIVE_BAD_FRAMES, ReliableWebSocketServer } from '../../src/server/index';
 import { RawClient } from '../helpers/raw-client';
 import { HOSTILE_KEY, startHostileServer, stillServes, Witness, type HostileServer } from './witness';
 
@@ -170,6 +170,35 @@ describe('ReliableWebSocketServer under hostile frames', () => {
     expect((await garbage.closed).code).toBe(4000);
     expect((await silent.closed).code).toBe(4002);
     expect(Date.now() - started).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 20);
+    await expectUnharmed();
+  });
+
+  it('holds frames behind the hello while authentication runs: up to 256 are answered in order after it, more close 4000', async () => {
+    const slow = new ReliableWebSocketServer({ port: 0, authenticate: () => new Promise((resolve) => setTimeout(() => resolve('slow'), 50)) });
+    const pile = (client: RawClient, n: number): void => {
+      const socket = (client.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+      socket.cork(); // one TCP write: the server reads the hello and the pile in one chunk
+      client.send({ type: 'connect', v: 1, clientId: `piler-${n}` });
+      for (let i = 0; i < n; i++) client.send({ type: 'heartbeat', ts: i });
+      socket.uncork();
+    };
+    try {
+      const { port } = await slow.listen();
+      const polite = await RawClient.open(`ws://127.0.0.1:${port}`);
+      pile(polite, 200);
+      expect(await polite.next()).toMatchObject({ type: 'connect', sessionId: expect.any(String) });
+      const acks = [];
+      for (let i = 0; i < 200; i++) acks.push((await polite.next((e) => e.type === 'heartbeat_ack')).ts);
+      expect(acks).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      await polite.close();
+
+      const piler = await RawClient.open(`ws://127.0.0.1:${port}`);
+      pile(piler, 1000);
+      expect((await piler.closed).code).toBe(4000);
+      expect(piler.frames).toContainEqual({ type: 'nack', code: 'PROTOCOL_ERROR', message: 'too many frames before the handshake completed' });
+    } finally {
+      await slow.close();
+    }
     await expectUnharmed();
   });
 
