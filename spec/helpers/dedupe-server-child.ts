@@ -33,7 +33,11 @@ const store: DedupeStore = {
   size: () => file.size(),
 };
 
-const server = new ReliableWebSocketServer({ port: Number(portArg), dedupeStore: store, heartbeatInterval: 0 });
+const server = new ReliableWebSocketServer({
+  port: Number(portArg),
+  dedupeStore: store,
+  heartbeatInterval: 0,
+});
 server.handle('ORDER', async (_payload, ctx) => {
   // The effect first (an order placed), then a confirmation of random length: a kill
   // in between leaves an effect without a recorded outcome, the case dedupe must not run twice.

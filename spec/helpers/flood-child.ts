@@ -17,7 +17,14 @@ const connections = Number(connectionsArg ?? 4);
 const BATCH = 100;
 const MAX_BUFFERED = 256 * 1024;
 
-const counts = { sent: 0, acked: 0, rateLimited: 0, otherNacks: 0, connects: 0, closes: {} as Record<string, number> };
+const counts = {
+  sent: 0,
+  acked: 0,
+  rateLimited: 0,
+  otherNacks: 0,
+  connects: 0,
+  closes: {} as Record<string, number>,
+};
 const deadline = Date.now() + durationMs;
 let generation = 0;
 let flooding = 0;
@@ -58,7 +65,12 @@ function flood(slot: number): void {
       return;
     }
     if (ws.bufferedAmount < MAX_BUFFERED) {
-      const batch = Array.from({ length: BATCH }, () => ({ type: 'data', id: `${clientId}-${++seq}`, name: 'X', payload: { flood: seq } }));
+      const batch = Array.from({ length: BATCH }, () => ({
+        type: 'data',
+        id: `${clientId}-${++seq}`,
+        name: 'X',
+        payload: { flood: seq },
+      }));
       ws.send(JSON.stringify(batch));
       counts.sent += BATCH;
     }

@@ -22,7 +22,9 @@ export function stringifyEscaped(value: unknown, mask: number): string {
     if (typeof v === 'string') return str(v);
     if (Array.isArray(v)) return `[${v.map(walk).join(',')}]`;
     if (v !== null && typeof v === 'object') {
-      return `{${Object.keys(v).map((k) => `${str(k)}:${walk((v as Record<string, unknown>)[k])}`).join(',')}}`;
+      return `{${Object.keys(v)
+        .map((k) => `${str(k)}:${walk((v as Record<string, unknown>)[k])}`)
+        .join(',')}}`;
     }
     return JSON.stringify(v) ?? 'null';
   };
@@ -31,11 +33,21 @@ export function stringifyEscaped(value: unknown, mask: number): string {
 
 /** Objects whose keys are drawn from a small set that includes the prototype-pollution keys. */
 export const hostileObject = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 2 }), tie('object'), fc.array(tie('value'), { maxLength: 3 })),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.jsonValue({ maxDepth: 2 }),
+    tie('object'),
+    fc.array(tie('value'), { maxLength: 3 }),
+  ),
   object: fc.dictionary(fc.constantFrom(...KEYS), tie('value'), { maxKeys: 4 }),
 })).value;
 
-export const idLike = fc.oneof(fc.string({ minLength: 0, maxLength: 140 }), fc.integer(), fc.constant(null), fc.jsonValue({ maxDepth: 1 }));
+export const idLike = fc.oneof(
+  fc.string({ minLength: 0, maxLength: 140 }),
+  fc.integer(),
+  fc.constant(null),
+  fc.jsonValue({ maxDepth: 1 }),
+);
 
 /** Envelope-shaped records: right and wrong field types, any subset of fields. */
 export const envelopeLike = fc.record(
@@ -72,11 +84,23 @@ export const deep = fc.tuple(fc.integer({ min: 1, max: 200 }), fc.boolean()).map
 export const anyFrame = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),
   fc
-    .record({ type: fc.constantFrom('data', 'command'), id: fc.string({ minLength: 1, maxLength: 12 }), name: fc.constant('X'), payload: hostileObject })
+    .record({
+      type: fc.constantFrom('data', 'command'),
+      id: fc.string({ minLength: 1, maxLength: 12 }),
+      name: fc.constant('X'),
+      payload: hostileObject,
+    })
     .map((v) => JSON.stringify(v)),
   fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.tuple(fc.array(fc.oneof(envelopeLike, deep), { minLength: 1, maxLength: 4 }), fc.boolean(), fc.nat(), fc.boolean()).map(([envelopes, batch, mask, escaped]) => {
-    const value = batch ? envelopes : envelopes[0];
-    return escaped ? stringifyEscaped(value, mask) : JSON.stringify(value);
-  }),
+  fc
+    .tuple(
+      fc.array(fc.oneof(envelopeLike, deep), { minLength: 1, maxLength: 4 }),
+      fc.boolean(),
+      fc.nat(),
+      fc.boolean(),
+    )
+    .map(([envelopes, batch, mask, escaped]) => {
+      const value = batch ? envelopes : envelopes[0];
+      return escaped ? stringifyEscaped(value, mask) : JSON.stringify(value);
+    }),
 );

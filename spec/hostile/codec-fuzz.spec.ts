@@ -24,21 +24,30 @@ function checkDecoded(input: unknown): DecodeResult {
 
 describe('decodeFrame under fuzzing (fast-check)', () => {
   it('never throws on arbitrary strings, and returns only valid envelopes', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => void checkDecoded(text)), { seed: SEED, numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => void checkDecoded(text)),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
 
   it('never throws on arbitrary JSON values (single or batched), and returns only valid envelopes', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         const { envelopes, errors } = checkDecoded(JSON.stringify(value));
-        if (Array.isArray(value) && value.length > 0) expect(envelopes.length + errors.length).toBe(value.length);
+        if (Array.isArray(value) && value.length > 0)
+          expect(envelopes.length + errors.length).toBe(value.length);
       }),
       { seed: SEED, numRuns: RUNS },
     );
   });
 
   it('returns only valid envelopes for envelope-shaped input with hostile keys, written with or without \\u escapes', () => {
-    const input = fc.tuple(fc.array(fc.oneof(envelopeLike, deep), { minLength: 1, maxLength: 4 }), fc.boolean(), fc.nat(), fc.boolean());
+    const input = fc.tuple(
+      fc.array(fc.oneof(envelopeLike, deep), { minLength: 1, maxLength: 4 }),
+      fc.boolean(),
+      fc.nat(),
+      fc.boolean(),
+    );
     fc.assert(
       fc.property(input, ([envelopes, batch, mask, escaped]) => {
         const value = batch ? envelopes : envelopes[0];

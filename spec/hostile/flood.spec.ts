@@ -2,7 +2,15 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { withTimeout } from '../helpers/raw-client';
-import { HOSTILE_KEY, median, startHostileServer, stillServes, Witness, type HostileServer, type WitnessReport } from './witness';
+import {
+  HOSTILE_KEY,
+  median,
+  startHostileServer,
+  stillServes,
+  Witness,
+  type HostileServer,
+  type WitnessReport,
+} from './witness';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PHASE_MS = 800;
@@ -33,10 +41,22 @@ async function witnessFor(ms: number, clientId: string): Promise<WitnessReport> 
 
 /** Starts the flooder child; resolves once every flood socket is open, with a promise of its final counts. */
 async function startFlood(url: string): Promise<Promise<FloodCounts>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'spec/helpers/flood-child.ts', url, HOSTILE_KEY, String(FLOOD_MS), String(FLOOD_CONNECTIONS)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'spec/helpers/flood-child.ts',
+      url,
+      HOSTILE_KEY,
+      String(FLOOD_MS),
+      String(FLOOD_CONNECTIONS),
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout });
   const iterator = lines[Symbol.asyncIterator]();
   const first = await withTimeout(iterator.next(), 5000, 'the flooder to start');

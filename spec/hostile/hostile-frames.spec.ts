@@ -56,27 +56,76 @@ describe('ReliableWebSocketServer under hostile frames', () => {
     ['a numeric type', 'UNKNOWN_TYPE', '{"type":1,"payload":"hostile"}', undefined],
     ['an unknown type', 'UNKNOWN_TYPE', '{"type":"bogus","id":"u1","payload":"hostile"}', 'u1'],
     ['a numeric id', 'INVALID_FIELD', '{"type":"data","id":7,"name":"X","payload":"hostile"}', undefined],
-    ['a huge numeric id', 'INVALID_FIELD', '{"type":"data","id":1e308,"name":"X","payload":"hostile"}', undefined],
+    [
+      'a huge numeric id',
+      'INVALID_FIELD',
+      '{"type":"data","id":1e308,"name":"X","payload":"hostile"}',
+      undefined,
+    ],
     ['an array id', 'INVALID_FIELD', '{"type":"data","id":["a"],"name":"X","payload":"hostile"}', undefined],
-    ['an object id', 'INVALID_FIELD', '{"type":"data","id":{"a":1},"name":"X","payload":"hostile"}', undefined],
+    [
+      'an object id',
+      'INVALID_FIELD',
+      '{"type":"data","id":{"a":1},"name":"X","payload":"hostile"}',
+      undefined,
+    ],
     ['an empty id', 'INVALID_FIELD', '{"type":"data","id":"","name":"X","payload":"hostile"}', undefined],
     ['a missing id', 'INVALID_FIELD', '{"type":"data","name":"X","payload":"hostile"}', undefined],
     ['a missing name', 'INVALID_FIELD', '{"type":"data","id":"n1","payload":"hostile"}', 'n1'],
     ['a numeric name', 'INVALID_FIELD', '{"type":"data","id":"n2","name":42,"payload":"hostile"}', 'n2'],
-    ['an over-long name', 'INVALID_FIELD', `{"type":"data","id":"n3","name":"${'N'.repeat(129)}","payload":"hostile"}`, 'n3'],
-    ['an id of 129 characters (not echoed)', 'INVALID_FIELD', `{"type":"data","id":"${longId}","name":"X","payload":"hostile"}`, undefined],
-    ['an id of 200,000 characters (not echoed)', 'INVALID_FIELD', `{"type":"data","id":"${hugeId}","name":"X","payload":"hostile"}`, undefined],
+    [
+      'an over-long name',
+      'INVALID_FIELD',
+      `{"type":"data","id":"n3","name":"${'N'.repeat(129)}","payload":"hostile"}`,
+      'n3',
+    ],
+    [
+      'an id of 129 characters (not echoed)',
+      'INVALID_FIELD',
+      `{"type":"data","id":"${longId}","name":"X","payload":"hostile"}`,
+      undefined,
+    ],
+    [
+      'an id of 200,000 characters (not echoed)',
+      'INVALID_FIELD',
+      `{"type":"data","id":"${hugeId}","name":"X","payload":"hostile"}`,
+      undefined,
+    ],
     ['a heartbeat with a string ts', 'INVALID_FIELD', '{"type":"heartbeat","ts":"now"}', undefined],
     ['an empty batch', 'INVALID_FIELD', '[]', undefined],
-    ['a batch over 10,000 envelopes', 'INVALID_FIELD', JSON.stringify(Array.from({ length: 10_001 }, () => ({ type: 'heartbeat', ts: 1 }))), undefined],
-    ['100,000 nested arrays as the frame', 'NOT_AN_OBJECT', '['.repeat(100_000) + ']'.repeat(100_000), undefined],
-    ['100,000 nested arrays as a payload', 'TOO_DEEP', `{"type":"data","id":"d1","name":"X","payload":${'['.repeat(100_000)}"hostile"${']'.repeat(100_000)}}`, 'd1'],
-    ['100,000 nested objects as a payload', 'TOO_DEEP', `{"type":"data","id":"d2","name":"X","payload":${'{"a":'.repeat(100_000)}"hostile"${'}'.repeat(100_000)}}`, 'd2'],
+    [
+      'a batch over 10,000 envelopes',
+      'INVALID_FIELD',
+      JSON.stringify(Array.from({ length: 10_001 }, () => ({ type: 'heartbeat', ts: 1 }))),
+      undefined,
+    ],
+    [
+      '100,000 nested arrays as the frame',
+      'NOT_AN_OBJECT',
+      '['.repeat(100_000) + ']'.repeat(100_000),
+      undefined,
+    ],
+    [
+      '100,000 nested arrays as a payload',
+      'TOO_DEEP',
+      `{"type":"data","id":"d1","name":"X","payload":${'['.repeat(100_000)}"hostile"${']'.repeat(100_000)}}`,
+      'd1',
+    ],
+    [
+      '100,000 nested objects as a payload',
+      'TOO_DEEP',
+      `{"type":"data","id":"d2","name":"X","payload":${'{"a":'.repeat(100_000)}"hostile"${'}'.repeat(100_000)}}`,
+      'd2',
+    ],
   ])('nacks %s with PROTOCOL_ERROR (%s) and keeps the connection', async (_label, reason, frame, id) => {
     const client = await attacker();
     client.send(frame);
     const nack = await client.next();
-    expect(nack).toMatchObject({ type: 'nack', code: 'PROTOCOL_ERROR', message: expect.stringMatching(new RegExp(`^${reason}`)) });
+    expect(nack).toMatchObject({
+      type: 'nack',
+      code: 'PROTOCOL_ERROR',
+      message: expect.stringMatching(new RegExp(`^${reason}`)),
+    });
     expect(nack.id).toBe(id);
     await stillOpen(client);
     await client.close();
@@ -84,26 +133,53 @@ describe('ReliableWebSocketServer under hostile frames', () => {
   });
 
   it.each([
-    ['__proto__ in the payload', '{"type":"data","id":"p1","name":"X","payload":{"__proto__":{"polluted":"hostile"}}}'],
-    ['__proto__ deep in arrays', '{"type":"data","id":"p1","name":"X","payload":[[{"a":[{"__proto__":{"polluted":"hostile"}}]}]]}'],
+    [
+      '__proto__ in the payload',
+      '{"type":"data","id":"p1","name":"X","payload":{"__proto__":{"polluted":"hostile"}}}',
+    ],
+    [
+      '__proto__ deep in arrays',
+      '{"type":"data","id":"p1","name":"X","payload":[[{"a":[{"__proto__":{"polluted":"hostile"}}]}]]}',
+    ],
     ['__proto__ on the envelope', '{"type":"data","id":"p1","name":"X","__proto__":{"polluted":"hostile"}}'],
-    ['constructor.prototype in the payload', '{"type":"data","id":"p1","name":"X","payload":{"constructor":{"prototype":{"polluted":"hostile"}}}}'],
+    [
+      'constructor.prototype in the payload',
+      '{"type":"data","id":"p1","name":"X","payload":{"constructor":{"prototype":{"polluted":"hostile"}}}}',
+    ],
     ['a prototype key alone', '{"type":"data","id":"p1","name":"X","payload":{"x":{"prototype":"hostile"}}}'],
-    ['__proto__ spelled with \\u escapes', '{"type":"data","id":"p1","name":"X","payload":{"\\u005f\\u005fproto__":{"polluted":"hostile"}}}'],
-    ['constructor spelled with \\u escapes', '{"type":"data","id":"p1","name":"X","payload":{"constr\\u0075ctor":{"polluted":"hostile"}}}'],
-  ])('refuses %s (FORBIDDEN_KEY): Object.prototype stays clean, the handler never runs', async (_label, frame) => {
-    const client = await attacker();
-    client.send(frame);
-    client.send(`[${frame},{"type":"data","id":"ok1","name":"X","payload":1}]`);
-    expect(await client.next()).toMatchObject({ type: 'nack', id: 'p1', code: 'PROTOCOL_ERROR', message: expect.stringMatching(/^FORBIDDEN_KEY/) });
-    expect(await client.next((e) => e.id === 'p1')).toMatchObject({ type: 'nack', code: 'PROTOCOL_ERROR' });
-    expect(await client.next((e) => e.id === 'ok1')).toEqual({ type: 'ack', id: 'ok1', response: { echo: 1 } });
-    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-    expect(Object.prototype).not.toHaveProperty('polluted');
-    expect(host.runs.get('p1')).toBeUndefined();
-    await client.close();
-    await expectUnharmed();
-  });
+    [
+      '__proto__ spelled with \\u escapes',
+      '{"type":"data","id":"p1","name":"X","payload":{"\\u005f\\u005fproto__":{"polluted":"hostile"}}}',
+    ],
+    [
+      'constructor spelled with \\u escapes',
+      '{"type":"data","id":"p1","name":"X","payload":{"constr\\u0075ctor":{"polluted":"hostile"}}}',
+    ],
+  ])(
+    'refuses %s (FORBIDDEN_KEY): Object.prototype stays clean, the handler never runs',
+    async (_label, frame) => {
+      const client = await attacker();
+      client.send(frame);
+      client.send(`[${frame},{"type":"data","id":"ok1","name":"X","payload":1}]`);
+      expect(await client.next()).toMatchObject({
+        type: 'nack',
+        id: 'p1',
+        code: 'PROTOCOL_ERROR',
+        message: expect.stringMatching(/^FORBIDDEN_KEY/),
+      });
+      expect(await client.next((e) => e.id === 'p1')).toMatchObject({ type: 'nack', code: 'PROTOCOL_ERROR' });
+      expect(await client.next((e) => e.id === 'ok1')).toEqual({
+        type: 'ack',
+        id: 'ok1',
+        response: { echo: 1 },
+      });
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      expect(Object.prototype).not.toHaveProperty('polluted');
+      expect(host.runs.get('p1')).toBeUndefined();
+      await client.close();
+      await expectUnharmed();
+    },
+  );
 
   it('closes 4000 a hello carrying a __proto__ key, without polluting anything', async () => {
     const client = await RawClient.open(host.url);
@@ -174,7 +250,10 @@ describe('ReliableWebSocketServer under hostile frames', () => {
   });
 
   it('holds frames behind the hello while authentication runs: up to 256 are answered in order after it, more close 4000', async () => {
-    const slow = new ReliableWebSocketServer({ port: 0, authenticate: () => new Promise((resolve) => setTimeout(() => resolve('slow'), 50)) });
+    const slow = new ReliableWebSocketServer({
+      port: 0,
+      authenticate: () => new Promise((resolve) => setTimeout(() => resolve('slow'), 50)),
+    });
     const pile = (client: RawClient, n: number): void => {
       const socket = (client.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
       socket.cork(); // one TCP write: the server reads the hello and the pile in one chunk
@@ -195,7 +274,11 @@ describe('ReliableWebSocketServer under hostile frames', () => {
       const piler = await RawClient.open(`ws://127.0.0.1:${port}`);
       pile(piler, 1000);
       expect((await piler.closed).code).toBe(4000);
-      expect(piler.frames).toContainEqual({ type: 'nack', code: 'PROTOCOL_ERROR', message: 'too many frames before the handshake completed' });
+      expect(piler.frames).toContainEqual({
+        type: 'nack',
+        code: 'PROTOCOL_ERROR',
+        message: 'too many frames before the handshake completed',
+      });
     } finally {
       await slow.close();
     }

@@ -37,7 +37,9 @@ function answerOrClose(client: RawClient, ts: number): Promise<'alive' | Closed>
     };
     client.ws.on('message', onMessage);
   });
-  return withTimeout(Promise.race([alive, client.closed]), 3000, `heartbeat_ack ${ts}`).finally(() => client.ws.off('message', onMessage));
+  return withTimeout(Promise.race([alive, client.closed]), 3000, `heartbeat_ack ${ts}`).finally(() =>
+    client.ws.off('message', onMessage),
+  );
 }
 
 async function expectUnharmed(): Promise<void> {

@@ -21,7 +21,12 @@ function rawSocket(client: RawClient): Socket {
 
 function disconnectOf(clientId: string): Promise<Extract<ServerEvent, { type: 'disconnect' }>> {
   const event = firstValueFrom(
-    host.server.events$.pipe(filter((e): e is Extract<ServerEvent, { type: 'disconnect' }> => e.type === 'disconnect' && e.clientId === clientId)),
+    host.server.events$.pipe(
+      filter(
+        (e): e is Extract<ServerEvent, { type: 'disconnect' }> =>
+          e.type === 'disconnect' && e.clientId === clientId,
+      ),
+    ),
   );
   return withTimeout(event, 4000, `the disconnect of ${clientId}`);
 }
@@ -95,7 +100,8 @@ describe('ReliableWebSocketServer and a client that never reads', () => {
     const pushes = await pushUntil('reader', () => false);
     expect(pushes).toBe(MAX_PUSHES);
     const deadline = Date.now() + 5000;
-    while (received < MAX_PUSHES && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (received < MAX_PUSHES && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     expect(received).toBe(MAX_PUSHES);
     expect(host.server.stats().slowConsumers).toBe(0);
     await reader.close();
@@ -104,7 +110,9 @@ describe('ReliableWebSocketServer and a client that never reads', () => {
   it('rejects a bad maxBufferedBytes, naming it', async () => {
     const { ReliableWebSocketServer } = await import('../../src/server/index');
     for (const bad of [0, -1, 1.5, '8MiB', NaN]) {
-      expect(() => new ReliableWebSocketServer({ maxBufferedBytes: bad as number })).toThrow('`maxBufferedBytes`');
+      expect(() => new ReliableWebSocketServer({ maxBufferedBytes: bad as number })).toThrow(
+        '`maxBufferedBytes`',
+      );
     }
     expect(() => new ReliableWebSocketServer({ maxBufferedBytes: Infinity })).not.toThrow();
     host = await startHostileServer();

@@ -13,7 +13,9 @@ export interface HostileServer {
 }
 
 /** A reference server on 127.0.0.1:0 with one handler, `X`, that echoes and counts. */
-export async function startHostileServer(options: ReliableWebSocketServerOptions = {}): Promise<HostileServer> {
+export async function startHostileServer(
+  options: ReliableWebSocketServerOptions = {},
+): Promise<HostileServer> {
   const server = new ReliableWebSocketServer({ port: 0, apiKeys: [HOSTILE_KEY], ...options });
   const runs = new Map<string, number>();
   const payloads: unknown[] = [];
@@ -79,11 +81,19 @@ export class Witness {
   async stop(ms = 3000): Promise<WitnessReport> {
     clearInterval(this.timer);
     const deadline = Date.now() + ms;
-    while (this.acked + this.wrong < this.seq && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.acked + this.wrong < this.seq && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     await withTimeout(this.client.close(), ms, 'witness close').catch(() => this.client.terminate());
     let ranTwice = 0;
     for (let i = 1; i <= this.seq; i++) if ((this.host.runs.get(this.prefix + i) ?? 0) > 1) ranTwice++;
-    return { sent: this.seq, acked: this.acked, lost: this.seq - this.acked - this.wrong, wrong: this.wrong, ranTwice, latencies: this.latencies };
+    return {
+      sent: this.seq,
+      acked: this.acked,
+      lost: this.seq - this.acked - this.wrong,
+      wrong: this.wrong,
+      ranTwice,
+      latencies: this.latencies,
+    };
   }
 
   private sendOne(): void {
@@ -97,7 +107,8 @@ export class Witness {
     const frame: unknown = JSON.parse(text);
     for (const envelope of (Array.isArray(frame) ? frame : [frame]) as Array<Record<string, unknown>>) {
       if (envelope['type'] === 'ack') {
-        const ids = envelope['ids'] === undefined ? [envelope['id'] as string] : (envelope['ids'] as string[]);
+        const ids =
+          envelope['ids'] === undefined ? [envelope['id'] as string] : (envelope['ids'] as string[]);
         for (const id of ids) this.settle(id, envelope['response']);
       } else if (envelope['type'] === 'nack' && typeof envelope['id'] === 'string') {
         this.settle(envelope['id'], undefined, true);
@@ -129,10 +140,14 @@ export function median(values: readonly number[]): number {
 }
 
 /** A fresh client completes a round trip: the server still serves. */
-export async function stillServes(host: HostileServer, clientId = `probe-${Math.random().toString(36).slice(2)}`): Promise<void> {
+export async function stillServes(
+  host: HostileServer,
+  clientId = `probe-${Math.random().toString(36).slice(2)}`,
+): Promise<void> {
   const probe = await RawClient.connect(host.url, clientId, HOSTILE_KEY);
   probe.message('probe-1', 'X', 'alive');
   const ack = await probe.next((e) => e.id === 'probe-1', 'probe ack');
-  if (ack.type !== 'ack' || ack.response?.echo !== 'alive') throw new Error(`Probe got ${JSON.stringify(ack)}`);
+  if (ack.type !== 'ack' || ack.response?.echo !== 'alive')
+    throw new Error(`Probe got ${JSON.stringify(ack)}`);
   await probe.close();
 }

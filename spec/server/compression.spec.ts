@@ -1,4 +1,8 @@
-import { DEFAULT_SERVER_OPTIONS, ReliableWebSocketServer, type ReliableWebSocketServerOptions } from '../../src/server/index';
+import {
+  DEFAULT_SERVER_OPTIONS,
+  ReliableWebSocketServer,
+  type ReliableWebSocketServerOptions,
+} from '../../src/server/index';
 import { RawClient } from '../helpers/raw-client';
 
 let server: ReliableWebSocketServer;

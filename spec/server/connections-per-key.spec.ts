@@ -1,5 +1,9 @@
 import { filter, firstValueFrom } from 'rxjs';
-import { DEFAULT_SERVER_OPTIONS, ReliableWebSocketServer, type ReliableWebSocketServerOptions } from '../../src/server/index';
+import {
+  DEFAULT_SERVER_OPTIONS,
+  ReliableWebSocketServer,
+  type ReliableWebSocketServerOptions,
+} from '../../src/server/index';
 import { RawClient } from '../helpers/raw-client';
 
 const KEY_A = 'key-a-0123456789';
@@ -23,7 +27,9 @@ describe('ReliableWebSocketServer maxConnectionsPerKey', () => {
   it('is unlimited by default', async () => {
     expect(DEFAULT_SERVER_OPTIONS.maxConnectionsPerKey).toBe(Infinity);
     await start({});
-    const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => RawClient.connect(url, `c${i}`, KEY_A)));
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => RawClient.connect(url, `c${i}`, KEY_A)),
+    );
     expect(server.stats().sessions).toBe(20);
     await Promise.all(clients.map((c) => c.close()));
   });
@@ -35,7 +41,10 @@ describe('ReliableWebSocketServer maxConnectionsPerKey', () => {
     const a3 = await RawClient.open(url);
     a3.send({ type: 'connect', v: 1, clientId: 'a3', apiKey: KEY_A });
     const closed = await a3.closed;
-    expect(closed).toEqual({ code: 4005, reason: 'too many connections for this API key (maxConnectionsPerKey 2)' });
+    expect(closed).toEqual({
+      code: 4005,
+      reason: 'too many connections for this API key (maxConnectionsPerKey 2)',
+    });
     expect(a3.frames).toEqual([]); // no welcome, nothing else
     const b = await RawClient.connect(url, 'b1', KEY_B);
     await Promise.all([roundTrip(a1, 'm1'), roundTrip(a2, 'm2'), roundTrip(b, 'm3')]);
@@ -60,7 +69,9 @@ describe('ReliableWebSocketServer maxConnectionsPerKey', () => {
     const refused = await RawClient.open(url);
     refused.send({ type: 'connect', v: 1, clientId: 'a2', apiKey: KEY_A });
     expect((await refused.closed).code).toBe(4005);
-    const left = firstValueFrom(server.events$.pipe(filter((e) => e.type === 'disconnect' && e.clientId === 'a1')));
+    const left = firstValueFrom(
+      server.events$.pipe(filter((e) => e.type === 'disconnect' && e.clientId === 'a1')),
+    );
     await a1.close();
     await left;
     const a2 = await RawClient.connect(url, 'a2', KEY_A);
@@ -69,7 +80,11 @@ describe('ReliableWebSocketServer maxConnectionsPerKey', () => {
   });
 
   it('counts per principal from a custom authenticate, not per socket', async () => {
-    await start({ apiKeys: undefined, authenticate: (key) => (key === undefined ? null : `desk:${key.split('/')[0]}`), maxConnectionsPerKey: 2 });
+    await start({
+      apiKeys: undefined,
+      authenticate: (key) => (key === undefined ? null : `desk:${key.split('/')[0]}`),
+      maxConnectionsPerKey: 2,
+    });
     const x1 = await RawClient.connect(url, 'x1', 'fx/1');
     const x2 = await RawClient.connect(url, 'x2', 'fx/2');
     const y1 = await RawClient.connect(url, 'y1', 'rates/1');
@@ -80,7 +95,9 @@ describe('ReliableWebSocketServer maxConnectionsPerKey', () => {
   });
 
   it.each([0, -1, 1.5, '2'])('rejects maxConnectionsPerKey %p, naming it', (bad) => {
-    expect(() => new ReliableWebSocketServer({ maxConnectionsPerKey: bad as number })).toThrow('`maxConnectionsPerKey`');
+    expect(() => new ReliableWebSocketServer({ maxConnectionsPerKey: bad as number })).toThrow(
+      '`maxConnectionsPerKey`',
+    );
     server = new ReliableWebSocketServer({ maxConnectionsPerKey: Infinity });
   });
 });

@@ -9,7 +9,9 @@ import {
 import { RawClient } from '../helpers/raw-client';
 
 const servers: ReliableWebSocketServer[] = [];
-async function start(options: ReliableWebSocketServerOptions = {}): Promise<{ server: ReliableWebSocketServer; url: string }> {
+async function start(
+  options: ReliableWebSocketServerOptions = {},
+): Promise<{ server: ReliableWebSocketServer; url: string }> {
   const server = new ReliableWebSocketServer({ port: 0, ...options });
   servers.push(server);
   const { port } = await server.listen();
@@ -56,7 +58,12 @@ describe('ReliableWebSocketServer dedupe', () => {
     const client = await RawClient.connect(url, 'c1');
     client.message('m1', 'SLOW');
     client.message('m1', 'SLOW');
-    expect(await duplicate).toMatchObject({ type: 'duplicate', messageId: 'm1', inFlight: true, clientId: 'c1' });
+    expect(await duplicate).toMatchObject({
+      type: 'duplicate',
+      messageId: 'm1',
+      inFlight: true,
+      clientId: 'c1',
+    });
     expect(client.pending).toEqual([]);
     release({ done: true });
     const answers = [await client.next(), await client.next()];
@@ -155,7 +162,12 @@ describe('ReliableWebSocketServer dedupe', () => {
     await client.acks(['m1', 'm2']);
     client.message('m3', 'ORDER');
     const refused = await client.next();
-    expect(refused).toMatchObject({ type: 'nack', id: 'm3', code: 'DEDUPE_FULL', retryAfter: expect.any(Number) });
+    expect(refused).toMatchObject({
+      type: 'nack',
+      id: 'm3',
+      code: 'DEDUPE_FULL',
+      retryAfter: expect.any(Number),
+    });
     expect(refused.retryAfter).toBeGreaterThan(500_000);
     client.message('m1', 'ORDER');
     expect(await client.next()).toEqual({ type: 'ack', id: 'm1', response: { orderId: 'o1' } });
@@ -171,7 +183,10 @@ describe('ReliableWebSocketServer dedupe', () => {
     const store: DedupeStore = {
       get: (key, now) => (calls.push('get'), tick(memory.get(key, now))),
       begin: (key, expiresAt) => (calls.push('begin'), tick(memory.begin(key, expiresAt))),
-      complete: (key, outcome: DedupeOutcome, expiresAt) => (calls.push('complete'), tick(memory.complete(key, outcome, expiresAt))),
+      complete: (key, outcome: DedupeOutcome, expiresAt) => (
+        calls.push('complete'),
+        tick(memory.complete(key, outcome, expiresAt))
+      ),
       evictExpired: (now) => tick(memory.evictExpired(now)),
     };
     const { server, url } = await start({ dedupeStore: store });
@@ -182,7 +197,9 @@ describe('ReliableWebSocketServer dedupe', () => {
     const answers = [await client.next(), await client.next()];
     client.message('m1', 'ORDER');
     answers.push(await client.next());
-    expect(new Set(answers.map((a) => JSON.stringify(a)))).toEqual(new Set([JSON.stringify({ type: 'ack', id: 'm1', response: { orderId: 'o1' } })]));
+    expect(new Set(answers.map((a) => JSON.stringify(a)))).toEqual(
+      new Set([JSON.stringify({ type: 'ack', id: 'm1', response: { orderId: 'o1' } })]),
+    );
     expect(runs.get('m1')).toBe(1);
     expect(calls).toEqual(['get', 'begin', 'complete', 'get']);
     expect(server.stats().dedupeEntries).toBe(-1);
@@ -202,7 +219,10 @@ describe('ReliableWebSocketServer dedupe', () => {
     const client = await RawClient.connect(url, 'c1');
     client.message('m1', 'ORDER');
     expect(await client.next()).toMatchObject({ type: 'nack', id: 'm1', code: 'DEDUPE_UNAVAILABLE' });
-    expect(await error).toMatchObject({ error: expect.objectContaining({ message: 'store down' }), clientId: 'c1' });
+    expect(await error).toMatchObject({
+      error: expect.objectContaining({ message: 'store down' }),
+      clientId: 'c1',
+    });
     expect(runs.size).toBe(0);
     await client.close();
   });
@@ -225,7 +245,11 @@ describe('MemoryDedupeStore', () => {
 
   it('evicts only expired entries, stopping at the first live one', () => {
     const store = new MemoryDedupeStore();
-    for (const [key, expiresAt] of [['a', 10], ['b', 20], ['c', 30]] as const) {
+    for (const [key, expiresAt] of [
+      ['a', 10],
+      ['b', 20],
+      ['c', 30],
+    ] as const) {
       store.begin(key, expiresAt);
       store.complete(key, ok(key), expiresAt);
     }

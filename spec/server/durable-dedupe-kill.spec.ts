@@ -21,7 +21,9 @@ function seeded(seed: number): () => number {
   };
 }
 
-type Answer = { type: 'ack'; response: { order: string; run: number }; round: number } | { type: 'nack'; code: string; round: number };
+type Answer =
+  | { type: 'ack'; response: { order: string; run: number }; round: number }
+  | { type: 'nack'; code: string; round: number };
 
 interface Rig {
   dir: string;
@@ -45,11 +47,24 @@ afterEach(() => {
 async function startChild(run: number, killAfter: number): Promise<ChildProcess> {
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', 'spec/helpers/dedupe-server-child.ts', join(rig.dir, 'store'), String(rig.port), rig.sideFile, String(run), String(killAfter)],
+    [
+      '--import',
+      'tsx',
+      'spec/helpers/dedupe-server-child.ts',
+      join(rig.dir, 'store'),
+      String(rig.port),
+      rig.sideFile,
+      String(run),
+      String(killAfter),
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   child = proc;
-  const line = await withTimeout(createInterface({ input: proc.stdout! })[Symbol.asyncIterator]().next(), 8000, 'the server child to listen');
+  const line = await withTimeout(
+    createInterface({ input: proc.stdout! })[Symbol.asyncIterator]().next(),
+    8000,
+    'the server child to listen',
+  );
   const match = /^listening (\d+)$/.exec(String(line.value));
   if (!match) throw new Error(`server child said ${String(line.value)}`);
   rig.port = Number(match[1]);
@@ -61,7 +76,12 @@ async function startChild(run: number, killAfter: number): Promise<ChildProcess>
  * same clientId every time, resends every id without a final answer, at most
  * `window` in flight. Resolves when all are answered or the socket dies.
  */
-function session(ids: readonly string[], window: number, round: number, onOpen: () => void = () => undefined): Promise<void> {
+function session(
+  ids: readonly string[],
+  window: number,
+  round: number,
+  onOpen: () => void = () => undefined,
+): Promise<void> {
   const todo = ids.filter((id) => !rig.answers.has(id));
   return withTimeout(
     new Promise<void>((done) => {
@@ -83,7 +103,8 @@ function session(ids: readonly string[], window: number, round: number, onOpen: 
           if (e['type'] === 'connect') {
             onOpen();
           } else if (e['type'] === 'ack') {
-            for (const id of e['ids'] ?? [e['id']]) rig.answers.set(id, { type: 'ack', response: e['response'], round });
+            for (const id of e['ids'] ?? [e['id']])
+              rig.answers.set(id, { type: 'ack', response: e['response'], round });
             inFlight -= (e['ids'] ?? [e['id']]).length;
           } else if (e['type'] === 'nack') {
             rig.answers.set(e['id'], { type: 'nack', code: e['code'], round });
@@ -112,7 +133,8 @@ function processed(): Map<string, number[]> {
 }
 
 async function exited(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode === null && proc.signalCode === null) await new Promise((resolve) => proc.once('exit', resolve));
+  if (proc.exitCode === null && proc.signalCode === null)
+    await new Promise((resolve) => proc.once('exit', resolve));
 }
 
 /** Every id answered; none processed twice; each ack carries the result of the one run that processed it. */
@@ -125,10 +147,17 @@ function verify(ids: readonly string[]): { acked: number; remembered: number; un
     const ran = runs.get(id) ?? [];
     expect({ id, times: ran.length <= 1 }).toEqual({ id, times: true });
     if (answer?.type === 'ack') {
-      expect({ id, ran, response: answer.response }).toEqual({ id, ran: [answer.response.run], response: { order: `ord-${id}`, run: ran[0] } });
+      expect({ id, ran, response: answer.response }).toEqual({
+        id,
+        ran: [answer.response.run],
+        response: { order: `ord-${id}`, run: ran[0] },
+      });
       if (answer.response.run < answer.round) remembered++;
     } else {
-      expect({ id, answer }).toEqual({ id, answer: { type: 'nack', code: 'OUTCOME_UNKNOWN', round: expect.any(Number) } });
+      expect({ id, answer }).toEqual({
+        id,
+        answer: { type: 'nack', code: 'OUTCOME_UNKNOWN', round: expect.any(Number) },
+      });
       unknown++;
     }
   }
@@ -153,7 +182,9 @@ describe('FileDedupeStore across server kills (kill -9 of a child server process
       }
     }
     const counts = verify(ids);
-    console.log(`kill after durable outcome: ${KILLS} kills, ${ids.length} messages, ${counts.acked} acked, ${counts.remembered} answered from the journal after a restart, ${counts.unknown} OUTCOME_UNKNOWN, 0 processed twice`);
+    console.log(
+      `kill after durable outcome: ${KILLS} kills, ${ids.length} messages, ${counts.acked} acked, ${counts.remembered} answered from the journal after a restart, ${counts.unknown} OUTCOME_UNKNOWN, 0 processed twice`,
+    );
     expect(counts).toEqual({ acked: ids.length, remembered: KILLS, unknown: 0 });
   });
 
@@ -173,7 +204,9 @@ describe('FileDedupeStore across server kills (kill -9 of a child server process
       await exited(proc);
     }
     const counts = verify(ids);
-    console.log(`random kills: ${KILLS} kills, ${ids.length} messages, ${counts.acked} acked, ${counts.remembered} answered from the journal after a restart, ${counts.unknown} OUTCOME_UNKNOWN, 0 processed twice`);
+    console.log(
+      `random kills: ${KILLS} kills, ${ids.length} messages, ${counts.acked} acked, ${counts.remembered} answered from the journal after a restart, ${counts.unknown} OUTCOME_UNKNOWN, 0 processed twice`,
+    );
     expect(counts.acked + counts.unknown).toBe(ids.length);
     expect(counts.unknown).toBeLessThanOrEqual(KILLS * 8);
   });

@@ -22,7 +22,10 @@ function tempDir(): string {
   dirs.push(dir);
   return dir;
 }
-async function open(dir: string, options: ConstructorParameters<typeof FileDedupeStore>[1] = {}): Promise<FileDedupeStore> {
+async function open(
+  dir: string,
+  options: ConstructorParameters<typeof FileDedupeStore>[1] = {},
+): Promise<FileDedupeStore> {
   const store = new FileDedupeStore(dir, options);
   stores.push(store);
   await store.ready;
@@ -90,7 +93,11 @@ describe('FileDedupeStore', () => {
     const dir = tempDir();
     let clock = 1_000;
     const first = await open(dir, { now: () => clock });
-    for (const [key, expiresAt] of [['a', 2_000], ['b', 3_000], ['c', 4_000]] as const) {
+    for (const [key, expiresAt] of [
+      ['a', 2_000],
+      ['b', 3_000],
+      ['c', 4_000],
+    ] as const) {
       await first.begin(key, expiresAt);
       await first.complete(key, ok(key), expiresAt);
     }
@@ -148,7 +155,10 @@ describe('FileDedupeStore', () => {
 });
 
 describe('ReliableWebSocketServer with a FileDedupeStore', () => {
-  async function start(options: ReliableWebSocketServerOptions, port = 0): Promise<{ server: ReliableWebSocketServer; url: string; runs: string[] }> {
+  async function start(
+    options: ReliableWebSocketServerOptions,
+    port = 0,
+  ): Promise<{ server: ReliableWebSocketServer; url: string; runs: string[] }> {
     const server = new ReliableWebSocketServer({ port, ...options });
     servers.push(server);
     const runs: string[] = [];
@@ -172,8 +182,16 @@ describe('ReliableWebSocketServer with a FileDedupeStore', () => {
     const again = await RawClient.connect(second.url, 'c1');
     again.message('m1', 'ORDER');
     again.message('m2', 'ORDER');
-    expect(await again.next((e) => e.id === 'm1')).toEqual({ type: 'ack', id: 'm1', response: { orderId: 'o-m1' } });
-    expect(await again.next((e) => e.id === 'm2')).toEqual({ type: 'ack', id: 'm2', response: { orderId: 'o-m2' } });
+    expect(await again.next((e) => e.id === 'm1')).toEqual({
+      type: 'ack',
+      id: 'm1',
+      response: { orderId: 'o-m1' },
+    });
+    expect(await again.next((e) => e.id === 'm2')).toEqual({
+      type: 'ack',
+      id: 'm2',
+      response: { orderId: 'o-m2' },
+    });
     expect(second.runs).toEqual(['m2']);
     expect(second.server.stats()).toMatchObject({ duplicates: 1, dedupeEntries: 2 });
     await again.close();

@@ -1,10 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import { firstValueFrom, filter } from 'rxjs';
-import { ApiKeyAuthenticator, CloseCode, ReliableWebSocketServer, type ReliableWebSocketServerOptions } from '../../src/server/index';
+import {
+  ApiKeyAuthenticator,
+  CloseCode,
+  ReliableWebSocketServer,
+  type ReliableWebSocketServerOptions,
+} from '../../src/server/index';
 import { RawClient, withTimeout } from '../helpers/raw-client';
 
 const servers: ReliableWebSocketServer[] = [];
-async function start(options: ReliableWebSocketServerOptions = {}): Promise<{ server: ReliableWebSocketServer; url: string }> {
+async function start(
+  options: ReliableWebSocketServerOptions = {},
+): Promise<{ server: ReliableWebSocketServer; url: string }> {
   const server = new ReliableWebSocketServer({ port: 0, ...options });
   servers.push(server);
   const { port } = await server.listen();
@@ -69,7 +76,10 @@ describe('ReliableWebSocketServer handshake', () => {
     ['an app message', { type: 'data', id: 'm1', name: 'X', payload: {} }],
     ['a heartbeat', { type: 'heartbeat', ts: 1 }],
     ['a batch holding a connect', [{ type: 'connect', v: 1, clientId: 'c1' }]],
-    ['a server welcome', { type: 'connect', v: 1, sessionId: 's', dedupeTtl: 1, heartbeatInterval: 1, maxPayload: 1 }],
+    [
+      'a server welcome',
+      { type: 'connect', v: 1, sessionId: 's', dedupeTtl: 1, heartbeatInterval: 1, maxPayload: 1 },
+    ],
     ['an unsupported version', { type: 'connect', v: 2, clientId: 'c1' }],
     ['invalid JSON', '{"type":"connect",'],
   ])('closes 4000 when the first frame is %s', async (_label, frame) => {
@@ -111,7 +121,13 @@ describe('ReliableWebSocketServer handshake', () => {
     const client = await RawClient.connect(url, 'c1', 'good', { headers: { 'user-agent': 'spec' } });
     client.message('m1', 'WHO');
     const ack = await client.next((e) => e.type === 'ack');
-    expect(ack.response).toEqual({ clientId: 'c1', principal: 'alice', messageId: 'm1', sessionId: expect.any(String), name: 'WHO' });
+    expect(ack.response).toEqual({
+      clientId: 'c1',
+      principal: 'alice',
+      messageId: 'm1',
+      sessionId: expect.any(String),
+      name: 'WHO',
+    });
     expect(seen).toEqual([['good', 'spec']]);
 
     const refused = await RawClient.open(url);
@@ -130,19 +146,31 @@ describe('ReliableWebSocketServer handshake', () => {
     const client = await RawClient.open(url);
     client.send({ type: 'connect', v: 1, clientId: 'c1', apiKey: 'k' });
     expect((await client.closed).code).toBe(CloseCode.INTERNAL_ERROR);
-    expect(await error).toMatchObject({ type: 'error', error: expect.objectContaining({ message: 'auth backend down' }) });
+    expect(await error).toMatchObject({
+      type: 'error',
+      error: expect.objectContaining({ message: 'auth backend down' }),
+    });
   });
 
   it('processes frames sent right behind the connect, after authentication', async () => {
     let release: ((principal: string) => void) | undefined;
-    const { server, url } = await start({ authenticate: () => new Promise<string>((resolve) => (release = resolve)) });
+    const { server, url } = await start({
+      authenticate: () => new Promise<string>((resolve) => (release = resolve)),
+    });
     server.handle('X', (payload) => payload);
     const client = await RawClient.open(url);
     client.send({ type: 'connect', v: 1, clientId: 'c1' });
     client.message('m1', 'X', 1);
     client.message('m2', 'X', 2);
     // Wait until the server is in the authenticator before letting it answer.
-    await withTimeout(new Promise<void>((resolve) => { const poll = (): void => (release ? resolve() : void setImmediate(poll)); poll(); }), 2000, 'authenticate call');
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const poll = (): void => (release ? resolve() : void setImmediate(poll));
+        poll();
+      }),
+      2000,
+      'authenticate call',
+    );
     release!('bob');
     expect(await client.next()).toMatchObject({ type: 'connect', sessionId: expect.any(String) });
     expect(await client.next((e) => e.type === 'ack' && e.id === 'm1')).toMatchObject({ response: 1 });

@@ -3,7 +3,9 @@ import { ReliableWebSocketServer, type ReliableWebSocketServerOptions } from '..
 import { RawClient, withTimeout } from '../helpers/raw-client';
 
 const servers: ReliableWebSocketServer[] = [];
-async function start(options: ReliableWebSocketServerOptions = {}): Promise<{ server: ReliableWebSocketServer; url: string }> {
+async function start(
+  options: ReliableWebSocketServerOptions = {},
+): Promise<{ server: ReliableWebSocketServer; url: string }> {
   const server = new ReliableWebSocketServer({ port: 0, ...options });
   servers.push(server);
   const { port } = await server.listen();

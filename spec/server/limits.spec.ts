@@ -1,9 +1,15 @@
 import { filter, firstValueFrom } from 'rxjs';
-import { ReliableWebSocketServer, TokenBucket, type ReliableWebSocketServerOptions } from '../../src/server/index';
+import {
+  ReliableWebSocketServer,
+  TokenBucket,
+  type ReliableWebSocketServerOptions,
+} from '../../src/server/index';
 import { RawClient } from '../helpers/raw-client';
 
 const servers: ReliableWebSocketServer[] = [];
-async function start(options: ReliableWebSocketServerOptions = {}): Promise<{ server: ReliableWebSocketServer; url: string }> {
+async function start(
+  options: ReliableWebSocketServerOptions = {},
+): Promise<{ server: ReliableWebSocketServer; url: string }> {
   const server = new ReliableWebSocketServer({ port: 0, ...options });
   servers.push(server);
   server.handle('X', (payload) => payload);
@@ -45,7 +51,9 @@ describe('ReliableWebSocketServer limits', () => {
     const c = await RawClient.open(url);
     expect((await c.closed).code).toBe(4005);
     expect(server.stats().connections).toBe(2);
-    const left = firstValueFrom(server.events$.pipe(filter((e) => e.type === 'disconnect' && e.clientId === 'a')));
+    const left = firstValueFrom(
+      server.events$.pipe(filter((e) => e.type === 'disconnect' && e.clientId === 'a')),
+    );
     await a.close();
     await left;
     await stillServes(url);

@@ -30,7 +30,11 @@ describe('ReliableWebSocketServer with malformed input', () => {
   it('nacks invalid JSON without an id and keeps the connection', async () => {
     const client = await RawClient.connect(url, 'c1');
     client.send('{"type":"data",');
-    expect(await client.next()).toEqual({ type: 'nack', code: 'PROTOCOL_ERROR', message: expect.stringContaining('INVALID_JSON') });
+    expect(await client.next()).toEqual({
+      type: 'nack',
+      code: 'PROTOCOL_ERROR',
+      message: expect.stringContaining('INVALID_JSON'),
+    });
     client.message('m1', 'X');
     expect(await client.next()).toEqual({ type: 'ack', id: 'm1', response: 'ok' });
     expect(server.stats().protocolErrors).toBe(1);
@@ -39,7 +43,14 @@ describe('ReliableWebSocketServer with malformed input', () => {
 
   it('nacks each bad element of an array, with its id when it has one, and runs the good ones', async () => {
     const client = await RawClient.connect(url, 'c1');
-    client.send([1, 'x', null, { type: 'data', id: 'no-name' }, { type: 'bogus', id: 'b1' }, { type: 'data', id: 'g1', name: 'X' }]);
+    client.send([
+      1,
+      'x',
+      null,
+      { type: 'data', id: 'no-name' },
+      { type: 'bogus', id: 'b1' },
+      { type: 'data', id: 'g1', name: 'X' },
+    ]);
     const answers = await Promise.all([0, 1, 2, 3, 4, 5].map(() => client.next()));
     const nacks = answers.filter((a) => a.type === 'nack');
     expect(nacks).toHaveLength(5);
@@ -59,13 +70,24 @@ describe('ReliableWebSocketServer with malformed input', () => {
 
   it.each([
     ['__proto__', '{"type":"data","id":"p1","name":"X","payload":{"__proto__":{"polluted":true}}}'],
-    ['nested __proto__', '{"type":"data","id":"p1","name":"X","payload":{"a":[{"b":{"__proto__":{"polluted":true}}}]}}'],
-    ['constructor.prototype', '{"type":"data","id":"p1","name":"X","payload":{"constructor":{"prototype":{"polluted":true}}}}'],
+    [
+      'nested __proto__',
+      '{"type":"data","id":"p1","name":"X","payload":{"a":[{"b":{"__proto__":{"polluted":true}}}]}}',
+    ],
+    [
+      'constructor.prototype',
+      '{"type":"data","id":"p1","name":"X","payload":{"constructor":{"prototype":{"polluted":true}}}}',
+    ],
     ['top-level __proto__', '{"type":"data","id":"p1","name":"X","__proto__":{"polluted":true}}'],
   ])('refuses %s keys without polluting Object.prototype or running the handler', async (_label, frame) => {
     const client = await RawClient.connect(url, 'c1');
     client.send(frame);
-    expect(await client.next()).toMatchObject({ type: 'nack', id: 'p1', code: 'PROTOCOL_ERROR', message: expect.stringContaining('FORBIDDEN_KEY') });
+    expect(await client.next()).toMatchObject({
+      type: 'nack',
+      id: 'p1',
+      code: 'PROTOCOL_ERROR',
+      message: expect.stringContaining('FORBIDDEN_KEY'),
+    });
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(runs).toEqual([]);
@@ -77,7 +99,12 @@ describe('ReliableWebSocketServer with malformed input', () => {
     const client = await RawClient.connect(url, 'c1');
     const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
     client.send(`{"type":"data","id":"d1","name":"X","payload":${deep(40)}}`);
-    expect(await client.next()).toMatchObject({ type: 'nack', id: 'd1', code: 'PROTOCOL_ERROR', message: expect.stringContaining('TOO_DEEP') });
+    expect(await client.next()).toMatchObject({
+      type: 'nack',
+      id: 'd1',
+      code: 'PROTOCOL_ERROR',
+      message: expect.stringContaining('TOO_DEEP'),
+    });
     client.send(`{"type":"data","id":"d2","name":"X","payload":${deep(100_000)}}`);
     expect(await client.next()).toMatchObject({ type: 'nack', code: 'PROTOCOL_ERROR' });
     expect(runs).toEqual([]);

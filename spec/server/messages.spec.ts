@@ -4,7 +4,9 @@ import { ValidationError } from '../../src/protocol/errors';
 import { RawClient } from '../helpers/raw-client';
 
 const servers: ReliableWebSocketServer[] = [];
-async function start(options: ReliableWebSocketServerOptions = {}): Promise<{ server: ReliableWebSocketServer; url: string }> {
+async function start(
+  options: ReliableWebSocketServerOptions = {},
+): Promise<{ server: ReliableWebSocketServer; url: string }> {
   const server = new ReliableWebSocketServer({ port: 0, ...options });
   servers.push(server);
   const { port } = await server.listen();
@@ -22,9 +24,22 @@ describe('ReliableWebSocketServer messages', () => {
     });
     const client = await RawClient.connect(url, 'c1');
     client.send({ type: 'command', id: 'm1', name: 'TRADE_SIGNAL', payload: { symbol: 'EURUSD' } });
-    expect(await client.next()).toEqual({ type: 'ack', id: 'm1', response: { orderId: 'o1', status: 'accepted' } });
+    expect(await client.next()).toEqual({
+      type: 'ack',
+      id: 'm1',
+      response: { orderId: 'o1', status: 'accepted' },
+    });
     expect(calls).toEqual([
-      [{ symbol: 'EURUSD' }, { clientId: 'c1', principal: 'anonymous', messageId: 'm1', sessionId: expect.any(String), name: 'TRADE_SIGNAL' }],
+      [
+        { symbol: 'EURUSD' },
+        {
+          clientId: 'c1',
+          principal: 'anonymous',
+          messageId: 'm1',
+          sessionId: expect.any(String),
+          name: 'TRADE_SIGNAL',
+        },
+      ],
     ]);
     await client.close();
   });
@@ -53,7 +68,7 @@ describe('ReliableWebSocketServer messages', () => {
 
   it('answers a batch frame of many messages in one frame per tick', async () => {
     const { server, url } = await start();
-    server.handle('N', (payload) => (payload as number) % 2 === 0 ? { even: payload } : undefined);
+    server.handle('N', (payload) => ((payload as number) % 2 === 0 ? { even: payload } : undefined));
     const client = await RawClient.connect(url, 'c1');
     const ids = Array.from({ length: 500 }, (_, i) => `m${i}`);
     client.send(ids.map((id, i) => ({ type: 'data', id, name: 'N', payload: i })));
@@ -74,7 +89,12 @@ describe('ReliableWebSocketServer messages', () => {
     });
     const client = await RawClient.connect(url, 'c1');
     client.message('m1', 'BAD');
-    expect(await client.next()).toEqual({ type: 'nack', id: 'm1', code: 'VALIDATION_ERROR', message: 'volume must be positive' });
+    expect(await client.next()).toEqual({
+      type: 'nack',
+      id: 'm1',
+      code: 'VALIDATION_ERROR',
+      message: 'volume must be positive',
+    });
     expect(server.stats().nacks).toBe(1);
     await client.close();
   });
@@ -86,15 +106,33 @@ describe('ReliableWebSocketServer messages', () => {
       throw 'plain string';
     });
     server.handle('THROW_HOSTILE', () => {
-      throw { get code(): string { throw new Error('getter'); } };
+      throw {
+        get code(): string {
+          throw new Error('getter');
+        },
+      };
     });
     const client = await RawClient.connect(url, 'c1');
     client.message('m1', 'REJECT');
     client.message('m2', 'THROW_STRING');
     client.message('m3', 'THROW_HOSTILE');
-    expect(await client.next((e) => e.id === 'm1')).toEqual({ type: 'nack', id: 'm1', code: 'HANDLER_ERROR', message: 'db down' });
-    expect(await client.next((e) => e.id === 'm2')).toEqual({ type: 'nack', id: 'm2', code: 'HANDLER_ERROR', message: 'plain string' });
-    expect(await client.next((e) => e.id === 'm3')).toMatchObject({ type: 'nack', id: 'm3', code: 'HANDLER_ERROR' });
+    expect(await client.next((e) => e.id === 'm1')).toEqual({
+      type: 'nack',
+      id: 'm1',
+      code: 'HANDLER_ERROR',
+      message: 'db down',
+    });
+    expect(await client.next((e) => e.id === 'm2')).toEqual({
+      type: 'nack',
+      id: 'm2',
+      code: 'HANDLER_ERROR',
+      message: 'plain string',
+    });
+    expect(await client.next((e) => e.id === 'm3')).toMatchObject({
+      type: 'nack',
+      id: 'm3',
+      code: 'HANDLER_ERROR',
+    });
     await client.close();
   });
 
@@ -102,7 +140,12 @@ describe('ReliableWebSocketServer messages', () => {
     const { url } = await start();
     const client = await RawClient.connect(url, 'c1');
     client.message('m1', 'NOPE');
-    expect(await client.next()).toEqual({ type: 'nack', id: 'm1', code: 'UNKNOWN_MESSAGE_TYPE', message: expect.stringContaining('NOPE') });
+    expect(await client.next()).toEqual({
+      type: 'nack',
+      id: 'm1',
+      code: 'UNKNOWN_MESSAGE_TYPE',
+      message: expect.stringContaining('NOPE'),
+    });
     await client.close();
   });
 
@@ -115,7 +158,10 @@ describe('ReliableWebSocketServer messages', () => {
       { type: 'data', id: 'm1', name: 'BIG' },
       { type: 'data', id: 'm2', name: 'OK' },
     ]);
-    expect(await client.next((e) => e.id === 'm1')).toMatchObject({ type: 'nack', code: 'RESPONSE_NOT_SERIALIZABLE' });
+    expect(await client.next((e) => e.id === 'm1')).toMatchObject({
+      type: 'nack',
+      code: 'RESPONSE_NOT_SERIALIZABLE',
+    });
     expect(await client.next((e) => e.id === 'm2')).toEqual({ type: 'ack', id: 'm2', response: 'fine' });
     await client.close();
   });
@@ -134,7 +180,12 @@ describe('ReliableWebSocketServer messages', () => {
     const client = await RawClient.connect(url, 'c1');
     client.send({ type: 'disconnect' });
     expect((await client.closed).code).toBe(1000);
-    expect(await disconnect).toMatchObject({ type: 'disconnect', clientId: 'c1', principal: 'anonymous', code: 1000 });
+    expect(await disconnect).toMatchObject({
+      type: 'disconnect',
+      clientId: 'c1',
+      principal: 'anonymous',
+      code: 1000,
+    });
     expect(server.stats()).toMatchObject({ sessions: 0 });
   });
 

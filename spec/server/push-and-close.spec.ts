@@ -1,11 +1,17 @@
 import { createServer } from 'node:http';
 import { WebSocket } from 'ws';
 import { filter, firstValueFrom, toArray } from 'rxjs';
-import { ReliableWebSocketServer, type ReliableWebSocketServerOptions, type ServerEvent } from '../../src/server/index';
+import {
+  ReliableWebSocketServer,
+  type ReliableWebSocketServerOptions,
+  type ServerEvent,
+} from '../../src/server/index';
 import { RawClient, withTimeout } from '../helpers/raw-client';
 
 const servers: ReliableWebSocketServer[] = [];
-async function start(options: ReliableWebSocketServerOptions = {}): Promise<{ server: ReliableWebSocketServer; url: string; port: number }> {
+async function start(
+  options: ReliableWebSocketServerOptions = {},
+): Promise<{ server: ReliableWebSocketServer; url: string; port: number }> {
   const server = new ReliableWebSocketServer({ port: 0, ...options });
   servers.push(server);
   const { port } = await server.listen();
@@ -56,7 +62,8 @@ describe('ReliableWebSocketServer push', () => {
     const clients = await Promise.all(['a', 'b', 'c'].map((id) => RawClient.connect(url, id)));
     const unauthenticated = await RawClient.open(url);
     expect(server.broadcast('NEWS', 'hello')).toBe(3);
-    for (const client of clients) expect(await client.next()).toMatchObject({ type: 'data', name: 'NEWS', payload: 'hello' });
+    for (const client of clients)
+      expect(await client.next()).toMatchObject({ type: 'data', name: 'NEWS', payload: 'hello' });
     unauthenticated.send({ type: 'connect', v: 1, clientId: 'late' });
     expect(await unauthenticated.next()).toMatchObject({ type: 'connect' });
     await Promise.all([...clients, unauthenticated].map((c) => c.close()));
@@ -175,7 +182,12 @@ describe('ReliableWebSocketServer close()', () => {
     const { server, url } = await start();
     const connection = firstValueFrom(server.events$.pipe(filter((e) => e.type === 'connection')));
     const client = await RawClient.connect(url, 'a');
-    expect(await connection).toMatchObject({ type: 'connection', clientId: 'a', principal: 'anonymous', remoteAddress: '127.0.0.1' });
+    expect(await connection).toMatchObject({
+      type: 'connection',
+      clientId: 'a',
+      principal: 'anonymous',
+      remoteAddress: '127.0.0.1',
+    });
     await client.close();
   });
 });

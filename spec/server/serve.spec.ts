@@ -12,7 +12,9 @@ async function startServe(args: string[]) {
   const watchers: Array<{ test: (line: string) => boolean; resolve: () => void }> = [];
   /** Resolves when a line matching `test` has been (or is) logged. */
   const line = (test: (line: string) => boolean): Promise<void> =>
-    lines.some(test) ? Promise.resolve() : withTimeout(new Promise<void>((resolve) => watchers.push({ test, resolve })), 3000, 'a log line');
+    lines.some(test)
+      ? Promise.resolve()
+      : withTimeout(new Promise<void>((resolve) => watchers.push({ test, resolve })), 3000, 'a log line');
   const abort = new AbortController();
   let listening!: (port: number) => void;
   const port = new Promise<number>((resolve) => (listening = resolve));
@@ -30,21 +32,36 @@ async function startServe(args: string[]) {
 
 describe('serve', () => {
   it('runs the server with a TRADE_SIGNAL handler behind --api-key, logs, and stops on abort', async () => {
-    const { lines, abort, done, port } = await startServe(['--api-key', 'k1', '--api-key', 'k2', '--stats-interval', '0']);
+    const { lines, abort, done, port } = await startServe([
+      '--api-key',
+      'k1',
+      '--api-key',
+      'k2',
+      '--stats-interval',
+      '0',
+    ]);
     const url = `ws://127.0.0.1:${port}`;
     const refused = await RawClient.open(url);
     expect(await refused.hello('c0', 'wrong')).toMatchObject({ code: 'AUTHENTICATION_FAILED' });
 
     const client = await RawClient.connect(url, 'trader', 'k2');
     client.message('s1', 'TRADE_SIGNAL', SIGNAL);
-    expect(await client.next()).toEqual({ type: 'ack', id: 's1', response: { orderId: expect.any(String), status: 'accepted' } });
+    expect(await client.next()).toEqual({
+      type: 'ack',
+      id: 's1',
+      response: { orderId: expect.any(String), status: 'accepted' },
+    });
     client.message('s1', 'TRADE_SIGNAL', SIGNAL);
     client.message('s2', 'TRADE_SIGNAL', { ...SIGNAL, action: 'SELL' });
     expect(await client.next((e) => e.id === 's2')).toMatchObject({ type: 'nack', code: 'VALIDATION_ERROR' });
     abort.abort();
     const summary = await withTimeout(done, 3000, 'serve to stop');
     expect((await client.closed).code).toBe(1001);
-    expect(summary).toMatchObject({ port, duplicatesProcessed: 0, stats: { duplicates: 1, messagesHandled: 2, authFailures: 1 } });
+    expect(summary).toMatchObject({
+      port,
+      duplicatesProcessed: 0,
+      stats: { duplicates: 1, messagesHandled: 2, authFailures: 1 },
+    });
     expect(lines[0]).toBe(`rx-reliable-ws server listening on ws://127.0.0.1:${port} with 2 API key(s)`);
     expect(lines.some((l) => /^connect +client=trader principal=key:[0-9a-f]{16} /.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^stats +connections=0 sessions=0 received=3 handled=2 duplicates=1 /);
@@ -79,7 +96,13 @@ describe('serve', () => {
 });
 
 describe('createTradeSignalHandler', () => {
-  const ctx = (messageId: string): HandlerContext => ({ clientId: 'c', principal: 'p', messageId, sessionId: 's', name: 'TRADE_SIGNAL' });
+  const ctx = (messageId: string): HandlerContext => ({
+    clientId: 'c',
+    principal: 'p',
+    messageId,
+    sessionId: 's',
+    name: 'TRADE_SIGNAL',
+  });
 
   it('accepts a valid signal with a fresh order id and counts runs per message id', () => {
     const handler = createTradeSignalHandler();
@@ -91,7 +114,12 @@ describe('createTradeSignalHandler', () => {
     expect(() => handler.handle({ ...SIGNAL, volume: 0 }, ctx('c'))).toThrow(ValidationError);
     expect(handler.timesProcessed('a')).toBe(2);
     expect(handler.timesProcessed('zzz')).toBe(0);
-    expect({ processed: handler.processed, duplicates: handler.duplicates, accepted: handler.accepted, rejected: handler.rejected }).toEqual({
+    expect({
+      processed: handler.processed,
+      duplicates: handler.duplicates,
+      accepted: handler.accepted,
+      rejected: handler.rejected,
+    }).toEqual({
       processed: 3,
       duplicates: 1,
       accepted: 3,

@@ -19,7 +19,10 @@ describe('ReliableWebSocketServer options', () => {
       allowedOrigins: undefined,
     });
     expect(DEFAULT_SERVER_OPTIONS.dedupeTtl).toBe(600000);
-    expect(resolveServerOptions({ rateLimit: { messagesPerSecond: 2.5 } }).rateLimit).toEqual({ messagesPerSecond: 2.5, burst: 3 });
+    expect(resolveServerOptions({ rateLimit: { messagesPerSecond: 2.5 } }).rateLimit).toEqual({
+      messagesPerSecond: 2.5,
+      burst: 3,
+    });
   });
 
   it.each([
@@ -62,6 +65,9 @@ describe('ReliableWebSocketServer options', () => {
   });
 
   it('accepts Infinity for maxConnections and 0 to disable heartbeats', () => {
-    expect(resolveServerOptions({ maxConnections: Infinity, heartbeatInterval: 0 })).toMatchObject({ maxConnections: Infinity, heartbeatInterval: 0 });
+    expect(resolveServerOptions({ maxConnections: Infinity, heartbeatInterval: 0 })).toMatchObject({
+      maxConnections: Infinity,
+      heartbeatInterval: 0,
+    });
   });
 });

@@ -17,7 +17,15 @@ beforeAll(async () => {
   pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
 });
 
@@ -40,11 +48,17 @@ afterEach(async () => {
 describe('ReliableWebSocketServer behind TLS (the `server` option with node:https)', () => {
   it('completes the handshake and a round trip over wss:// with the self-signed certificate as `ca`', async () => {
     const client = await RawClient.connect(url, 'c1', KEY, { ca: pems.cert });
-    const socket = (client.ws as unknown as { _socket: { encrypted?: boolean; getProtocol(): string | null } })._socket;
+    const socket = (
+      client.ws as unknown as { _socket: { encrypted?: boolean; getProtocol(): string | null } }
+    )._socket;
     expect(socket.encrypted).toBe(true);
     expect(socket.getProtocol()).toMatch(/^TLSv1\.[23]$/);
     client.message('m1', 'X', { secret: 'over TLS' });
-    expect(await client.next()).toEqual({ type: 'ack', id: 'm1', response: { echo: { secret: 'over TLS' } } });
+    expect(await client.next()).toEqual({
+      type: 'ack',
+      id: 'm1',
+      response: { echo: { secret: 'over TLS' } },
+    });
     await client.close();
   });
 
@@ -55,7 +69,11 @@ describe('ReliableWebSocketServer behind TLS (the `server` option with node:http
         super(address, protocols, { ca });
       }
     }
-    const client = new ReliableWebSocketClient(url, { apiKey: KEY, enablePersistence: false, WebSocketCtor: TrustingWebSocket as never });
+    const client = new ReliableWebSocketClient(url, {
+      apiKey: KEY,
+      enablePersistence: false,
+      WebSocketCtor: TrustingWebSocket as never,
+    });
     try {
       await client.connect();
       const result = await client.sendWithAcknowledgement({ type: 'X', payload: 42 });

@@ -71,7 +71,8 @@ export class MemoryDedupeStore implements DedupeStore {
 
   constructor(options: MemoryDedupeStoreOptions = {}) {
     const max = options.maxEntries ?? 1_000_000;
-    if (!Number.isInteger(max) || max < 1) throw new TypeError(`\`maxEntries\` must be a positive integer, got ${String(max)}.`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new TypeError(`\`maxEntries\` must be a positive integer, got ${String(max)}.`);
     this.maxEntries = max;
     this.now = options.now ?? Date.now;
   }

@@ -31,7 +31,8 @@ const FULL_OF_PENDING_RETRY_MS = 1000;
 export const OUTCOME_UNKNOWN: DedupeOutcome = Object.freeze({
   ok: false,
   code: 'OUTCOME_UNKNOWN',
-  message: 'The server stopped while handling this message; it ran at most once and may have taken effect. Check before sending it again under a new id.',
+  message:
+    'The server stopped while handling this message; it ran at most once and may have taken effect. Check before sending it again under a new id.',
 });
 
 /**
@@ -74,11 +75,13 @@ export class FileDedupeStore implements DedupeStore {
 
   constructor(dirOrStorage: string | FileStorageAdapter, options: FileDedupeStoreOptions = {}) {
     const max = options.maxEntries ?? 1_000_000;
-    if (!Number.isInteger(max) || max < 1) throw new TypeError(`\`maxEntries\` must be a positive integer, got ${String(max)}.`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new TypeError(`\`maxEntries\` must be a positive integer, got ${String(max)}.`);
     this.maxEntries = max;
     this.now = options.now ?? Date.now;
     this.ownsStorage = typeof dirOrStorage === 'string';
-    this.storage = typeof dirOrStorage === 'string' ? new FileStorageAdapter(dirOrStorage, options.storage) : dirOrStorage;
+    this.storage =
+      typeof dirOrStorage === 'string' ? new FileStorageAdapter(dirOrStorage, options.storage) : dirOrStorage;
     this.ready = this.load();
     this.ready.catch(() => undefined); // reported through listen() and every call
   }
@@ -123,10 +126,12 @@ export class FileDedupeStore implements DedupeStore {
       this.done.set(key, { outcome, expiresAt: at });
     };
     // Remembered in memory even if the write fails: this process still knows the answer.
-    return this.storage.setItem<StoredEntry>(storageKey(key), { e: at, o: outcome }).then(remember, (error: unknown) => {
-      remember();
-      throw error;
-    });
+    return this.storage
+      .setItem<StoredEntry>(storageKey(key), { e: at, o: outcome })
+      .then(remember, (error: unknown) => {
+        remember();
+        throw error;
+      });
   }
 
   evictExpired(now: number): number | Promise<number> {
@@ -138,7 +143,9 @@ export class FileDedupeStore implements DedupeStore {
       expired.push(key);
     }
     if (expired.length === 0) return 0;
-    return Promise.all(expired.map((key) => this.storage.removeItem(storageKey(key)))).then(() => expired.length);
+    return Promise.all(expired.map((key) => this.storage.removeItem(storageKey(key)))).then(
+      () => expired.length,
+    );
   }
 
   size(): number {
@@ -152,7 +159,9 @@ export class FileDedupeStore implements DedupeStore {
 
   private full(): DedupeBegin {
     const oldest = this.done.values().next();
-    const retryAfterMs = oldest.done ? FULL_OF_PENDING_RETRY_MS : Math.max(1, oldest.value.expiresAt - this.now());
+    const retryAfterMs = oldest.done
+      ? FULL_OF_PENDING_RETRY_MS
+      : Math.max(1, oldest.value.expiresAt - this.now());
     return { status: 'full', retryAfterMs };
   }
 
@@ -169,7 +178,10 @@ export class FileDedupeStore implements DedupeStore {
         continue;
       }
       if (entry.o === undefined) this.recovery.unknown++;
-      live.push([JSON.parse(stored.slice(PREFIX.length)) as string, { outcome: entry.o ?? OUTCOME_UNKNOWN, expiresAt: entry.e }]);
+      live.push([
+        JSON.parse(stored.slice(PREFIX.length)) as string,
+        { outcome: entry.o ?? OUTCOME_UNKNOWN, expiresAt: entry.e },
+      ]);
     }
     live.sort((a, b) => a[1].expiresAt - b[1].expiresAt);
     for (const [key, remembered] of live) this.done.set(key, remembered);

@@ -7,7 +7,14 @@ export type { HandlerContext, MessageHandler } from './message-dispatcher';
 export type { ServerEvent, ServerEventType, ServerStats } from './server-events';
 
 export { MemoryDedupeStore } from './dedupe-store';
-export type { DedupeStore, DedupeOutcome, DedupeLookup, DedupeBegin, MemoryDedupeStoreOptions, MaybePromise } from './dedupe-store';
+export type {
+  DedupeStore,
+  DedupeOutcome,
+  DedupeLookup,
+  DedupeBegin,
+  MemoryDedupeStoreOptions,
+  MaybePromise,
+} from './dedupe-store';
 export { FileDedupeStore, OUTCOME_UNKNOWN } from './file-dedupe-store';
 export type { FileDedupeStoreOptions } from './file-dedupe-store';
 

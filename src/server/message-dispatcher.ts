@@ -16,10 +16,15 @@ export interface HandlerContext {
  * back in the ack's `response`; a throw or rejection becomes a nack whose code
  * is the error's string `code` (else `HANDLER_ERROR`).
  */
-export type MessageHandler<P = unknown, R = unknown> = (payload: P, ctx: HandlerContext) => R | PromiseLike<R>;
+export type MessageHandler<P = unknown, R = unknown> = (
+  payload: P,
+  ctx: HandlerContext,
+) => R | PromiseLike<R>;
 
 /** The answer for one message id; nacks may say when to try again. */
-export type Answer = DedupeOutcome | { readonly ok: false; readonly code: string; readonly message: string; readonly retryAfterMs: number };
+export type Answer =
+  | DedupeOutcome
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly retryAfterMs: number };
 
 export type Reply = (messageId: string, answer: Answer) => void;
 
@@ -63,9 +68,12 @@ export class MessageDispatcher {
   }
 
   register(name: string, handler: MessageHandler): void {
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError('`name` must be a non-empty string.');
-    if (typeof handler !== 'function') throw new TypeError(`The handler for ${JSON.stringify(name)} must be a function.`);
-    if (this.handlers.has(name)) throw new TypeError(`A handler for ${JSON.stringify(name)} is already registered.`);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new TypeError('`name` must be a non-empty string.');
+    if (typeof handler !== 'function')
+      throw new TypeError(`The handler for ${JSON.stringify(name)} must be a function.`);
+    if (this.handlers.has(name))
+      throw new TypeError(`A handler for ${JSON.stringify(name)} is already registered.`);
     this.handlers.set(name, handler);
   }
 
@@ -98,7 +106,12 @@ export class MessageDispatcher {
     this.inflight.set(key, settled);
   }
 
-  private decide(session: Session, envelope: DataEnvelope, key: string, known: DedupeOutcome | 'pending' | undefined): MaybePromise<Answer | undefined> {
+  private decide(
+    session: Session,
+    envelope: DataEnvelope,
+    key: string,
+    known: DedupeOutcome | 'pending' | undefined,
+  ): MaybePromise<Answer | undefined> {
     if (known === 'pending') {
       // Claimed by another process sharing the store: stay silent, the client's retry will find the outcome.
       this.observer.duplicate(session, envelope, true);
@@ -110,7 +123,11 @@ export class MessageDispatcher {
     }
     const handler = this.handlers.get(envelope.name);
     if (handler === undefined) {
-      return { ok: false, code: 'UNKNOWN_MESSAGE_TYPE', message: `No handler for message name ${JSON.stringify(envelope.name)}.` };
+      return {
+        ok: false,
+        code: 'UNKNOWN_MESSAGE_TYPE',
+        message: `No handler for message name ${JSON.stringify(envelope.name)}.`,
+      };
     }
     return then(this.store.begin(key, Date.now() + this.ttlMs), (claim): MaybePromise<Answer | undefined> => {
       if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
@@ -127,7 +144,12 @@ export class MessageDispatcher {
     });
   }
 
-  private invoke(session: Session, envelope: DataEnvelope, key: string, handler: MessageHandler): MaybePromise<Answer> {
+  private invoke(
+    session: Session,
+    envelope: DataEnvelope,
+    key: string,
+    handler: MessageHandler,
+  ): MaybePromise<Answer> {
     const ctx: HandlerContext = {
       clientId: session.clientId,
       principal: session.principal,
@@ -142,13 +164,20 @@ export class MessageDispatcher {
       return this.finish(session, envelope, key, failure(error));
     }
     if (isPromiseLike(result)) {
-      return Promise.resolve(result).then(success, failure).then((outcome) => this.finish(session, envelope, key, outcome));
+      return Promise.resolve(result)
+        .then(success, failure)
+        .then((outcome) => this.finish(session, envelope, key, outcome));
     }
     return this.finish(session, envelope, key, success(result));
   }
 
   /** Remembers the outcome; a failing store is reported but the real outcome is still sent. */
-  private finish(session: Session, envelope: DataEnvelope, key: string, outcome: DedupeOutcome): MaybePromise<Answer> {
+  private finish(
+    session: Session,
+    envelope: DataEnvelope,
+    key: string,
+    outcome: DedupeOutcome,
+  ): MaybePromise<Answer> {
     this.observer.handled(session, envelope, outcome);
     try {
       const stored = this.store.complete(key, outcome, Date.now() + this.ttlMs);
@@ -169,7 +198,12 @@ export class MessageDispatcher {
 
   private storeFailure(error: unknown, session: Session): Answer {
     this.observer.error(error, session);
-    return { ok: false, code: 'DEDUPE_UNAVAILABLE', message: 'The dedupe store failed; the message was not processed.', retryAfterMs: 1000 };
+    return {
+      ok: false,
+      code: 'DEDUPE_UNAVAILABLE',
+      message: 'The dedupe store failed; the message was not processed.',
+      retryAfterMs: 1000,
+    };
   }
 }
 

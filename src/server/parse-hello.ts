@@ -1,4 +1,11 @@
-import { decodeFrame, isWelcome, MessageType, PROTOCOL_VERSION, type DecodeLimits, type HelloEnvelope } from '../protocol';
+import {
+  decodeFrame,
+  isWelcome,
+  MessageType,
+  PROTOCOL_VERSION,
+  type DecodeLimits,
+  type HelloEnvelope,
+} from '../protocol';
 
 /**
  * Reads a socket's first frame: the client's hello, or a string saying why
@@ -6,7 +13,11 @@ import { decodeFrame, isWelcome, MessageType, PROTOCOL_VERSION, type DecodeLimit
  * envelope qualifies, not a batch: the handshake is the one thing a client
  * may send first.
  */
-export function parseHello(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean, limits: DecodeLimits): HelloEnvelope | string {
+export function parseHello(
+  data: Buffer | ArrayBuffer | Buffer[],
+  isBinary: boolean,
+  limits: DecodeLimits,
+): HelloEnvelope | string {
   if (isBinary) return 'binary frames are not part of the protocol';
   const text = data.toString();
   const { envelopes, errors } = decodeFrame(text, limits);
@@ -15,6 +26,7 @@ export function parseHello(data: Buffer | ArrayBuffer | Buffer[], isBinary: bool
   if (hello?.type !== MessageType.CONNECT || isWelcome(hello)) {
     return 'the first frame must be {"type":"connect","v":1,"clientId":"..."}';
   }
-  if (hello.v !== PROTOCOL_VERSION) return `unsupported protocol version ${hello.v}; this server speaks ${PROTOCOL_VERSION}`;
+  if (hello.v !== PROTOCOL_VERSION)
+    return `unsupported protocol version ${hello.v}; this server speaks ${PROTOCOL_VERSION}`;
   return hello;
 }

@@ -12,8 +12,10 @@ export class TokenBucket {
     private readonly burst: number,
     private readonly now: () => number = () => performance.now(),
   ) {
-    if (!(perSecond > 0) || !Number.isFinite(perSecond)) throw new TypeError(`\`perSecond\` must be a positive number, got ${perSecond}.`);
-    if (!Number.isInteger(burst) || burst < 1) throw new TypeError(`\`burst\` must be a positive integer, got ${burst}.`);
+    if (!(perSecond > 0) || !Number.isFinite(perSecond))
+      throw new TypeError(`\`perSecond\` must be a positive number, got ${perSecond}.`);
+    if (!Number.isInteger(burst) || burst < 1)
+      throw new TypeError(`\`burst\` must be a positive integer, got ${burst}.`);
     this.perMs = perSecond / 1000;
     this.tokens = burst;
     this.last = now();

@@ -12,7 +12,11 @@ import { MemoryDedupeStore, type DedupeStore } from './dedupe-store';
 import { MessageDispatcher, type MessageHandler } from './message-dispatcher';
 import { ServerConnection, type ConnectionContext } from './server-connection';
 import { ServerCounters, type ServerEvent, type ServerStats } from './server-events';
-import { resolveServerOptions, type ReliableWebSocketServerOptions, type ResolvedServerOptions } from './server-options';
+import {
+  resolveServerOptions,
+  type ReliableWebSocketServerOptions,
+  type ResolvedServerOptions,
+} from './server-options';
 import { startServerTimers } from './server-timers';
 import { SessionRegistry } from './session-registry';
 import { abortUpgrade, upgradeRefusal } from './upgrade-policy';
@@ -61,13 +65,25 @@ export class ReliableWebSocketServer {
         this.counters.duplicates++;
         if (this.events.observed) {
           const { clientId, principal } = session;
-          this.events.next({ type: 'duplicate', clientId, principal, messageId: envelope.id, name: envelope.name, inFlight });
+          this.events.next({
+            type: 'duplicate',
+            clientId,
+            principal,
+            messageId: envelope.id,
+            name: envelope.name,
+            inFlight,
+          });
         }
       },
       handled: () => this.counters.messagesHandled++,
       error: (error, session) => this.events.next({ type: 'error', error, clientId: session.clientId }),
     });
-    this.wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: o.maxPayload, perMessageDeflate: o.perMessageDeflate });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: o.maxPayload,
+      perMessageDeflate: o.perMessageDeflate,
+    });
     this.context = {
       options: o,
       counters: this.counters,
@@ -88,7 +104,8 @@ export class ReliableWebSocketServer {
 
   /** Waits for the dedupe store to be ready, then starts listening (or attaches to `server`); resolves with the bound port. */
   async listen(): Promise<{ port: number }> {
-    if (this.state !== 'idle') throw new Error(`listen() can be called once, on a new server (state: ${this.state}).`);
+    if (this.state !== 'idle')
+      throw new Error(`listen() can be called once, on a new server (state: ${this.state}).`);
     this.state = 'listening';
     try {
       await this.store.ready;
@@ -96,9 +113,12 @@ export class ReliableWebSocketServer {
       this.state = 'closed';
       throw error;
     }
-    if ((this.state as string) !== 'listening') throw new Error('close() was called while listen() waited for the dedupe store.');
+    if ((this.state as string) !== 'listening')
+      throw new Error('close() was called while listen() waited for the dedupe store.');
     const own = this.options.server === undefined;
-    const server = this.options.server ?? createServer((_req, res) => res.writeHead(426, { Connection: 'close' }).end('Upgrade Required'));
+    const server =
+      this.options.server ??
+      createServer((_req, res) => res.writeHead(426, { Connection: 'close' }).end('Upgrade Required'));
     this.httpServer = server;
     server.on('upgrade', this.onUpgrade);
     try {
@@ -180,8 +200,14 @@ export class ReliableWebSocketServer {
   }
 
   private pushEnvelope(name: string, payload: unknown): DataEnvelope {
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError('`name` must be a non-empty string.');
-    const envelope: DataEnvelope = { type: MessageType.DATA, id: this.pushPrefix + ++this.pushSeq, name, payload };
+    if (typeof name !== 'string' || name.length === 0)
+      throw new TypeError('`name` must be a non-empty string.');
+    const envelope: DataEnvelope = {
+      type: MessageType.DATA,
+      id: this.pushPrefix + ++this.pushSeq,
+      name,
+      payload,
+    };
     try {
       encodeFrame(envelope);
     } catch (cause) {
@@ -205,7 +231,10 @@ export class ReliableWebSocketServer {
       this.sockets.set(ws, undefined);
       ws.on('error', () => undefined);
       const shuttingDown = this.state !== 'listening';
-      ws.close(shuttingDown ? CloseCode.GOING_AWAY : CloseCode.TOO_MANY_CONNECTIONS, shuttingDown ? 'server shutting down' : 'too many connections');
+      ws.close(
+        shuttingDown ? CloseCode.GOING_AWAY : CloseCode.TOO_MANY_CONNECTIONS,
+        shuttingDown ? 'server shutting down' : 'too many connections',
+      );
       return;
     }
     const connection = new ServerConnection(ws, request, this.context);

@@ -72,12 +72,16 @@ export class ServerConnection implements SessionHolder {
     const { options } = ctx;
     this.limits = { maxLength: options.maxPayload };
     this.batcher = new OutgoingBatcher(this.write, this.unserialisable);
-    this.bucket = options.rateLimit && new TokenBucket(options.rateLimit.messagesPerSecond, options.rateLimit.burst);
+    this.bucket =
+      options.rateLimit && new TokenBucket(options.rateLimit.messagesPerSecond, options.rateLimit.burst);
     ws.on('message', this.onMessage);
     ws.on('pong', () => (this.isAlive = true));
     ws.on('error', (error) => this.report(error));
     ws.once('close', (code, reason) => this.onClose(code, reason.toString()));
-    this.handshakeTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'), options.handshakeTimeout);
+    this.handshakeTimer = setTimeout(
+      () => this.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'),
+      options.handshakeTimeout,
+    );
     this.handshakeTimer.unref();
   }
 
@@ -133,7 +137,8 @@ export class ServerConnection implements SessionHolder {
     const { envelopes, errors } = decodeFrame(data.toString(), this.limits);
     if (errors.length > 0) {
       for (const error of errors) this.rejectEnvelope(error);
-      if (++this.badFrames > MAX_CONSECUTIVE_BAD_FRAMES) return this.close(CloseCode.PROTOCOL_ERROR, 'too many malformed frames');
+      if (++this.badFrames > MAX_CONSECUTIVE_BAD_FRAMES)
+        return this.close(CloseCode.PROTOCOL_ERROR, 'too many malformed frames');
     } else {
       this.badFrames = 0;
     }
@@ -154,7 +159,11 @@ export class ServerConnection implements SessionHolder {
         return this.close(CloseCode.NORMAL, 'client disconnected');
       case MessageType.CONNECT:
         this.ctx.counters.protocolErrors++;
-        return this.nack(undefined, 'PROTOCOL_ERROR', 'Already connected: `connect` is only valid as the first frame.');
+        return this.nack(
+          undefined,
+          'PROTOCOL_ERROR',
+          'Already connected: `connect` is only valid as the first frame.',
+        );
       default:
         // ack, nack, response, heartbeat_ack, reconnect: nothing for a server to do; ignored for forward compatibility.
         return;
@@ -171,20 +180,38 @@ export class ServerConnection implements SessionHolder {
     }
     const session = this.session!;
     if (events.observed) {
-      events.next({ type: 'message', clientId: session.clientId, principal: session.principal, messageId: envelope.id, name: envelope.name });
+      events.next({
+        type: 'message',
+        clientId: session.clientId,
+        principal: session.principal,
+        messageId: envelope.id,
+        name: envelope.name,
+      });
     }
     dispatcher.dispatch(session, envelope, this.reply);
   }
 
   private rateLimited(id: string, waitMs: number): void {
     this.ctx.counters.rateLimited++;
-    this.nack(id, 'RATE_LIMITED', `Rate limit of ${this.ctx.options.rateLimit!.messagesPerSecond} messages/s exceeded; retry after ${waitMs} ms.`, waitMs);
-    if (++this.rateViolations > this.ctx.options.rateLimit!.burst) this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded repeatedly');
+    this.nack(
+      id,
+      'RATE_LIMITED',
+      `Rate limit of ${this.ctx.options.rateLimit!.messagesPerSecond} messages/s exceeded; retry after ${waitMs} ms.`,
+      waitMs,
+    );
+    if (++this.rateViolations > this.ctx.options.rateLimit!.burst)
+      this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded repeatedly');
   }
 
   private readonly reply: Reply = (id: string, answer: Answer): void => {
     if (this.state !== 'open') return; // the socket is gone; the dedupe store answers the client's resend
-    if (!answer.ok) return this.nack(id, answer.code, answer.message, 'retryAfterMs' in answer ? answer.retryAfterMs : undefined);
+    if (!answer.ok)
+      return this.nack(
+        id,
+        answer.code,
+        answer.message,
+        'retryAfterMs' in answer ? answer.retryAfterMs : undefined,
+      );
     if (answer.response === undefined) this.batcher.ack(id);
     else this.batcher.push({ type: MessageType.ACK, id, response: answer.response });
   };
@@ -200,7 +227,10 @@ export class ServerConnection implements SessionHolder {
   private rejectEnvelope(error: ProtocolError): void {
     this.ctx.counters.protocolErrors++;
     // Only a well-formed id is echoed: a nack carrying a broken one would itself break the protocol.
-    const id = error.messageId !== undefined && error.messageId.length > 0 && error.messageId.length <= MAX_ECHOED_ID ? error.messageId : undefined;
+    const id =
+      error.messageId !== undefined && error.messageId.length > 0 && error.messageId.length <= MAX_ECHOED_ID
+        ? error.messageId
+        : undefined;
     this.nack(id, 'PROTOCOL_ERROR', `${error.reason}: ${error.message}`);
   }
 
@@ -241,10 +271,23 @@ export class ServerConnection implements SessionHolder {
     this.state = 'open';
     this.ctx.authenticated(this);
     const { dedupeTtl, heartbeatInterval, maxPayload } = this.ctx.options;
-    const welcome: WelcomeEnvelope = { type: MessageType.CONNECT, v: PROTOCOL_VERSION, sessionId, dedupeTtl, heartbeatInterval, maxPayload };
+    const welcome: WelcomeEnvelope = {
+      type: MessageType.CONNECT,
+      v: PROTOCOL_VERSION,
+      sessionId,
+      dedupeTtl,
+      heartbeatInterval,
+      maxPayload,
+    };
     this.batcher.push(welcome);
     this.batcher.flush();
-    this.ctx.events.next({ type: 'connection', clientId, principal, sessionId, remoteAddress: this.request.socket.remoteAddress });
+    this.ctx.events.next({
+      type: 'connection',
+      clientId,
+      principal,
+      sessionId,
+      remoteAddress: this.request.socket.remoteAddress,
+    });
     this.ws.resume();
     const early = this.early;
     this.early = [];
@@ -252,7 +295,8 @@ export class ServerConnection implements SessionHolder {
   }
 
   private holdEarly(data: RawData, isBinary: boolean): void {
-    if (this.early.length >= MAX_EARLY_FRAMES) return this.violation('too many frames before the handshake completed');
+    if (this.early.length >= MAX_EARLY_FRAMES)
+      return this.violation('too many frames before the handshake completed');
     this.early.push([data, isBinary]);
   }
 
@@ -283,7 +327,12 @@ export class ServerConnection implements SessionHolder {
     this.report(error);
     if (envelope.type !== MessageType.ACK || envelope.id === undefined) return undefined;
     this.ctx.counters.nacks++;
-    return { type: MessageType.NACK, id: envelope.id, code: 'RESPONSE_NOT_SERIALIZABLE', message: 'The handler returned a value JSON cannot encode.' };
+    return {
+      type: MessageType.NACK,
+      id: envelope.id,
+      code: 'RESPONSE_NOT_SERIALIZABLE',
+      message: 'The handler returned a value JSON cannot encode.',
+    };
   };
 
   private report(error: unknown): void {

@@ -117,24 +117,44 @@ export const DEFAULT_SERVER_OPTIONS = {
 /** setTimeout/setInterval cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const KNOWN_KEYS = new Set<string>([
-  'port', 'host', 'server', 'path', 'apiKeys', 'authenticate', 'maxPayload', 'maxConnections', 'maxConnectionsPerKey',
-  'maxBufferedBytes', 'heartbeatInterval',
-  'handshakeTimeout', 'dedupeTtl', 'dedupeMaxEntries', 'dedupeStore', 'rateLimit', 'allowedOrigins', 'perMessageDeflate',
+  'port',
+  'host',
+  'server',
+  'path',
+  'apiKeys',
+  'authenticate',
+  'maxPayload',
+  'maxConnections',
+  'maxConnectionsPerKey',
+  'maxBufferedBytes',
+  'heartbeatInterval',
+  'handshakeTimeout',
+  'dedupeTtl',
+  'dedupeMaxEntries',
+  'dedupeStore',
+  'rateLimit',
+  'allowedOrigins',
+  'perMessageDeflate',
 ]);
 
 /** Validates every option; a bad value throws a TypeError that names it. */
 export function resolveServerOptions(options: ReliableWebSocketServerOptions = {}): ResolvedServerOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('ReliableWebSocketServer options must be an object.');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('ReliableWebSocketServer options must be an object.');
   for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.has(key)) throw new TypeError(`Unknown option \`${key}\`; see ReliableWebSocketServerOptions.`);
+    if (!KNOWN_KEYS.has(key))
+      throw new TypeError(`Unknown option \`${key}\`; see ReliableWebSocketServerOptions.`);
   }
   const o = options;
-  if (o.port !== undefined && o.server !== undefined) throw new TypeError('Pass either `port` or `server`, not both.');
+  if (o.port !== undefined && o.server !== undefined)
+    throw new TypeError('Pass either `port` or `server`, not both.');
   if (o.apiKeys !== undefined && o.authenticate !== undefined) {
     throw new TypeError('Pass either `apiKeys` or `authenticate`, not both.');
   }
   if (o.dedupeStore !== undefined && o.dedupeMaxEntries !== undefined) {
-    throw new TypeError('`dedupeMaxEntries` sizes the default store; with a custom `dedupeStore` size the store itself.');
+    throw new TypeError(
+      '`dedupeMaxEntries` sizes the default store; with a custom `dedupeStore` size the store itself.',
+    );
   }
   return {
     port: integer('port', o.port, DEFAULT_SERVER_OPTIONS.port, 0, 65_535),
@@ -145,16 +165,48 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
     authenticate: fn('authenticate', o.authenticate) as Authenticate | undefined,
     maxPayload: integer('maxPayload', o.maxPayload, DEFAULT_SERVER_OPTIONS.maxPayload, 64, 2 ** 31 - 1),
     maxConnections: limit('maxConnections', o.maxConnections, DEFAULT_SERVER_OPTIONS.maxConnections),
-    maxConnectionsPerKey: limit('maxConnectionsPerKey', o.maxConnectionsPerKey, DEFAULT_SERVER_OPTIONS.maxConnectionsPerKey),
+    maxConnectionsPerKey: limit(
+      'maxConnectionsPerKey',
+      o.maxConnectionsPerKey,
+      DEFAULT_SERVER_OPTIONS.maxConnectionsPerKey,
+    ),
     maxBufferedBytes: limit('maxBufferedBytes', o.maxBufferedBytes, DEFAULT_SERVER_OPTIONS.maxBufferedBytes),
-    heartbeatInterval: integer('heartbeatInterval', o.heartbeatInterval, DEFAULT_SERVER_OPTIONS.heartbeatInterval, 0, MAX_TIMER_MS),
-    handshakeTimeout: integer('handshakeTimeout', o.handshakeTimeout, DEFAULT_SERVER_OPTIONS.handshakeTimeout, 1, MAX_TIMER_MS),
-    dedupeTtl: integer('dedupeTtl', o.dedupeTtl, DEFAULT_SERVER_OPTIONS.dedupeTtl, 1, Number.MAX_SAFE_INTEGER),
-    dedupeMaxEntries: integer('dedupeMaxEntries', o.dedupeMaxEntries, DEFAULT_SERVER_OPTIONS.dedupeMaxEntries, 1, 2 ** 32),
+    heartbeatInterval: integer(
+      'heartbeatInterval',
+      o.heartbeatInterval,
+      DEFAULT_SERVER_OPTIONS.heartbeatInterval,
+      0,
+      MAX_TIMER_MS,
+    ),
+    handshakeTimeout: integer(
+      'handshakeTimeout',
+      o.handshakeTimeout,
+      DEFAULT_SERVER_OPTIONS.handshakeTimeout,
+      1,
+      MAX_TIMER_MS,
+    ),
+    dedupeTtl: integer(
+      'dedupeTtl',
+      o.dedupeTtl,
+      DEFAULT_SERVER_OPTIONS.dedupeTtl,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    dedupeMaxEntries: integer(
+      'dedupeMaxEntries',
+      o.dedupeMaxEntries,
+      DEFAULT_SERVER_OPTIONS.dedupeMaxEntries,
+      1,
+      2 ** 32,
+    ),
     dedupeStore: dedupeStore(o.dedupeStore),
     rateLimit: rateLimit(o.rateLimit),
     allowedOrigins: allowedOrigins(o.allowedOrigins),
-    perMessageDeflate: bool('perMessageDeflate', o.perMessageDeflate, DEFAULT_SERVER_OPTIONS.perMessageDeflate),
+    perMessageDeflate: bool(
+      'perMessageDeflate',
+      o.perMessageDeflate,
+      DEFAULT_SERVER_OPTIONS.perMessageDeflate,
+    ),
   };
 }
 
@@ -173,18 +225,21 @@ function limit(name: string, value: unknown, fallback: number): number {
 
 function nonEmptyString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`\`${name}\` must be a non-empty string, got ${describe(value)}.`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new TypeError(`\`${name}\` must be a non-empty string, got ${describe(value)}.`);
   return value;
 }
 
 function bool(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`\`${name}\` must be a boolean, got ${describe(value)}.`);
+  if (typeof value !== 'boolean')
+    throw new TypeError(`\`${name}\` must be a boolean, got ${describe(value)}.`);
   return value;
 }
 
 function fn(name: string, value: unknown): unknown {
-  if (value !== undefined && typeof value !== 'function') throw new TypeError(`\`${name}\` must be a function, got ${describe(value)}.`);
+  if (value !== undefined && typeof value !== 'function')
+    throw new TypeError(`\`${name}\` must be a function, got ${describe(value)}.`);
   return value;
 }
 
@@ -199,14 +254,21 @@ function httpServer(value: unknown): HttpServer | HttpsServer | undefined {
 
 function path(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !value.startsWith('/')) throw new TypeError(`\`path\` must be a string starting with "/", got ${describe(value)}.`);
+  if (typeof value !== 'string' || !value.startsWith('/'))
+    throw new TypeError(`\`path\` must be a string starting with "/", got ${describe(value)}.`);
   return value;
 }
 
 function apiKeys(value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0 || !value.every((k) => typeof k === 'string' && k.length > 0)) {
-    throw new TypeError('`apiKeys` must be a non-empty array of non-empty strings; omit it to accept everybody.');
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((k) => typeof k === 'string' && k.length > 0)
+  ) {
+    throw new TypeError(
+      '`apiKeys` must be a non-empty array of non-empty strings; omit it to accept everybody.',
+    );
   }
   return [...value];
 }
@@ -224,10 +286,13 @@ function dedupeStore(value: unknown): DedupeStore | undefined {
 function rateLimit(value: unknown): ResolvedServerOptions['rateLimit'] {
   if (value === undefined) return undefined;
   const r = value as Partial<RateLimitOptions>;
-  if (typeof r !== 'object' || r === null) throw new TypeError('`rateLimit` must be an object { messagesPerSecond, burst? }.');
+  if (typeof r !== 'object' || r === null)
+    throw new TypeError('`rateLimit` must be an object { messagesPerSecond, burst? }.');
   const rate = r.messagesPerSecond;
   if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) {
-    throw new TypeError(`\`rateLimit.messagesPerSecond\` must be a positive finite number, got ${describe(rate)}.`);
+    throw new TypeError(
+      `\`rateLimit.messagesPerSecond\` must be a positive finite number, got ${describe(rate)}.`,
+    );
   }
   const burst = integer('rateLimit.burst', r.burst, Math.ceil(rate), 1, Number.MAX_SAFE_INTEGER);
   return { messagesPerSecond: rate, burst };
@@ -236,7 +301,9 @@ function rateLimit(value: unknown): ResolvedServerOptions['rateLimit'] {
 function allowedOrigins(value: unknown): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((o) => typeof o === 'string')) {
-    throw new TypeError('`allowedOrigins` must be an array of origin strings such as "https://app.example.com".');
+    throw new TypeError(
+      '`allowedOrigins` must be an array of origin strings such as "https://app.example.com".',
+    );
   }
   return new Set(value as string[]);
 }

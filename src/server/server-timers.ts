@@ -24,7 +24,8 @@ export function startServerTimers(config: ServerTimersConfig): () => void {
   const sweep = (): void => {
     try {
       const evicted = config.store.evictExpired(Date.now());
-      if (typeof (evicted as PromiseLike<number>)?.then === 'function') Promise.resolve(evicted).catch(config.report);
+      if (typeof (evicted as PromiseLike<number>)?.then === 'function')
+        Promise.resolve(evicted).catch(config.report);
     } catch (error) {
       config.report(error);
     }

@@ -13,10 +13,15 @@ export interface UpgradePolicy {
  * HTTP status to refuse with, or `'ignore'` to leave the socket to another
  * listener of a shared server.
  */
-export function upgradeRefusal(request: IncomingMessage, policy: UpgradePolicy): number | 'ignore' | undefined {
-  if (policy.path !== undefined && pathname(request.url) !== policy.path) return policy.sharedServer ? 'ignore' : 404;
+export function upgradeRefusal(
+  request: IncomingMessage,
+  policy: UpgradePolicy,
+): number | 'ignore' | undefined {
+  if (policy.path !== undefined && pathname(request.url) !== policy.path)
+    return policy.sharedServer ? 'ignore' : 404;
   // A browser always sends Origin; without one the request cannot be checked, so it is refused too.
-  if (policy.allowedOrigins !== undefined && !policy.allowedOrigins.has(request.headers.origin ?? '')) return 403;
+  if (policy.allowedOrigins !== undefined && !policy.allowedOrigins.has(request.headers.origin ?? ''))
+    return 403;
   return undefined;
 }
 
@@ -25,7 +30,9 @@ export function abortUpgrade(socket: Duplex, status: number): void {
   socket.on('error', () => undefined);
   const body = STATUS_CODES[status] ?? 'Error';
   socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${body}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${body}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 function pathname(url: string | undefined): string {
