@@ -1,6 +1,10 @@
 /** @type {import('jest').Config} */
-const tsJest = ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node', isolatedModules: true } }];
+const tsJest = [
+  'ts-jest',
+  { tsconfig: { module: 'commonjs', moduleResolution: 'node', isolatedModules: true } },
+];
 module.exports = {
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   projects: [
     {
       displayName: 'spec',

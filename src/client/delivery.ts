@@ -86,8 +86,9 @@ export class Delivery {
   /** Registers the caller of an accepted message; called right after the queue accepted it. */
   accepted(message: QueuedMessage, waiter: Waiter | undefined): void {
     if (waiter) this.waiters.set(message.id, waiter);
-    this.expiry.schedule(message.expiresAt);
     this.outbox.notify();
+    // Only waiting messages need the expiry timer; sent ones expire through the ack tracker.
+    if (this.queue.pendingCount > 0) this.expiry.schedule(message.expiresAt);
   }
 
   /** Restored messages have no caller: their outcomes are reported as events only. */
@@ -134,6 +135,8 @@ export class Delivery {
       maxRetries: waiter?.maxRetries ?? this.config.maxRetries,
       expiresAt: message.expiresAt,
     });
+    // Nothing left waiting: release the timer so an idle client holds no timer (a Node process can exit).
+    if (this.queue.pendingCount === 0) this.expiry.dispose();
   }
 
   private write(message: QueuedMessage, attempt: number): void {
@@ -155,14 +158,12 @@ export class Delivery {
     const { message } = outcome;
     // The outcome stands even if forgetting it fails: the worst case is a resend after a restart,
     // which the server dedupes. The failure is still reported.
-    this.outbox
-      .settle(message.id)
-      .catch((error: unknown) =>
-        this.emit({
-          type: 'error',
-          detail: { error: error instanceof Error ? error : new Error(String(error)) },
-        }),
-      );
+    this.outbox.settle(message.id).catch((error: unknown) =>
+      this.emit({
+        type: 'error',
+        detail: { error: error instanceof Error ? error : new Error(String(error)) },
+      }),
+    );
     if (outcome.acknowledged) {
       this.finish(
         message.id,
