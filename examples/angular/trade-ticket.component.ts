@@ -7,7 +7,9 @@ import { TradingSignalsService } from './trading-signals.service';
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @if (!trading.connected()) {
-      <p class="banner">Reconnecting ({{ trading.state() }}): orders are queued and sent once the link is back.</p>
+      <p class="banner">
+        Reconnecting ({{ trading.state() }}): orders are queued and sent once the link is back.
+      </p>
     }
     <button (click)="buy()" [disabled]="sending()">Buy 0.1 EURUSD</button>
     @if (outcome(); as o) {

@@ -51,12 +51,16 @@ export class TradingSignalsService {
 
   /** The same, as signals for templates. */
   readonly state = toSignal(this.state$, { initialValue: ConnectionState.DISCONNECTED });
-  readonly connected = toSignal(this.state$.pipe(map((s) => s === ConnectionState.CONNECTED)), { initialValue: false });
+  readonly connected = toSignal(this.state$.pipe(map((s) => s === ConnectionState.CONNECTED)), {
+    initialValue: false,
+  });
   readonly lastOrderUpdate = toSignal(this.orderUpdates$);
 
   constructor() {
     // Outside the zone: the socket's callbacks then never trigger change detection by themselves.
-    this.zone.runOutsideAngular(() => this.client.connect().catch((error: unknown) => console.error('trading connection', error)));
+    this.zone.runOutsideAngular(() =>
+      this.client.connect().catch((error: unknown) => console.error('trading connection', error)),
+    );
     inject(DestroyRef).onDestroy(() => void this.client.close());
   }
 

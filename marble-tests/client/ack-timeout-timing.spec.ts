@@ -11,7 +11,9 @@ describe('ReliableWebSocketClient ack timeout and resend timing', () => {
     await f.clock.advanceTo(100);
     await connected;
     let settled: [number, DeliveryResult] | undefined;
-    void f.client.sendWithAcknowledgement({ type: 'ORDER', payload: 1 }).then((r) => (settled = [f.clock.now(), r]));
+    void f.client
+      .sendWithAcknowledgement({ type: 'ORDER', payload: 1 })
+      .then((r) => (settled = [f.clock.now(), r]));
     await f.clock.advanceTo(10_000);
 
     const sends = f.server.dataFrames();
@@ -21,7 +23,12 @@ describe('ReliableWebSocketClient ack timeout and resend timing', () => {
     expect(settled![1]).toMatchObject({ acknowledged: false, attempts: 3 });
     expect(settled![1].error).toBeInstanceOf(AckTimeoutError);
     expect(f.timeline('messageFailed', (d) => d.attempts)).toEqual([[3100, 3]]);
-    expect(f.client.getStats()).toMatchObject({ messagesSent: 3, messagesRetried: 2, messagesFailed: 1, queueSize: 0 });
+    expect(f.client.getStats()).toMatchObject({
+      messagesSent: 3,
+      messagesRetried: 2,
+      messagesFailed: 1,
+      queueSize: 0,
+    });
     await f.close();
   });
 
@@ -43,7 +50,13 @@ describe('ReliableWebSocketClient ack timeout and resend timing', () => {
   });
 
   it('resends in-flight messages first on reconnect, without counting it as a retry', async () => {
-    const f = clientFixture({ ...QUIET, messageTimeout: 1000, maxRetries: 1, reconnectInterval: 300, backoff: { jitter: 'none' } });
+    const f = clientFixture({
+      ...QUIET,
+      messageTimeout: 1000,
+      maxRetries: 1,
+      reconnectInterval: 300,
+      backoff: { jitter: 'none' },
+    });
     f.server.behaviour.ackData = false;
     const connected = f.client.connect();
     await f.clock.advanceTo(0);

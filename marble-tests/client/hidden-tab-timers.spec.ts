@@ -1,7 +1,13 @@
 import { clientFixture } from './helpers/client-fixture';
 import { skewedScheduler } from './helpers/virtual-clock';
 
-const HEARTBEAT = { heartbeatInterval: 1000, heartbeatTimeout: 500, heartbeatMaxMissed: 2, reconnectInterval: 100, backoff: { jitter: 'none' as const } };
+const HEARTBEAT = {
+  heartbeatInterval: 1000,
+  heartbeatTimeout: 500,
+  heartbeatMaxMissed: 2,
+  reconnectInterval: 100,
+  backoff: { jitter: 'none' as const },
+};
 
 // Browsers throttle a hidden tab's timers (to once a second, then once a minute);
 // a frozen page runs none until it is resumed. The clock keeps true time. The
@@ -43,7 +49,9 @@ describe('ReliableWebSocketClient heartbeat under skewed timers', () => {
   it('timers firing early (timer queue ahead of the clock): a miss counts only once heartbeatTimeout has elapsed on the clock', async () => {
     // Each timer fires after 60% of its delay (at least 1 ms): the check for a ping sent at 0
     // fires at 300, 420, 468, 488, 496, 499 and only then, at 500, counts the miss.
-    const f = clientFixture({ ...HEARTBEAT }, (s) => skewedScheduler(s, (delay) => (delay > 1 ? Math.ceil(delay * 0.6) : delay)));
+    const f = clientFixture({ ...HEARTBEAT }, (s) =>
+      skewedScheduler(s, (delay) => (delay > 1 ? Math.ceil(delay * 0.6) : delay)),
+    );
     f.server.behaviour.answerHeartbeats = false;
     const connected = f.client.connect();
     await f.clock.advanceTo(0);

@@ -33,7 +33,7 @@ describe('ReliableWebSocketClient reconnection timing', () => {
     await f.close();
   });
 
-  it("waits exactly reconnectInterval * multiplier^n without jitter, and resets the backoff once a connection proved stable", async () => {
+  it('waits exactly reconnectInterval * multiplier^n without jitter, and resets the backoff once a connection proved stable', async () => {
     const f = clientFixture({
       reconnectInterval: 100,
       maxReconnectAttempts: 10,

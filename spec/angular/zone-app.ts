@@ -5,13 +5,19 @@
 // JSON report on stdout.
 import 'zone.js/node';
 import { NgZone } from '@angular/core';
-import { ReliableWebSocketClient, enterZone, zoneSchedulers, type ReliableClientOptions } from '../../src/node';
+import {
+  ReliableWebSocketClient,
+  enterZone,
+  zoneSchedulers,
+  type ReliableClientOptions,
+} from '../../src/node';
 import { ReliableWebSocketServer } from '../../src/server/index';
 
 declare const Zone: { root: { run<T>(fn: () => T): T } };
 
 const API_KEY = 'zone-key-0123456789';
-const sleep = (ms: number): Promise<void> => Zone.root.run(() => new Promise((resolve) => setTimeout(resolve, ms)));
+const sleep = (ms: number): Promise<void> =>
+  Zone.root.run(() => new Promise((resolve) => setTimeout(resolve, ms)));
 
 interface ScenarioReport {
   connected: boolean;
@@ -39,14 +45,19 @@ async function scenario(
   };
   const inZone: { raw?: boolean; entered?: boolean } = {};
   const client = ngZone.run(() => {
-    const c = new ReliableWebSocketClient(url, options.outsideScheduler ? { ...base, scheduler: zoneSchedulers(ngZone).outside } : base);
+    const c = new ReliableWebSocketClient(
+      url,
+      options.outsideScheduler ? { ...base, scheduler: zoneSchedulers(ngZone).outside } : base,
+    );
     c.messages$.subscribe(() => (inZone.raw = NgZone.isInAngularZone()));
     c.messages$.pipe(enterZone(ngZone)).subscribe(() => (inZone.entered = NgZone.isInAngularZone()));
     return c;
   });
   try {
     const connect = (): Promise<void> => client.connect();
-    await Zone.root.run(() => (options.connectOutside ? ngZone.runOutsideAngular(connect) : ngZone.run(connect)));
+    await Zone.root.run(() =>
+      options.connectOutside ? ngZone.runOutsideAngular(connect) : ngZone.run(connect),
+    );
     // A send from inside the zone (a click handler) whose ack takes 300 ms: its ack timer must not be tracked.
     const sent = ngZone.run(() => client.sendWithAcknowledgement({ type: 'SLOW', payload: 1 }));
     await sleep(100);
@@ -74,15 +85,27 @@ async function scenario(
 }
 
 async function main(): Promise<void> {
-  const server = Zone.root.run(() => new ReliableWebSocketServer({ host: '127.0.0.1', port: 0, apiKeys: [API_KEY], heartbeatInterval: 0 }));
+  const server = Zone.root.run(
+    () =>
+      new ReliableWebSocketServer({ host: '127.0.0.1', port: 0, apiKeys: [API_KEY], heartbeatInterval: 0 }),
+  );
   server.handle('SLOW', () => new Promise((resolve) => setTimeout(() => resolve('done'), 300)));
   const { port } = await Zone.root.run(() => server.listen());
   const url = `ws://127.0.0.1:${port}`;
   try {
     const report = {
-      outsideSchedulerConnectInZone: await scenario(url, server, { outsideScheduler: true, connectOutside: false }),
-      outsideSchedulerConnectOutside: await scenario(url, server, { outsideScheduler: true, connectOutside: true }),
-      defaultSchedulerConnectInZone: await scenario(url, server, { outsideScheduler: false, connectOutside: false }),
+      outsideSchedulerConnectInZone: await scenario(url, server, {
+        outsideScheduler: true,
+        connectOutside: false,
+      }),
+      outsideSchedulerConnectOutside: await scenario(url, server, {
+        outsideScheduler: true,
+        connectOutside: true,
+      }),
+      defaultSchedulerConnectInZone: await scenario(url, server, {
+        outsideScheduler: false,
+        connectOutside: false,
+      }),
     };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } finally {

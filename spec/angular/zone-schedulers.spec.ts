@@ -18,7 +18,10 @@ interface ScenarioReport {
   enteredInZone: boolean | undefined;
 }
 
-type Report = Record<'outsideSchedulerConnectInZone' | 'outsideSchedulerConnectOutside' | 'defaultSchedulerConnectInZone', ScenarioReport>;
+type Report = Record<
+  'outsideSchedulerConnectInZone' | 'outsideSchedulerConnectOutside' | 'defaultSchedulerConnectInZone',
+  ScenarioReport
+>;
 
 /**
  * Bundles spec/angular/zone-app.ts like an Angular CLI build (target ES2016:

@@ -37,13 +37,16 @@ describeBrowser('browser: hidden (frozen) tab timers', () => {
       await page.evaluate(
         async ({ url, apiKey }) => {
           const h = window.harness;
-          const client = h.clients[h.create(url, {
-            apiKey,
-            enablePersistence: false,
-            heartbeatInterval: 1000,
-            heartbeatTimeout: 500,
-            heartbeatMaxMissed: 2,
-          })]!;
+          const client =
+            h.clients[
+              h.create(url, {
+                apiKey,
+                enablePersistence: false,
+                heartbeatInterval: 1000,
+                heartbeatTimeout: 500,
+                heartbeatMaxMissed: 2,
+              })
+            ]!;
           await client.connect();
           // A witness timer: it shows whether timers ran during the freeze.
           (window as unknown as { ticks: number }).ticks = 0;
@@ -52,9 +55,16 @@ describeBrowser('browser: hidden (frozen) tab timers', () => {
         { url: srv.url, apiKey: API_KEY },
       );
       // The first ping (sent at the welcome) has been answered: nothing is outstanding.
-      await pageUntil(page, () => window.harness.clients[0]!.getStats().latency !== undefined, null, 5000, 'a first pong');
+      await pageUntil(
+        page,
+        () => window.harness.clients[0]!.getStats().latency !== undefined,
+        null,
+        5000,
+        'a first pong',
+      );
 
-      const ticks = (): Promise<number> => page.evaluate(() => (window as unknown as { ticks: number }).ticks);
+      const ticks = (): Promise<number> =>
+        page.evaluate(() => (window as unknown as { ticks: number }).ticks);
       const cdp = await context.newCDPSession(page);
       let before = await ticks();
       await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
@@ -67,7 +77,9 @@ describeBrowser('browser: hidden (frozen) tab timers', () => {
         await cdp.send('Page.setWebLifecycleState', { state: 'active' });
       } else {
         await cdp.send('Page.setWebLifecycleState', { state: 'active' });
-        console.warn('[browser specs] Chromium ignored Page.setWebLifecycleState(frozen) (headless); stalling the main thread instead.');
+        console.warn(
+          '[browser specs] Chromium ignored Page.setWebLifecycleState(frozen) (headless); stalling the main thread instead.',
+        );
         before = await ticks();
         await page.evaluate((ms) => {
           const end = performance.now() + ms;
@@ -81,9 +93,18 @@ describeBrowser('browser: hidden (frozen) tab timers', () => {
 
       // Let three heartbeat intervals pass with the page running again, then prove the link works.
       const resumedAt = await page.evaluate(() => performance.now());
-      await pageUntil(page, (t) => performance.now() > t + 3000, resumedAt, 10_000, 'three heartbeat intervals');
+      await pageUntil(
+        page,
+        (t) => performance.now() > t + 3000,
+        resumedAt,
+        10_000,
+        'three heartbeat intervals',
+      );
       const result = await page.evaluate(() =>
-        window.harness.clients[0]!.sendWithAcknowledgement({ type: 'ECHO', payload: 'after the freeze' }).then((r) => r.acknowledged),
+        window.harness.clients[0]!.sendWithAcknowledgement({
+          type: 'ECHO',
+          payload: 'after the freeze',
+        }).then((r) => r.acknowledged),
       );
       expect(result).toBe(true);
       expect(

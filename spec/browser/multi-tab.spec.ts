@@ -66,10 +66,22 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
       servers.push(srv);
       const sessions = watchSessions(srv);
       const a = await openTab(context, fixture.page.url, srv.url);
-      await pageUntil(a, () => window.harness.clients[0]!.state === 'connected', null, 10_000, 'tab A connected');
+      await pageUntil(
+        a,
+        () => window.harness.clients[0]!.state === 'connected',
+        null,
+        10_000,
+        'tab A connected',
+      );
       const b = await openTab(context, fixture.page.url, srv.url);
       // B's connect() resolves through A's connection: its state mirrors A's.
-      await pageUntil(b, () => window.harness.clients[0]!.state === 'connected', null, 10_000, 'tab B to see connected');
+      await pageUntil(
+        b,
+        () => window.harness.clients[0]!.state === 'connected',
+        null,
+        10_000,
+        'tab B to see connected',
+      );
       expect([await isLeader(a), await isLeader(b)]).toEqual([true, false]);
 
       const send = (page: Page, from: string): Promise<unknown[]> =>
@@ -83,18 +95,24 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
           from,
         );
       const [fromA, fromB] = await Promise.all([send(a, 'a'), send(b, 'b')]);
-      expect(fromB).toEqual(Array.from({ length: 10 }, (_, n) => ({ acknowledged: true, response: { echo: { from: 'b', n } } })));
+      expect(fromB).toEqual(
+        Array.from({ length: 10 }, (_, n) => ({ acknowledged: true, response: { echo: { from: 'b', n } } })),
+      );
       expect(fromA).toHaveLength(10);
       expect(srv.processed.size).toBe(20);
       expect([...srv.processed.values()].every((c) => c === 1)).toBe(true);
       expect(sessions.total()).toBe(1);
-      expect(await b.evaluate(() => [window.harness.count('open'), window.harness.count('messageAcknowledged')])).toEqual([0, 10]);
+      expect(
+        await b.evaluate(() => [window.harness.count('open'), window.harness.count('messageAcknowledged')]),
+      ).toEqual([0, 10]);
       expect(await b.evaluate(() => window.harness.clients[0]!.getStats().queueSize)).toBe(0);
 
       srv.server.broadcast('PRICE', { bid: 1.1 });
       for (const page of [a, b]) {
         await pageUntil(page, () => window.harness.count('message') === 1, null, 5000, 'the pushed PRICE');
-        expect(await page.evaluate(() => window.harness.events.find((e) => e.type === 'message')!.detail)).toMatchObject({
+        expect(
+          await page.evaluate(() => window.harness.events.find((e) => e.type === 'message')!.detail),
+        ).toMatchObject({
           type: 'PRICE',
           payload: { bid: 1.1 },
         });
@@ -118,19 +136,38 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
       expect([await isLeader(b), await isLeader(c)]).toEqual([false, false]);
 
       const ids: string[] = [];
-      for (const [page, from] of [[a, 'a'], [b, 'b'], [c, 'c']] as const) {
+      for (const [page, from] of [
+        [a, 'a'],
+        [b, 'b'],
+        [c, 'c'],
+      ] as const) {
         ids.push(
           ...(await page.evaluate(
-            (from) => window.harness.sendAll(0, 'ECHO', Array.from({ length: 5 }, (_, n) => ({ from, n }))),
+            (from) =>
+              window.harness.sendAll(
+                0,
+                'ECHO',
+                Array.from({ length: 5 }, (_, n) => ({ from, n })),
+              ),
             from,
           )),
         );
       }
       // B's and C's messages reached A's queue (A counts them), yet none could be sent.
-      await pageUntil(a, () => window.harness.clients[0]!.getStats().queueSize === 15, null, 5000, "A holding all 15");
+      await pageUntil(
+        a,
+        () => window.harness.clients[0]!.getStats().queueSize === 15,
+        null,
+        5000,
+        'A holding all 15',
+      );
 
       await a.close();
-      await eventually(async () => (await isLeader(b)) !== (await isLeader(c)), 10_000, 'exactly one of B and C to lead');
+      await eventually(
+        async () => (await isLeader(b)) !== (await isLeader(c)),
+        10_000,
+        'exactly one of B and C to lead',
+      );
       const srv = await startTestServer({ port });
       servers.push(srv);
       const sessions = watchSessions(srv);
@@ -140,8 +177,16 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
       expect([...srv.processed.values()].every((count) => count === 1)).toBe(true);
       // Each tab's own callers got their outcomes, whichever tab sent them.
       for (const page of [b, c]) {
-        await pageUntil(page, () => Object.keys(window.harness.results).length === 5, null, 10_000, 'five results');
-        const results = await page.evaluate(() => Object.values(window.harness.results).map((r) => r.acknowledged));
+        await pageUntil(
+          page,
+          () => Object.keys(window.harness.results).length === 5,
+          null,
+          10_000,
+          'five results',
+        );
+        const results = await page.evaluate(() =>
+          Object.values(window.harness.results).map((r) => r.acknowledged),
+        );
         expect(results).toEqual([true, true, true, true, true]);
       }
       expect(sessions.max()).toBe(1);
@@ -152,16 +197,28 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
   );
 
   it(
-    "close() in a follower returns at once; close() in the leader hands over to the follower",
+    'close() in a follower returns at once; close() in the leader hands over to the follower',
     async () => {
       const srv = await startTestServer();
       servers.push(srv);
       const sessions = watchSessions(srv);
       const a = await openTab(context, fixture.page.url, srv.url);
-      await pageUntil(a, () => window.harness.clients[0]!.state === 'connected', null, 10_000, 'tab A connected');
+      await pageUntil(
+        a,
+        () => window.harness.clients[0]!.state === 'connected',
+        null,
+        10_000,
+        'tab A connected',
+      );
       const b = await openTab(context, fixture.page.url, srv.url);
       const c = await openTab(context, fixture.page.url, srv.url);
-      await pageUntil(c, () => window.harness.clients[0]!.state === 'connected', null, 10_000, 'tab C to see connected');
+      await pageUntil(
+        c,
+        () => window.harness.clients[0]!.state === 'connected',
+        null,
+        10_000,
+        'tab C to see connected',
+      );
       // A follower's close(): nothing to wait for, and the leader does not notice.
       await b.evaluate(() => window.harness.clients[0]!.close());
       expect(await a.evaluate(() => window.harness.clients[0]!.state)).toBe('connected');
@@ -170,7 +227,9 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
       await pageUntil(c, () => window.harness.clients[0]!.isLeader, null, 10_000, 'tab C to lead');
       await pageUntil(c, () => window.harness.count('open') === 1, null, 10_000, "tab C's own connection");
       const acked = await c.evaluate(() =>
-        window.harness.clients[0]!.sendWithAcknowledgement({ type: 'ECHO', payload: 'from C' }).then((r) => r.acknowledged),
+        window.harness.clients[0]!.sendWithAcknowledgement({ type: 'ECHO', payload: 'from C' }).then(
+          (r) => r.acknowledged,
+        ),
       );
       expect(acked).toBe(true);
       expect(sessions.total()).toBe(2);

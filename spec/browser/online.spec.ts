@@ -47,13 +47,27 @@ describeBrowser('browser: offline/online events', () => {
       await first.close();
       const second = await startTestServer({ port: first.port });
       servers.push(second);
-      await pageUntil(page, () => window.harness.clients[0]!.state === 'reconnecting', null, 5000, 'state reconnecting');
-      const reconnecting = await page.evaluate(() => window.harness.events.find((e) => e.type === 'reconnecting')!.detail);
+      await pageUntil(
+        page,
+        () => window.harness.clients[0]!.state === 'reconnecting',
+        null,
+        5000,
+        'state reconnecting',
+      );
+      const reconnecting = await page.evaluate(
+        () => window.harness.events.find((e) => e.type === 'reconnecting')!.detail,
+      );
       expect(reconnecting).toMatchObject({ attempt: 1, delay: 20_000 });
 
       const backOnline = Date.now();
       await context.setOffline(false);
-      await pageUntil(page, () => window.harness.clients[0]!.state === 'connected', null, 5000, 'state connected');
+      await pageUntil(
+        page,
+        () => window.harness.clients[0]!.state === 'connected',
+        null,
+        5000,
+        'state connected',
+      );
       expect(Date.now() - backOnline).toBeLessThan(5000);
       expect(await page.evaluate(() => window.harness.count('open'))).toBe(2);
       expect(second.server.stats().sessions).toBe(1);
@@ -80,7 +94,11 @@ describeBrowser('browser: offline/online events', () => {
       // The client reacts to `online` synchronously, so the state right after dispatching tells.
       const after = await page.evaluate(() => {
         window.dispatchEvent(new Event('online'));
-        return [window.harness.clients[0]!.state, window.harness.count('open'), window.harness.count('close')];
+        return [
+          window.harness.clients[0]!.state,
+          window.harness.count('open'),
+          window.harness.count('close'),
+        ];
       });
       expect(after).toEqual(['connected', 1, 0]);
       expect(srv.server.stats().connections).toBe(1);

@@ -67,7 +67,11 @@ describeBrowser('browser: the queue persists in IndexedDB (BrowserStorageAdapter
       await openClient(page, url);
       const before = await page.evaluate(async () => {
         const h = window.harness;
-        const ids = await h.sendAll(0, 'ECHO', Array.from({ length: 20 }, (_, n) => ({ n })));
+        const ids = await h.sendAll(
+          0,
+          'ECHO',
+          Array.from({ length: 20 }, (_, n) => ({ n })),
+        );
         const adapter = new h.lib.BrowserStorageAdapter({ name: 'orders' });
         return { ids, stats: h.clients[0]!.getStats(), driver: await adapter.driverName() };
       });
@@ -76,12 +80,24 @@ describeBrowser('browser: the queue persists in IndexedDB (BrowserStorageAdapter
 
       await page.reload();
       await openClient(page, url);
-      await pageUntil(page, () => window.harness.clients[0]!.getStats().queueSize === 20, null, 10_000, '20 restored messages');
+      await pageUntil(
+        page,
+        () => window.harness.clients[0]!.getStats().queueSize === 20,
+        null,
+        10_000,
+        '20 restored messages',
+      );
 
       const srv = await startTestServer({ port });
       servers.push(srv);
       await until(() => srv.processed.size === 20, 20_000, 'all 20 messages processed');
-      await pageUntil(page, () => window.harness.clients[0]!.getStats().queueSize === 0, null, 10_000, 'an empty queue');
+      await pageUntil(
+        page,
+        () => window.harness.clients[0]!.getStats().queueSize === 0,
+        null,
+        10_000,
+        'an empty queue',
+      );
 
       expectExactlyOnce(srv, before.ids, 20);
       expect(srv.order.map((p) => (p as { n: number }).n)).toEqual(Array.from({ length: 20 }, (_, i) => i));
@@ -114,11 +130,21 @@ describeBrowser('browser: the queue persists in IndexedDB (BrowserStorageAdapter
       await first.goto(fixture.page.url);
       await openClient(first, srv.url, { maxInFlight: 5 });
       const ids = await first.evaluate(() =>
-        window.harness.sendAll(0, 'ECHO', Array.from({ length: 50 }, (_, n) => ({ n }))),
+        window.harness.sendAll(
+          0,
+          'ECHO',
+          Array.from({ length: 50 }, (_, n) => ({ n })),
+        ),
       );
       // 0..9 acknowledged, 10..14 in the handler (in flight), 15..49 still queued.
       await until(() => entered.size === 15, 10_000, 'messages 0..14 to reach the handler');
-      await pageUntil(first, () => window.harness.count('messageAcknowledged') === 10, null, 10_000, '10 acks');
+      await pageUntil(
+        first,
+        () => window.harness.count('messageAcknowledged') === 10,
+        null,
+        10_000,
+        '10 acks',
+      );
       await first.close();
       release();
 
@@ -126,7 +152,13 @@ describeBrowser('browser: the queue persists in IndexedDB (BrowserStorageAdapter
       await second.goto(fixture.page.url);
       await openClient(second, srv.url, { maxInFlight: 5 });
       await until(() => srv.processed.size === 50, 20_000, 'all 50 messages processed');
-      await pageUntil(second, () => window.harness.clients[0]!.getStats().queueSize === 0, null, 10_000, 'an empty queue');
+      await pageUntil(
+        second,
+        () => window.harness.clients[0]!.getStats().queueSize === 0,
+        null,
+        10_000,
+        'an empty queue',
+      );
 
       expectExactlyOnce(srv, ids, 50);
       // The five in flight at the close were resent and answered from the dedupe window.
@@ -155,9 +187,19 @@ describeBrowser('browser: the queue persists in IndexedDB (BrowserStorageAdapter
         await page.goto(pageServer.url);
         await openClient(page, srv.url, { maxInFlight: 3 });
         const ids = await page.evaluate(() =>
-          window.harness.sendAll(0, 'ECHO', Array.from({ length: 30 }, (_, n) => ({ n }))),
+          window.harness.sendAll(
+            0,
+            'ECHO',
+            Array.from({ length: 30 }, (_, n) => ({ n })),
+          ),
         );
-        await pageUntil(page, () => window.harness.count('messageAcknowledged') === 5, null, 10_000, '5 acks');
+        await pageUntil(
+          page,
+          () => window.harness.count('messageAcknowledged') === 5,
+          null,
+          10_000,
+          '5 acks',
+        );
         await firstRun.close();
         release();
 
@@ -168,7 +210,13 @@ describeBrowser('browser: the queue persists in IndexedDB (BrowserStorageAdapter
         await openClient(reopened, srv.url, { maxInFlight: 3 });
         await until(() => srv.processed.size === 30, 20_000, 'all 30 messages processed');
         expectExactlyOnce(srv, ids, 30);
-        await pageUntil(reopened, () => window.harness.clients[0]!.getStats().queueSize === 0, null, 10_000, 'an empty queue');
+        await pageUntil(
+          reopened,
+          () => window.harness.clients[0]!.getStats().queueSize === 0,
+          null,
+          10_000,
+          'an empty queue',
+        );
       } finally {
         await pageServer.close();
       }

@@ -31,11 +31,15 @@ function sendUntilRejected(page: Page, n: number, size: number): Promise<Outcome
       let accepted = 0;
       let rejection: Outcome['rejection'];
       for (let i = 0; i < n && !rejection; i++) {
-        const noise = Array.from(crypto.getRandomValues(new Uint8Array(size / 2)), (b) => b.toString(16).padStart(2, '0')).join('');
+        const noise = Array.from(crypto.getRandomValues(new Uint8Array(size / 2)), (b) =>
+          b.toString(16).padStart(2, '0'),
+        ).join('');
         try {
           const { messageId, result } = await client.send({ type: 'ECHO', payload: { i, noise } });
           accepted++;
-          void result.then((r) => (h.results[messageId] = { acknowledged: r.acknowledged, attempts: r.attempts }));
+          void result.then(
+            (r) => (h.results[messageId] = { acknowledged: r.acknowledged, attempts: r.attempts }),
+          );
         } catch (error) {
           const e = error as { name: string; code: string; reason: string };
           rejection = { name: e.name, code: e.code, reason: e.reason };
@@ -66,7 +70,11 @@ describeBrowser('browser: storage unavailable or over quota', () => {
     await srv.close();
   });
 
-  async function open(options: ReliableClientOptions, blockStorage: boolean, quotaBytes?: number): Promise<Page> {
+  async function open(
+    options: ReliableClientOptions,
+    blockStorage: boolean,
+    quotaBytes?: number,
+  ): Promise<Page> {
     const page = await context.newPage();
     if (blockStorage) await page.addInitScript(BLOCK_STORAGE);
     if (quotaBytes !== undefined) {
@@ -88,7 +96,11 @@ describeBrowser('browser: storage unavailable or over quota', () => {
       const page = await open({}, true);
       const outcome = await sendUntilRejected(page, 3, 100);
       expect(outcome.accepted).toBe(0);
-      expect(outcome.rejection).toEqual({ name: 'StorageError', code: 'STORAGE_ERROR', reason: 'UNAVAILABLE' });
+      expect(outcome.rejection).toEqual({
+        name: 'StorageError',
+        code: 'STORAGE_ERROR',
+        reason: 'UNAVAILABLE',
+      });
       expect(outcome.errorEvents.length).toBeGreaterThanOrEqual(1);
       expect(outcome.errorEvents[0]).toEqual({ code: 'STORAGE_ERROR', reason: 'UNAVAILABLE' });
       expect(outcome.stats).toEqual({ durable: false, queueSize: 0 });
@@ -107,7 +119,13 @@ describeBrowser('browser: storage unavailable or over quota', () => {
       expect(outcome.rejection).toBeUndefined();
       expect(outcome.errorEvents).toEqual([{ code: 'STORAGE_ERROR', reason: 'UNAVAILABLE' }]);
       expect(outcome.stats.durable).toBe(false);
-      await pageUntil(page, () => Object.keys(window.harness.results).length === 10, null, 10_000, '10 results');
+      await pageUntil(
+        page,
+        () => Object.keys(window.harness.results).length === 10,
+        null,
+        10_000,
+        '10 results',
+      );
       expect(srv.processed.size).toBe(10);
     },
     BROWSER_TIMEOUT,
@@ -120,11 +138,24 @@ describeBrowser('browser: storage unavailable or over quota', () => {
       const outcome = await sendUntilRejected(page, 40, 50_000);
       expect(outcome.accepted).toBeGreaterThan(0);
       expect(outcome.accepted).toBeLessThan(40);
-      expect(outcome.rejection).toEqual({ name: 'StorageError', code: 'STORAGE_QUOTA_EXCEEDED', reason: 'QUOTA_EXCEEDED' });
-      expect(outcome.errorEvents).toContainEqual({ code: 'STORAGE_QUOTA_EXCEEDED', reason: 'QUOTA_EXCEEDED' });
+      expect(outcome.rejection).toEqual({
+        name: 'StorageError',
+        code: 'STORAGE_QUOTA_EXCEEDED',
+        reason: 'QUOTA_EXCEEDED',
+      });
+      expect(outcome.errorEvents).toContainEqual({
+        code: 'STORAGE_QUOTA_EXCEEDED',
+        reason: 'QUOTA_EXCEEDED',
+      });
       // What was accepted was persisted: still durable. Nothing half-accepted lingers.
       expect(outcome.stats.durable).toBe(true);
-      await pageUntil(page, (n) => Object.keys(window.harness.results).length === n, outcome.accepted, 10_000, 'results');
+      await pageUntil(
+        page,
+        (n) => Object.keys(window.harness.results).length === n,
+        outcome.accepted,
+        10_000,
+        'results',
+      );
       expect(srv.processed.size).toBe(outcome.accepted);
       expect(await page.evaluate(() => window.harness.clients[0]!.getStats().queueSize)).toBe(0);
     },
@@ -139,7 +170,13 @@ describeBrowser('browser: storage unavailable or over quota', () => {
       expect(outcome.accepted).toBe(20);
       expect(outcome.errorEvents).toEqual([{ code: 'STORAGE_QUOTA_EXCEEDED', reason: 'QUOTA_EXCEEDED' }]);
       expect(outcome.stats.durable).toBe(false);
-      await pageUntil(page, () => Object.keys(window.harness.results).length === 20, null, 15_000, '20 results');
+      await pageUntil(
+        page,
+        () => Object.keys(window.harness.results).length === 20,
+        null,
+        15_000,
+        '20 results',
+      );
       expect(srv.processed.size).toBe(20);
       expect([...srv.processed.values()].every((c) => c === 1)).toBe(true);
     },

@@ -3,7 +3,11 @@ import { StorageFallbackAdapter } from '../../src/client/storage-fallback';
 import type { StorageAdapter } from '../../src/storage/storage-adapter';
 
 /** A durable adapter that works until `fail` is set, then rejects every call with it. */
-function flakyStorage(): StorageAdapter & { fail: Error | undefined; data: Map<string, unknown>; removed: string[] } {
+function flakyStorage(): StorageAdapter & {
+  fail: Error | undefined;
+  data: Map<string, unknown>;
+  removed: string[];
+} {
   const data = new Map<string, unknown>();
   const removed: string[] = [];
   const store = {

@@ -36,7 +36,9 @@ export class RawClient {
   readonly closed: Promise<Closed>;
 
   private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('error', () => undefined);
     ws.on('message', (data) => {
       const frame: unknown = JSON.parse(data.toString());
@@ -60,10 +62,16 @@ export class RawClient {
   }
 
   /** Opens a socket and completes the handshake; resolves with the client and the welcome. */
-  static async connect(url: string, clientId: string, apiKey?: string, options: ClientOptions = {}): Promise<RawClient> {
+  static async connect(
+    url: string,
+    clientId: string,
+    apiKey?: string,
+    options: ClientOptions = {},
+  ): Promise<RawClient> {
     const client = await RawClient.open(url, options);
     const welcome = await client.hello(clientId, apiKey);
-    if (typeof welcome.sessionId !== 'string') throw new Error(`Handshake failed: ${JSON.stringify(welcome)}`);
+    if (typeof welcome.sessionId !== 'string')
+      throw new Error(`Handshake failed: ${JSON.stringify(welcome)}`);
     return client;
   }
 
@@ -126,9 +134,15 @@ export class RawClient {
   async acks(ids: readonly string[], ms = DEFAULT_WAIT_MS): Promise<any[]> {
     const missing = new Set(ids);
     const seen: any[] = [];
-    const covers = (e: any): boolean => e.type === 'ack' && (missing.has(e.id) || (Array.isArray(e.ids) && e.ids.some((id: string) => missing.has(id))));
+    const covers = (e: any): boolean =>
+      e.type === 'ack' &&
+      (missing.has(e.id) || (Array.isArray(e.ids) && e.ids.some((id: string) => missing.has(id))));
     while (missing.size > 0) {
-      const ack = await this.next(covers, `acks for ${[...missing].slice(0, 3).join(', ')}${missing.size > 3 ? '…' : ''}`, ms);
+      const ack = await this.next(
+        covers,
+        `acks for ${[...missing].slice(0, 3).join(', ')}${missing.size > 3 ? '…' : ''}`,
+        ms,
+      );
       seen.push(ack);
       if (ack.id !== undefined) missing.delete(ack.id);
       for (const id of ack.ids ?? []) missing.delete(id);
@@ -142,7 +156,8 @@ export class RawClient {
   }
 
   close(code?: number): Promise<Closed> {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code);
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
+      this.ws.close(code);
     return withTimeout(this.closed, DEFAULT_WAIT_MS, 'close');
   }
 

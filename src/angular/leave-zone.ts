@@ -17,5 +17,6 @@ export function leaveZone<T>(zone: NgZoneLike): MonoTypeOperatorFunction<T> {
   if (typeof zone?.runOutsideAngular !== 'function') {
     throw new TypeError('leaveZone: `zone` must be an NgZone (with runOutsideAngular).');
   }
-  return (source) => new Observable<T>((subscriber) => zone.runOutsideAngular(() => source.subscribe(subscriber)));
+  return (source) =>
+    new Observable<T>((subscriber) => zone.runOutsideAngular(() => source.subscribe(subscriber)));
 }

@@ -44,12 +44,19 @@ export function zoneSchedulers(zone: NgZoneLike, scheduler: SchedulerLike = asyn
   }
   const outside: SchedulerLike = {
     now: () => scheduler.now(),
-    schedule: <T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T): Subscription =>
-      zone.runOutsideAngular(() => scheduler.schedule(work, delay, state)),
+    schedule: <T>(
+      work: (this: SchedulerAction<T>, state?: T) => void,
+      delay?: number,
+      state?: T,
+    ): Subscription => zone.runOutsideAngular(() => scheduler.schedule(work, delay, state)),
   };
   const inside: SchedulerLike = {
     now: () => scheduler.now(),
-    schedule: <T>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T): Subscription =>
+    schedule: <T>(
+      work: (this: SchedulerAction<T>, state?: T) => void,
+      delay?: number,
+      state?: T,
+    ): Subscription =>
       zone.runOutsideAngular(() =>
         scheduler.schedule(
           function (this: SchedulerAction<T>, s?: T) {

@@ -57,19 +57,31 @@ export async function serve(argv: string[], io: ServeIo = {}): Promise<ServeSumm
   }).handle('TRADE_SIGNAL', trades.handle);
   const events = server.events$.subscribe((event) => {
     if (event.type === 'connection') {
-      log(`connect    client=${event.clientId} principal=${event.principal} session=${event.sessionId} from=${event.remoteAddress ?? '?'}`);
+      log(
+        `connect    client=${event.clientId} principal=${event.principal} session=${event.sessionId} from=${event.remoteAddress ?? '?'}`,
+      );
     } else if (event.type === 'disconnect') {
-      log(`disconnect client=${event.clientId} principal=${event.principal} code=${event.code}${event.reason ? ` reason="${event.reason}"` : ''}`);
+      log(
+        `disconnect client=${event.clientId} principal=${event.principal} code=${event.code}${event.reason ? ` reason="${event.reason}"` : ''}`,
+      );
     } else if (event.type === 'error') {
-      log(`error      client=${event.clientId ?? '-'} ${event.error instanceof Error ? event.error.message : String(event.error)}`);
+      log(
+        `error      client=${event.clientId ?? '-'} ${event.error instanceof Error ? event.error.message : String(event.error)}`,
+      );
     }
   });
 
   const { port } = await server.listen();
-  const auth = flags.apiKeys.length > 0 ? `${flags.apiKeys.length} API key(s)` : 'no authentication (--api-key not given)';
+  const auth =
+    flags.apiKeys.length > 0
+      ? `${flags.apiKeys.length} API key(s)`
+      : 'no authentication (--api-key not given)';
   log(`rx-reliable-ws server listening on ws://${flags.host}:${port}${flags.path ?? ''} with ${auth}`);
   io.onListening?.({ host: flags.host, port });
-  const statsTimer = flags.statsInterval > 0 ? setInterval(() => log(statsLine(server.stats(), trades.duplicates)), flags.statsInterval) : undefined;
+  const statsTimer =
+    flags.statsInterval > 0
+      ? setInterval(() => log(statsLine(server.stats(), trades.duplicates)), flags.statsInterval)
+      : undefined;
   statsTimer?.unref();
 
   await stopRequested(io);
@@ -124,13 +136,16 @@ function parseFlags(argv: string[]): ServeFlags | undefined {
       },
     }));
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n\n${SERVE_USAGE}`, { cause: error });
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n\n${SERVE_USAGE}`, {
+      cause: error,
+    });
   }
   if (values['help'] === true) return undefined;
   const apiKeys = values['api-key'] as string[];
   if (apiKeys.some((key) => key.length === 0)) throw new Error('--api-key must not be empty.');
   const path = values['path'] as string | undefined;
-  if (path !== undefined && !path.startsWith('/')) throw new Error(`--path must start with "/", got ${JSON.stringify(path)}.`);
+  if (path !== undefined && !path.startsWith('/'))
+    throw new Error(`--path must start with "/", got ${JSON.stringify(path)}.`);
   const host = values['host'] as string;
   if (host.length === 0) throw new Error('--host must not be empty.');
   return {

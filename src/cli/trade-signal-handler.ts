@@ -40,28 +40,49 @@ const SYMBOL = /^[A-Z]{6}$/;
  */
 export function validateTradeSignal(value: unknown): TradeSignal {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ValidationError('A trade signal must be an object { symbol, action, volume, stopLoss?, takeProfit? }.');
+    throw new ValidationError(
+      'A trade signal must be an object { symbol, action, volume, stopLoss?, takeProfit? }.',
+    );
   }
   const s = value as Record<string, unknown>;
   if (typeof s['symbol'] !== 'string' || !SYMBOL.test(s['symbol'])) {
-    throw new ValidationError(`\`symbol\` must be six capital letters such as "EURUSD", got ${JSON.stringify(s['symbol'])}.`, 'symbol');
+    throw new ValidationError(
+      `\`symbol\` must be six capital letters such as "EURUSD", got ${JSON.stringify(s['symbol'])}.`,
+      'symbol',
+    );
   }
   if (s['action'] !== 'BUY' && s['action'] !== 'SELL') {
-    throw new ValidationError(`\`action\` must be "BUY" or "SELL", got ${JSON.stringify(s['action'])}.`, 'action');
+    throw new ValidationError(
+      `\`action\` must be "BUY" or "SELL", got ${JSON.stringify(s['action'])}.`,
+      'action',
+    );
   }
-  if (!isPositive(s['volume'])) throw new ValidationError(`\`volume\` must be a positive finite number, got ${String(s['volume'])}.`, 'volume');
+  if (!isPositive(s['volume']))
+    throw new ValidationError(
+      `\`volume\` must be a positive finite number, got ${String(s['volume'])}.`,
+      'volume',
+    );
   for (const field of ['stopLoss', 'takeProfit'] as const) {
     if (s[field] !== undefined && !isPositive(s[field])) {
-      throw new ValidationError(`\`${field}\` must be a positive finite number when given, got ${String(s[field])}.`, field);
+      throw new ValidationError(
+        `\`${field}\` must be a positive finite number when given, got ${String(s[field])}.`,
+        field,
+      );
     }
   }
   const signal = value as TradeSignal;
   if (signal.stopLoss !== undefined && signal.takeProfit !== undefined) {
     if (signal.action === 'BUY' && !(signal.stopLoss < signal.takeProfit)) {
-      throw new ValidationError(`For a BUY, \`stopLoss\` (${signal.stopLoss}) must be below \`takeProfit\` (${signal.takeProfit}).`, 'stopLoss');
+      throw new ValidationError(
+        `For a BUY, \`stopLoss\` (${signal.stopLoss}) must be below \`takeProfit\` (${signal.takeProfit}).`,
+        'stopLoss',
+      );
     }
     if (signal.action === 'SELL' && !(signal.stopLoss > signal.takeProfit)) {
-      throw new ValidationError(`For a SELL, \`stopLoss\` (${signal.stopLoss}) must be above \`takeProfit\` (${signal.takeProfit}).`, 'stopLoss');
+      throw new ValidationError(
+        `For a SELL, \`stopLoss\` (${signal.stopLoss}) must be above \`takeProfit\` (${signal.takeProfit}).`,
+        'stopLoss',
+      );
     }
   }
   return signal;

@@ -77,7 +77,9 @@ export function resolveClientOptions(
     throw new TypeError('apiKey must be a string or a function returning one.');
   }
   if (resolved.storageFallback !== 'none' && resolved.storageFallback !== 'memory') {
-    throw new TypeError(`storageFallback must be 'none' or 'memory', got ${JSON.stringify(resolved.storageFallback)}.`);
+    throw new TypeError(
+      `storageFallback must be 'none' or 'memory', got ${JSON.stringify(resolved.storageFallback)}.`,
+    );
   }
   if (typeof resolved.singleSender !== 'boolean') {
     throw new TypeError(`singleSender must be a boolean, got ${String(resolved.singleSender)}.`);

@@ -65,7 +65,9 @@ export class SingleSender {
     private readonly host: SingleSenderHost,
   ) {
     this.store = new QueueStore(host.storage, host.storageKey);
-    this.state$ = this.leading$.pipe(switchMap((leading) => (leading ? host.connectionState$ : this.remoteState)));
+    this.state$ = this.leading$.pipe(
+      switchMap((leading) => (leading ? host.connectionState$ : this.remoteState)),
+    );
     coordination.onMessage((message) => this.onMessage(message));
     this.subscriptions.push(host.events$.subscribe((event) => this.onLocalEvent(event)));
     coordination.post({ kind: 'hello' });
@@ -106,7 +108,11 @@ export class SingleSender {
           if (this.isLeader) return;
           if (state === ConnectionState.CONNECTED) done(null);
           else if (state === ConnectionState.ERROR) {
-            done(new ConnectionError('The tab that sends for this storageKey gave up connecting; call connect() to try again.'));
+            done(
+              new ConnectionError(
+                'The tab that sends for this storageKey gave up connecting; call connect() to try again.',
+              ),
+            );
           }
         }),
       ];
@@ -144,7 +150,10 @@ export class SingleSender {
     await write;
     const result = new Promise<DeliveryResult>((resolve) => this.pending.set(queued.id, resolve));
     this.coordination.post({ kind: 'queued', message: queued });
-    this.host.emit({ type: 'messageQueued', detail: { messageId: queued.id, type: queued.type, priority: queued.priority } });
+    this.host.emit({
+      type: 'messageQueued',
+      detail: { messageId: queued.id, type: queued.type, priority: queued.priority },
+    });
     return { messageId: queued.id, result };
   }
 
@@ -190,7 +199,11 @@ export class SingleSender {
         return;
       case 'state':
         if (this.isLeader) return;
-        this.remoteLimits = { clientId: message.clientId, dedupeTtl: message.dedupeTtl, maxPayload: message.maxPayload };
+        this.remoteLimits = {
+          clientId: message.clientId,
+          dedupeTtl: message.dedupeTtl,
+          maxPayload: message.maxPayload,
+        };
         this.remoteState.next(message.state);
         return;
       case 'queued':
@@ -209,7 +222,12 @@ export class SingleSender {
   }
 
   private postState(): void {
-    if (this.isLeader) this.coordination.post({ kind: 'state', state: this.host.connectionState$.value, ...this.host.limits() });
+    if (this.isLeader)
+      this.coordination.post({
+        kind: 'state',
+        state: this.host.connectionState$.value,
+        ...this.host.limits(),
+      });
   }
 
   /** Takes over a message another tab persisted; a duplicate announcement finds it held and is ignored. */
@@ -242,7 +260,12 @@ export class SingleSender {
   /** Leader: outcomes go to the tab that accepted the message (and resolve this tab's own earlier ones). */
   private onLocalEvent(event: ClientEvent): void {
     if (!this.isLeader) return;
-    if (event.type !== 'messageAcknowledged' && event.type !== 'messageFailed' && event.type !== 'messageExpired') return;
+    if (
+      event.type !== 'messageAcknowledged' &&
+      event.type !== 'messageFailed' &&
+      event.type !== 'messageExpired'
+    )
+      return;
     const { messageId: id, attempts } = event.detail;
     this.rememberSettled(id);
     const resolve = this.pending.get(id);
@@ -250,7 +273,13 @@ export class SingleSender {
       this.pending.delete(id);
       resolve(
         event.type === 'messageAcknowledged'
-          ? { acknowledged: true, messageId: id, attempts, latency: event.detail.latency, response: event.detail.response }
+          ? {
+              acknowledged: true,
+              messageId: id,
+              attempts,
+              latency: event.detail.latency,
+              response: event.detail.response,
+            }
           : { acknowledged: false, messageId: id, attempts, error: event.detail.error },
       );
     }
@@ -270,7 +299,10 @@ export class SingleSender {
     if (event === 'messageAcknowledged') {
       const latency = settlement.latency ?? 0;
       this.host.counters.acknowledged(latency);
-      this.host.emit({ type: event, detail: { messageId, attempts, latency, response: settlement.response } });
+      this.host.emit({
+        type: event,
+        detail: { messageId, attempts, latency, response: settlement.response },
+      });
       resolve({ acknowledged: true, messageId, attempts, latency, response: settlement.response });
       return;
     }

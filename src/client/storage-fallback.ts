@@ -7,7 +7,9 @@ export type StorageFallback = 'memory' | 'none';
 
 /** Unavailable or full: a condition that will not pass by retrying the same call. */
 function isStorageOutage(error: unknown): error is StorageError {
-  return error instanceof StorageError && (error.reason === 'UNAVAILABLE' || error.reason === 'QUOTA_EXCEEDED');
+  return (
+    error instanceof StorageError && (error.reason === 'UNAVAILABLE' || error.reason === 'QUOTA_EXCEEDED')
+  );
 }
 
 /**

@@ -18,7 +18,13 @@ export type TabMessage =
   /** A tab that does not send asks the sender for its state. */
   | { kind: 'hello' }
   /** The sending tab's connection, for the others' `state$`, validation limits and `clientId`. */
-  | { kind: 'state'; state: ConnectionState; clientId: string | undefined; dedupeTtl: number; maxPayload: number }
+  | {
+      kind: 'state';
+      state: ConnectionState;
+      clientId: string | undefined;
+      dedupeTtl: number;
+      maxPayload: number;
+    }
   /** A tab that does not send persisted this message; the sender takes it over. */
   | { kind: 'queued'; message: QueuedMessage }
   | ({ kind: 'settled' } & TabSettlement)

@@ -10,7 +10,8 @@ export interface TransferredError {
 export function transferError(error: Error): TransferredError {
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(error)) {
-    if (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value)) fields[key] = value;
+    if (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value))
+      fields[key] = value;
   }
   return { name: error.name, message: error.message, fields };
 }
@@ -19,7 +20,9 @@ export function transferError(error: Error): TransferredError {
 export function reviveError(transferred: TransferredError): Error {
   const known = (errors as Record<string, unknown>)[transferred.name];
   const prototype =
-    typeof known === 'function' && known.prototype instanceof Error ? (known.prototype as Error) : Error.prototype;
+    typeof known === 'function' && known.prototype instanceof Error
+      ? (known.prototype as Error)
+      : Error.prototype;
   const error = Object.create(prototype) as Error;
   Object.assign(error, transferred.fields, { name: transferred.name, message: transferred.message });
   return error;

@@ -162,7 +162,12 @@ function isFiniteNumber(value: unknown): value is number {
  * always gets the walk (found by fuzzing, spec/hostile/codec-fuzz.spec.ts).
  */
 function hasForbiddenKeyText(text: string): boolean {
-  return text.includes('__proto__') || text.includes('constructor') || text.includes('prototype') || text.includes('\\u');
+  return (
+    text.includes('__proto__') ||
+    text.includes('constructor') ||
+    text.includes('prototype') ||
+    text.includes('\\u')
+  );
 }
 
 interface StructureProblem {

@@ -44,7 +44,8 @@ export function clientFixture(
     client,
     events,
     states,
-    timeline: (type, pick = (d) => d) => events.filter((e) => e.event.type === type).map((e) => [e.at, pick(e.event.detail)]),
+    timeline: (type, pick = (d) => d) =>
+      events.filter((e) => e.event.type === type).map((e) => [e.at, pick(e.event.detail)]),
     async close() {
       let done = false;
       const closing = client.close().finally(() => (done = true));

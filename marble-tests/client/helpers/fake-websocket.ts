@@ -26,7 +26,12 @@ export interface SentFrame {
  * test scheduler even when the client's own scheduler is skewed.
  */
 export class FakeServer {
-  readonly behaviour: FakeServerBehaviour = { refuse: false, answerHeartbeats: true, ackData: true, latency: 0 };
+  readonly behaviour: FakeServerBehaviour = {
+    refuse: false,
+    answerHeartbeats: true,
+    ackData: true,
+    latency: 0,
+  };
   readonly sockets: FakeSocket[] = [];
   readonly frames: SentFrame[] = [];
   /** Times at which sockets were created (connection attempts). */
@@ -46,7 +51,9 @@ export class FakeServer {
   /** Data envelopes the client wrote, in order, as `[time, id, attempt-socket]`. */
   dataFrames(): Array<{ at: number; id: string; name: string }> {
     return this.frames.flatMap((f) =>
-      f.envelopes.filter((e) => e['type'] === 'data').map((e) => ({ at: f.at, id: e['id'] as string, name: e['name'] as string })),
+      f.envelopes
+        .filter((e) => e['type'] === 'data')
+        .map((e) => ({ at: f.at, id: e['id'] as string, name: e['name'] as string })),
     );
   }
 
@@ -110,7 +117,14 @@ export class FakeSocket implements WebSocketLike {
     const { behaviour } = this.server;
     let reply: Record<string, unknown> | undefined;
     if (envelope['type'] === 'connect') {
-      reply = { type: 'connect', v: 1, sessionId: `s${this.index}`, dedupeTtl: 600_000, heartbeatInterval: 30_000, maxPayload: 1 << 20 };
+      reply = {
+        type: 'connect',
+        v: 1,
+        sessionId: `s${this.index}`,
+        dedupeTtl: 600_000,
+        heartbeatInterval: 30_000,
+        maxPayload: 1 << 20,
+      };
     } else if (envelope['type'] === 'heartbeat' && behaviour.answerHeartbeats) {
       reply = { type: 'heartbeat_ack', ts: envelope['ts'] };
     } else if (envelope['type'] === 'data' && behaviour.ackData) {

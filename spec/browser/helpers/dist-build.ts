@@ -40,18 +40,23 @@ export function ensureDist(): void {
       // A worker killed mid-build leaves its lock behind; a build never takes minutes.
       const held = statSync(lock, { throwIfNoEntry: false });
       if (held && Date.now() - held.mtimeMs > 180_000) rmdirSync(lock, { recursive: false });
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for another worker's build (lock ${lock}).`);
+      if (Date.now() > deadline)
+        throw new Error(`Timed out waiting for another worker's build (lock ${lock}).`);
       // Another worker builds; wait for it without burning a core.
       execFileSync(process.execPath, ['-e', 'setTimeout(() => {}, 250)']);
     }
   }
   try {
     if (!isFresh()) {
-      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', 'rollup.config.mjs'], {
-        cwd: ROOT,
-        stdio: 'pipe',
-        timeout: 120_000,
-      });
+      execFileSync(
+        process.execPath,
+        [join(ROOT, 'node_modules', 'rollup', 'dist', 'bin', 'rollup'), '-c', 'rollup.config.mjs'],
+        {
+          cwd: ROOT,
+          stdio: 'pipe',
+          timeout: 120_000,
+        },
+      );
     }
   } finally {
     rmdirSync(lock);

@@ -41,7 +41,8 @@ export interface TestPage {
   close(): Promise<void>;
 }
 
-const HTML = '<!doctype html><meta charset="utf-8"><title>rx-reliable-ws</title><script type="module" src="/page.js"></script>';
+const HTML =
+  '<!doctype html><meta charset="utf-8"><title>rx-reliable-ws</title><script type="module" src="/page.js"></script>';
 
 /** Serves the test page from 127.0.0.1 on a free port (each page server is its own origin, so its own IndexedDB). */
 export async function startTestPage(): Promise<TestPage> {
@@ -52,7 +53,10 @@ export async function startTestPage(): Promise<TestPage> {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       response.end(HTML);
     } else if (path === '/page.js') {
-      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+      response.writeHead(200, {
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'no-store',
+      });
       response.end(script);
     } else {
       response.writeHead(404).end();
@@ -69,4 +73,3 @@ export async function startTestPage(): Promise<TestPage> {
       }),
   };
 }
-

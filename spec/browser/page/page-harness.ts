@@ -82,7 +82,8 @@ export function installHarness(lib: typeof Lib): void {
       return ids;
     },
     count(type, client) {
-      return harness.events.filter((e) => e.type === type && (client === undefined || e.client === client)).length;
+      return harness.events.filter((e) => e.type === type && (client === undefined || e.client === client))
+        .length;
     },
   };
   window.harness = harness;
