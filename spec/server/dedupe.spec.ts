@@ -4,20 +4,11 @@ import {
   ReliableWebSocketServer,
   type DedupeOutcome,
   type DedupeStore,
-  type ReliableWebSocketServerOptions,
 } from '../../src/server/index';
 import { RawClient } from '../helpers/raw-client';
+import { useServers } from '../helpers/server-fixture';
 
-const servers: ReliableWebSocketServer[] = [];
-async function start(
-  options: ReliableWebSocketServerOptions = {},
-): Promise<{ server: ReliableWebSocketServer; url: string }> {
-  const server = new ReliableWebSocketServer({ port: 0, ...options });
-  servers.push(server);
-  const { port } = await server.listen();
-  return { server, url: `ws://127.0.0.1:${port}` };
-}
-afterEach(() => Promise.all(servers.splice(0).map((s) => s.close())));
+const start = useServers();
 
 /** A handler that counts runs per message id and answers with a fresh value each run. */
 function counting(server: ReliableWebSocketServer, name = 'ORDER'): Map<string, number> {

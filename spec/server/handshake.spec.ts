@@ -1,23 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { firstValueFrom, filter } from 'rxjs';
-import {
-  ApiKeyAuthenticator,
-  CloseCode,
-  ReliableWebSocketServer,
-  type ReliableWebSocketServerOptions,
-} from '../../src/server/index';
+import { ApiKeyAuthenticator, CloseCode } from '../../src/server/index';
 import { RawClient, withTimeout } from '../helpers/raw-client';
+import { useServers } from '../helpers/server-fixture';
 
-const servers: ReliableWebSocketServer[] = [];
-async function start(
-  options: ReliableWebSocketServerOptions = {},
-): Promise<{ server: ReliableWebSocketServer; url: string }> {
-  const server = new ReliableWebSocketServer({ port: 0, ...options });
-  servers.push(server);
-  const { port } = await server.listen();
-  return { server, url: `ws://127.0.0.1:${port}` };
-}
-afterEach(() => Promise.all(servers.splice(0).map((s) => s.close())));
+const start = useServers();
 
 describe('ReliableWebSocketServer handshake', () => {
   it('answers a valid connect with the session rules', async () => {

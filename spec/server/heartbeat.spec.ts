@@ -1,17 +1,8 @@
 import { filter, firstValueFrom } from 'rxjs';
-import { ReliableWebSocketServer, type ReliableWebSocketServerOptions } from '../../src/server/index';
 import { RawClient, withTimeout } from '../helpers/raw-client';
+import { useServers } from '../helpers/server-fixture';
 
-const servers: ReliableWebSocketServer[] = [];
-async function start(
-  options: ReliableWebSocketServerOptions = {},
-): Promise<{ server: ReliableWebSocketServer; url: string }> {
-  const server = new ReliableWebSocketServer({ port: 0, ...options });
-  servers.push(server);
-  const { port } = await server.listen();
-  return { server, url: `ws://127.0.0.1:${port}` };
-}
-afterEach(() => Promise.all(servers.splice(0).map((s) => s.close())));
+const start = useServers();
 
 /** Resolves once `client` has received `count` WebSocket-level pings. */
 function pings(client: RawClient, count: number): Promise<void> {

@@ -1,18 +1,10 @@
 import { firstValueFrom, filter, toArray, takeWhile } from 'rxjs';
-import { ReliableWebSocketServer, type ReliableWebSocketServerOptions } from '../../src/server/index';
+import { ReliableWebSocketServer } from '../../src/server/index';
 import { ValidationError } from '../../src/protocol/errors';
 import { RawClient } from '../helpers/raw-client';
+import { useServers } from '../helpers/server-fixture';
 
-const servers: ReliableWebSocketServer[] = [];
-async function start(
-  options: ReliableWebSocketServerOptions = {},
-): Promise<{ server: ReliableWebSocketServer; url: string }> {
-  const server = new ReliableWebSocketServer({ port: 0, ...options });
-  servers.push(server);
-  const { port } = await server.listen();
-  return { server, url: `ws://127.0.0.1:${port}` };
-}
-afterEach(() => Promise.all(servers.splice(0).map((s) => s.close())));
+const start = useServers();
 
 describe('ReliableWebSocketServer messages', () => {
   it('puts the handler result in the ack and passes payload and context', async () => {
