@@ -1,13 +1,7 @@
-import { ValidationError } from '../protocol/errors';
+import { validateTradeSignal } from '../trading/trade-signal';
 import type { HandlerContext } from '../server/index';
 
-export interface TradeSignal {
-  symbol: string;
-  action: 'BUY' | 'SELL';
-  volume: number;
-  stopLoss?: number;
-  takeProfit?: number;
-}
+export { validateTradeSignal };
 
 export interface TradeSignalResult {
   orderId: string;
@@ -28,68 +22,6 @@ export interface TradeSignalHandler {
   readonly accepted: number;
   /** Signals refused by validation. */
   readonly rejected: number;
-}
-
-const SYMBOL = /^[A-Z]{6}$/;
-
-/**
- * Checks a trade signal by the contract's rules: a six-capital-letter
- * symbol, `BUY` or `SELL`, a positive finite volume, positive finite stop
- * loss / take profit when given, and for a BUY `stopLoss < takeProfit`, for
- * a SELL `stopLoss > takeProfit` (when both are given).
- */
-export function validateTradeSignal(value: unknown): TradeSignal {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ValidationError(
-      'A trade signal must be an object { symbol, action, volume, stopLoss?, takeProfit? }.',
-    );
-  }
-  const s = value as Record<string, unknown>;
-  if (typeof s['symbol'] !== 'string' || !SYMBOL.test(s['symbol'])) {
-    throw new ValidationError(
-      `\`symbol\` must be six capital letters such as "EURUSD", got ${JSON.stringify(s['symbol'])}.`,
-      'symbol',
-    );
-  }
-  if (s['action'] !== 'BUY' && s['action'] !== 'SELL') {
-    throw new ValidationError(
-      `\`action\` must be "BUY" or "SELL", got ${JSON.stringify(s['action'])}.`,
-      'action',
-    );
-  }
-  if (!isPositive(s['volume']))
-    throw new ValidationError(
-      `\`volume\` must be a positive finite number, got ${String(s['volume'])}.`,
-      'volume',
-    );
-  for (const field of ['stopLoss', 'takeProfit'] as const) {
-    if (s[field] !== undefined && !isPositive(s[field])) {
-      throw new ValidationError(
-        `\`${field}\` must be a positive finite number when given, got ${String(s[field])}.`,
-        field,
-      );
-    }
-  }
-  const signal = value as TradeSignal;
-  if (signal.stopLoss !== undefined && signal.takeProfit !== undefined) {
-    if (signal.action === 'BUY' && !(signal.stopLoss < signal.takeProfit)) {
-      throw new ValidationError(
-        `For a BUY, \`stopLoss\` (${signal.stopLoss}) must be below \`takeProfit\` (${signal.takeProfit}).`,
-        'stopLoss',
-      );
-    }
-    if (signal.action === 'SELL' && !(signal.stopLoss > signal.takeProfit)) {
-      throw new ValidationError(
-        `For a SELL, \`stopLoss\` (${signal.stopLoss}) must be above \`takeProfit\` (${signal.takeProfit}).`,
-        'stopLoss',
-      );
-    }
-  }
-  return signal;
-}
-
-function isPositive(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
 }
 
 /**

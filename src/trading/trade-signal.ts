@@ -20,8 +20,11 @@ const SYMBOL = /^[A-Z]{6}$/;
  * below its take-profit, a SELL's above (checked when both are given).
  */
 export function validateTradeSignal(signal: unknown): asserts signal is TradeSignal {
-  if (typeof signal !== 'object' || signal === null)
-    throw new ValidationError('A trade signal must be an object.', 'signal');
+  if (typeof signal !== 'object' || signal === null || Array.isArray(signal)) {
+    throw new ValidationError(
+      'A trade signal must be an object { symbol, action, volume, stopLoss?, takeProfit? }.',
+    );
+  }
   const s = signal as Record<string, unknown>;
   if (typeof s['symbol'] !== 'string' || !SYMBOL.test(s['symbol'])) {
     throw new ValidationError(
