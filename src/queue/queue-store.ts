@@ -26,7 +26,8 @@ export function toStorageError(error: unknown, action: string): StorageError {
 export class QueueStore {
   private readonly prefix: string;
   private readonly metaKey: string;
-  private readonly inflight = new Set<Promise<unknown>>();
+  private pending = 0;
+  private readonly idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly storage: StorageAdapter,
@@ -40,24 +41,28 @@ export class QueueStore {
   write(message: QueuedMessage): Promise<void> {
     return this.track(
       () => this.storage.setItem(this.prefix + message.id, message),
-      `persist message ${message.id}`,
+      () => `persist message ${message.id}`,
     );
   }
 
   delete(id: string): Promise<void> {
-    return this.track(() => this.storage.removeItem(this.prefix + id), `remove message ${id}`);
+    return this.track(
+      () => this.storage.removeItem(this.prefix + id),
+      () => `remove message ${id}`,
+    );
   }
 
   writeMeta(meta: Map<string, unknown>): Promise<void> {
     return this.track(
       () => this.storage.setItem(this.metaKey, Object.fromEntries(meta)),
-      'persist queue metadata',
+      () => 'persist queue metadata',
     );
   }
 
-  /** Resolves once every write issued so far has settled (either way). */
-  async idle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  /** Resolves once every write and removal issued so far has settled. */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async restore(): Promise<RestoredQueue> {
@@ -97,7 +102,8 @@ export class QueueStore {
     return { messages, meta, corrupt };
   }
 
-  private track(run: () => Promise<void>, action: string): Promise<void> {
+  /** One promise per operation (this is on every send's path); `action` is built only on failure. */
+  private track(run: () => Promise<void>, action: () => string): Promise<void> {
     let operation: Promise<void>;
     try {
       operation = run();
@@ -105,14 +111,18 @@ export class QueueStore {
       // An adapter that throws instead of rejecting still surfaces as a StorageError.
       operation = Promise.reject(error);
     }
-    const p = operation.then(undefined, (error: unknown) => {
-      throw toStorageError(error, action);
-    });
-    this.inflight.add(p);
-    const forget = (): void => {
-      this.inflight.delete(p);
-    };
-    p.then(forget, forget);
-    return p;
+    this.pending++;
+    return operation.then(
+      () => this.settled(),
+      (error: unknown) => {
+        this.settled();
+        throw toStorageError(error, action());
+      },
+    );
   }
+
+  private settled(): void {
+    if (--this.pending === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
 }

@@ -43,9 +43,21 @@ export interface FileStorageStats {
   compactions: number;
 }
 
-interface PendingOp extends JournalEntry {
+type PendingOp = JournalEntry;
+
+/** All writes of one batch share one promise: one allocation per batch, not per write. */
+interface PendingBatch {
+  ops: PendingOp[];
+  done: Promise<void>;
   resolve: () => void;
   reject: (error: StorageError) => void;
+}
+
+function newBatch(): PendingBatch {
+  let resolve!: () => void;
+  let reject!: (error: StorageError) => void;
+  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  return { ops: [], done, resolve, reject };
 }
 
 const openDirs = new Set<string>();
@@ -87,7 +99,7 @@ export class FileStorageAdapter implements StorageAdapter {
   private readonly committed = new Map<string, { json: string; size: number }>();
   /** Latest not-yet-committed op per key, so reads see writes at once. */
   private readonly dirty = new Map<string, PendingOp>();
-  private batch: PendingOp[] = [];
+  private batch: PendingBatch | undefined;
   private loop: Promise<void> | undefined;
   private fh: FileHandle | undefined;
   private fileSize = 0;
@@ -198,23 +210,23 @@ export class FileStorageAdapter implements StorageAdapter {
   private append(key: string, json: string | undefined): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise<void>((resolve, reject) => {
-      const op: PendingOp = { key, json, size: recordLength(key, json), resolve, reject };
-      this.dirty.set(key, op);
-      this.batch.push(op);
-      this.counters.writes++;
-      this.loop ??= this.flushLoop();
-    });
+    const op: PendingOp = { key, json, size: recordLength(key, json) };
+    this.dirty.set(key, op);
+    const batch = (this.batch ??= newBatch());
+    batch.ops.push(op);
+    this.counters.writes++;
+    this.loop ??= this.flushLoop();
+    return batch.done;
   }
 
   private async flushLoop(): Promise<void> {
     try {
       // Also a yield: every write issued in the same tick joins the first batch.
       await this.ready.catch(() => undefined);
-      while (this.batch.length > 0) {
-        const ops = this.batch;
-        this.batch = [];
-        await this.commit(ops);
+      while (this.batch) {
+        const batch = this.batch;
+        this.batch = undefined;
+        await this.commit(batch);
         if (this.shouldCompact()) await this.compact();
       }
     } finally {
@@ -222,11 +234,12 @@ export class FileStorageAdapter implements StorageAdapter {
     }
   }
 
-  private async commit(ops: PendingOp[]): Promise<void> {
+  private async commit(batch: PendingBatch): Promise<void> {
+    const { ops } = batch;
     const failed =
       this.failure ??
       (this.fh ? undefined : new StorageError('UNAVAILABLE', `The journal in ${this.dir} is not open.`));
-    if (failed) return this.settle(ops, failed);
+    if (failed) return this.settle(batch, failed);
     const fh = this.fh as FileHandle;
     const buf = encodeBatch(ops);
     try {
@@ -235,7 +248,7 @@ export class FileStorageAdapter implements StorageAdapter {
       // Cut the partial batch off so the next one does not land after garbage.
       await fh.truncate(this.fileSize).catch((e: unknown) => this.fail(e, 'truncate a failed write'));
       return this.settle(
-        ops,
+        batch,
         new StorageError('IO', `Writing the journal in ${this.dir} failed: ${String(error)}`, {
           cause: error,
         }),
@@ -247,21 +260,19 @@ export class FileStorageAdapter implements StorageAdapter {
         this.counters.fsyncs++;
       } catch (error) {
         // After a failed fsync the page cache cannot be trusted: stop accepting writes.
-        return this.settle(ops, this.fail(error, 'fsync the journal'));
+        return this.settle(batch, this.fail(error, 'fsync the journal'));
       }
     }
     this.counters.batches++;
     this.fileSize += buf.length;
     for (const op of ops) this.apply(op.key, op.json, op.size);
-    this.settle(ops);
+    this.settle(batch);
   }
 
-  private settle(ops: PendingOp[], error?: StorageError): void {
-    for (const op of ops) {
-      if (this.dirty.get(op.key) === op) this.dirty.delete(op.key);
-      if (error) op.reject(error);
-      else op.resolve();
-    }
+  private settle(batch: PendingBatch, error?: StorageError): void {
+    for (const op of batch.ops) if (this.dirty.get(op.key) === op) this.dirty.delete(op.key);
+    if (error) batch.reject(error);
+    else batch.resolve();
   }
 
   private apply(key: string, json: string | undefined, size: number): void {
