@@ -53,8 +53,9 @@ export function resolveClientOptions(
   }
   for (const key of NON_NEGATIVE_INTEGERS) {
     const value = resolved[key];
-    if (!Number.isInteger(value) || value < 0)
-      throw new TypeError(`${key} must be a whole number >= 0, got ${String(value)}.`);
+    // `Infinity` reads naturally as "never give up".
+    if (!(Number.isInteger(value) || value === Infinity) || value < 0)
+      throw new TypeError(`${key} must be a whole number >= 0 or Infinity, got ${String(value)}.`);
   }
   if (!Number.isInteger(resolved.heartbeatMaxMissed) || resolved.heartbeatMaxMissed < 1) {
     throw new TypeError(
