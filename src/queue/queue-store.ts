@@ -124,5 +124,4 @@ export class QueueStore {
   private settled(): void {
     if (--this.pending === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
-
 }
