@@ -70,6 +70,22 @@ describeBrowser('browser: storage unavailable or over quota', () => {
     await srv.close();
   });
 
+  /**
+   * Restarts the server with a handler that waits for `release()`: nothing is
+   * acked (so nothing is deleted from IndexedDB) while the quota fills, which
+   * makes hitting the quota independent of how fast this machine acks.
+   */
+  async function holdAcks(): Promise<() => void> {
+    await srv.close();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    srv = await startTestServer({}, async (payload) => {
+      await gate;
+      return { echo: payload };
+    });
+    return release;
+  }
+
   async function open(
     options: ReliableClientOptions,
     blockStorage: boolean,
@@ -134,8 +150,10 @@ describeBrowser('browser: storage unavailable or over quota', () => {
   it(
     "over quota, storageFallback 'none': the send that does not fit rejects with QUOTA_EXCEEDED; what was accepted is delivered",
     async () => {
+      const release = await holdAcks();
       const page = await open({}, false, 300 * 1024);
       const outcome = await sendUntilRejected(page, 40, 50_000);
+      release();
       expect(outcome.accepted).toBeGreaterThan(0);
       expect(outcome.accepted).toBeLessThan(40);
       expect(outcome.rejection).toEqual({
@@ -165,8 +183,10 @@ describeBrowser('browser: storage unavailable or over quota', () => {
   it(
     "over quota, storageFallback 'memory': switches to memory once (error event), accepts the rest, durable turns false",
     async () => {
+      const release = await holdAcks();
       const page = await open({ storageFallback: 'memory' }, false, 300 * 1024);
       const outcome = await sendUntilRejected(page, 20, 50_000);
+      release();
       expect(outcome.accepted).toBe(20);
       expect(outcome.errorEvents).toEqual([{ code: 'STORAGE_QUOTA_EXCEEDED', reason: 'QUOTA_EXCEEDED' }]);
       expect(outcome.stats.durable).toBe(false);

@@ -369,8 +369,9 @@ async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
-/** Polls a condition across I/O turns (bounded), for the fsync hook to be reached. */
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setImmediate(r));
+/** Polls a condition across I/O turns, bounded in time (a loaded CI machine is slow to reach the fsync hook). */
+async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setImmediate(r));
   expect(condition()).toBe(true);
 }
