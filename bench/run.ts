@@ -6,6 +6,8 @@ import { BARE_WS_NAME, bench as bareWs } from './peers/bare-ws';
 import { bench as mqttQos1 } from './peers/mqtt';
 import { bench as socketIo, benchWithRetries as socketIoRetries } from './peers/socket-io';
 import { formatReport, reportMeta, writeResults, type ReportRow } from './report';
+import { run as runQueueBench, printTable as printQueueTable } from './queue-bench';
+import { run as runJournalBench, printTable as printJournalTable } from './journal-bench';
 
 /** Every row of the report, in order. The first is the baseline of the ratio column. */
 const benches: BenchEntry[] = [
@@ -53,6 +55,14 @@ async function main(): Promise<void> {
   }
   const meta = reportMeta(env, BARE_WS_NAME);
   console.log(formatReport(rows, meta));
+  if (!env.only) {
+    // The building blocks on their own: the queue in memory, and the journal's durable writes.
+    process.stderr.write('queue and journal benches ...\n');
+    console.log('\nIn-memory queue (100k messages; target >= 1M ops/s)');
+    printQueueTable(await runQueueBench());
+    console.log('\nFile journal, durable writes (target >= 100k records/s with group commit)');
+    printJournalTable(await runJournalBench());
+  }
   const file = path.join(__dirname, 'results.json');
   await writeResults(file, rows, meta);
   process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
