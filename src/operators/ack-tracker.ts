@@ -1,6 +1,7 @@
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { AckTimeoutError, MessageExpiredError, NackError } from '../protocol/errors';
+import { PriorityHeap } from '../queue/binary-heap';
 
 /** Options of {@link AckTracker}. */
 export interface AckTrackerConfig<M> {
@@ -66,7 +67,7 @@ interface Entry<M> {
  * deadline is the lane's first entry, O(1) amortized when all messages share
  * the default timeout. The timer is only re-armed when a deadline comes
  * earlier than the armed one; a timer that finds nothing due re-arms.
- * Expiries, in any order, sit in a small binary heap.
+ * Expiries, in any order, sit in a binary heap (the queue's PriorityHeap).
  *
  * `pause()` (link lost) stops ack deadlines but not expiries and queues new
  * messages; `resume()` resends everything pending in track order without
@@ -96,7 +97,7 @@ export class AckTracker<M extends { id: string }> {
   /** Sent entries keyed by timeout, each Map in deadline order. Empty while paused. */
   private readonly lanes = new Map<number, Map<string, Entry<M>>>();
   /** Min-heap on (expiresAt, seq); settled entries are dropped when they surface. */
-  private expiries: Array<Entry<M>> = [];
+  private readonly expiries = new PriorityHeap<Entry<M>>();
   private timer: Subscription | undefined;
   private timerAt = Infinity;
   private seq = 0;
@@ -225,7 +226,7 @@ export class AckTracker<M extends { id: string }> {
     const pending = [...this.entries.values()];
     this.entries.clear();
     this.lanes.clear();
-    this.expiries = [];
+    this.expiries.clear();
     if (error) for (const entry of pending) this.settle(entry, error);
   }
 
@@ -314,43 +315,23 @@ export class AckTracker<M extends { id: string }> {
     this.config.onSettled(outcome);
   }
 
+  /** The expiry heap is the queue's PriorityHeap: earliest expiry first (priority -expiresAt), ties by seq. */
   private pushExpiry(entry: Entry<M>): void {
-    let h = this.expiries;
-    if (h.length > 2 * this.entries.size + 32) {
-      // Compact: drop settled entries; a sorted array is a valid heap.
-      h = this.expiries = h.filter((e) => this.entries.get(e.message.id) === e).sort(compareExpiry);
+    if (this.expiries.size > 2 * this.entries.size + 32) {
+      // Settled entries are only dropped when they surface; sweep them before they pile up.
+      this.expiries.removeWhere((e) => this.entries.get(e.message.id) !== e);
     }
-    let i = h.push(entry) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (compareExpiry(h[parent]!, entry) <= 0) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = entry;
+    this.expiries.push(entry, -entry.expiresAt, entry.seq);
   }
 
   private peekExpiry(): Entry<M> | undefined {
-    const h = this.expiries;
-    while (h.length > 0 && this.entries.get(h[0]!.message.id) !== h[0]) {
-      const last = h.pop()!;
-      if (h.length === 0) break;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const c = l + 1 < h.length && compareExpiry(h[l + 1]!, h[l]!) < 0 ? l + 1 : l;
-        if (l >= h.length || compareExpiry(last, h[c]!) <= 0) break;
-        h[i] = h[c]!;
-        i = c;
-      }
-      h[i] = last;
+    let top = this.expiries.peek();
+    while (top && this.entries.get(top.message.id) !== top) {
+      this.expiries.pop();
+      top = this.expiries.peek();
     }
-    return h[0];
+    return top;
   }
-}
-
-function compareExpiry(a: { expiresAt: number; seq: number }, b: { expiresAt: number; seq: number }): number {
-  return a.expiresAt - b.expiresAt || a.seq - b.seq;
 }
 
 function compareDeadline(a: { deadline: number; seq: number }, b: { deadline: number; seq: number }): number {
