@@ -194,6 +194,27 @@ describe('ReliableWebSocketClient against the reference server', () => {
     expect(reconnecting).toHaveLength(0);
   });
 
+  it('connect() while reconnecting joins the running attempt: one socket, one session', async () => {
+    const c = client(srv.url);
+    await c.connect();
+    const port = srv.port;
+    const reconnecting = waitFor(c.state$, (s) => s === ConnectionState.RECONNECTING, 3000, 'reconnecting');
+    await srv.close();
+    await reconnecting;
+    const again = c.connect();
+    srv = await startTestServer({ port });
+    const connections: unknown[] = [];
+    srv.server.events$.subscribe((e) => {
+      if (e.type === 'connection') connections.push(e);
+    });
+    await again;
+    const result = await c.sendWithAcknowledgement({ type: 'ECHO', payload: 'once' });
+    expect(result.acknowledged).toBe(true);
+    expect(c.state).toBe(ConnectionState.CONNECTED);
+    expect(connections).toHaveLength(1);
+    expect(srv.server.stats().connections).toBe(1);
+  });
+
   it('reconnects after the server restarts and delivers what was sent meanwhile', async () => {
     const c = client(srv.url);
     await c.connect();

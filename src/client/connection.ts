@@ -52,6 +52,9 @@ export class Connection {
     let reject!: (e: Error) => void;
     const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     this.started = { promise, resolve, reject };
+    // Already (re)connecting: wait for that loop's next welcome; a second loop would open a
+    // second socket, and the server would close the first as a replaced session.
+    if (this.loop) return promise;
     this.stopping = false;
     this.setState(ConnectionState.CONNECTING);
     this.subscribeLoop();
