@@ -10,9 +10,20 @@ export function defaultStorageDir(storageKey: string): string {
   return join(base, storageKey.replace(/[^A-Za-z0-9_.-]/g, '_'));
 }
 
+/**
+ * `ws` without permessage-deflate: `ws` offers compression by default, which
+ * costs memory per connection and opens compression side channels
+ * (docs/security.md). Pass your own `WebSocketCtor` to turn it on.
+ */
+class UncompressedWebSocket extends WebSocket {
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols, { perMessageDeflate: false });
+  }
+}
+
 /** Node: `ws` as the WebSocket, the fsync'd file journal as durable storage. */
 export const nodePlatform: Platform = {
-  defaultWebSocket: () => WebSocket as unknown as WebSocketConstructor,
+  defaultWebSocket: () => UncompressedWebSocket as unknown as WebSocketConstructor,
   defaultStorage: (storageKey) => new FileStorageAdapter(defaultStorageDir(storageKey)),
   onOnline: () => () => undefined,
   missingWebSocketHint: "No WebSocket implementation found; pass `WebSocketCtor: WebSocket` from 'ws'.",
