@@ -4,7 +4,7 @@ import type { ReliableClientOptions } from '../../src/index';
 import { API_KEY, startTestServer, type TestServer } from '../helpers/test-server';
 import { until } from '../helpers/wait';
 import { BROWSER_TIMEOUT, describeBrowser } from './helpers/chromium';
-import { eventually, pageUntil, useBrowser } from './helpers/browser-fixture';
+import { eventually, pageUntil, useBrowser, untilConnected } from './helpers/browser-fixture';
 
 const OPTIONS: ReliableClientOptions = {
   apiKey: API_KEY,
@@ -66,22 +66,10 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
       servers.push(srv);
       const sessions = watchSessions(srv);
       const a = await openTab(context, fixture.page.url, srv.url);
-      await pageUntil(
-        a,
-        () => window.harness.clients[0]!.state === 'connected',
-        null,
-        10_000,
-        'tab A connected',
-      );
+      await untilConnected(a, 'tab A connected');
       const b = await openTab(context, fixture.page.url, srv.url);
       // B's connect() resolves through A's connection: its state mirrors A's.
-      await pageUntil(
-        b,
-        () => window.harness.clients[0]!.state === 'connected',
-        null,
-        10_000,
-        'tab B to see connected',
-      );
+      await untilConnected(b, 'tab B to see connected');
       expect([await isLeader(a), await isLeader(b)]).toEqual([true, false]);
 
       const send = (page: Page, from: string): Promise<unknown[]> =>
@@ -203,22 +191,10 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
       servers.push(srv);
       const sessions = watchSessions(srv);
       const a = await openTab(context, fixture.page.url, srv.url);
-      await pageUntil(
-        a,
-        () => window.harness.clients[0]!.state === 'connected',
-        null,
-        10_000,
-        'tab A connected',
-      );
+      await untilConnected(a, 'tab A connected');
       const b = await openTab(context, fixture.page.url, srv.url);
       const c = await openTab(context, fixture.page.url, srv.url);
-      await pageUntil(
-        c,
-        () => window.harness.clients[0]!.state === 'connected',
-        null,
-        10_000,
-        'tab C to see connected',
-      );
+      await untilConnected(c, 'tab C to see connected');
       // A follower's close(): nothing to wait for, and the leader does not notice.
       await b.evaluate(() => window.harness.clients[0]!.close());
       expect(await a.evaluate(() => window.harness.clients[0]!.state)).toBe('connected');

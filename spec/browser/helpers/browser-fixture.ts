@@ -47,3 +47,8 @@ export async function eventually(condition: () => Promise<boolean>, ms: number, 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Waits until the page's first client reports `connected` (a follower tab mirrors its leader). */
+export function untilConnected(page: Page, what: string, ms = 10_000): Promise<void> {
+  return pageUntil(page, () => window.harness.clients[0]!.state === 'connected', null, ms, what);
+}
