@@ -14,6 +14,8 @@ export interface BundleReport {
   nodeImports: string[];
   /** Our source files in the bundle. */
   inputs: string[];
+  /** Minified bytes each source file contributes, largest first. */
+  byFile: Array<{ file: string; bytes: number }>;
 }
 
 const ROOT = join(__dirname, '..');
@@ -64,6 +66,10 @@ export async function measureBundle(entry = join(ROOT, 'src', 'index.ts')): Prom
     gzippedBytes: gzipSync(code, { level: 9 }).byteLength,
     nodeImports,
     inputs: Object.keys(result.metafile.inputs),
+    byFile: Object.entries(Object.values(result.metafile.outputs)[0]!.inputs)
+      .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
+      .filter(({ bytes }) => bytes > 0)
+      .sort((a, b) => b.bytes - a.bytes),
   };
 }
 
@@ -80,6 +86,9 @@ if (require.main === module) {
   measureBundle().then(
     (report) => {
       console.log(formatReport(report));
+      if (process.argv.includes('--files')) {
+        for (const { file, bytes } of report.byFile) console.log(`${String(bytes).padStart(7)}  ${file}`);
+      }
       if (report.nodeImports.length > 0 || report.gzippedBytes > SIZE_BUDGET) process.exitCode = 1;
     },
     (error: unknown) => {
