@@ -198,11 +198,7 @@ describe('ackWithTimeout', () => {
       const { send } = recorder();
       const source = cold('aa', msgs);
       const result = source.pipe(ackWithTimeout({ acks$: NEVER, send, timeout: 10, maxRetries: 0 }));
-      expectObservable(result).toBe(
-        '-#',
-        undefined,
-        new Error('AckTracker: message a is already being tracked.'),
-      );
+      expectObservable(result).toBe('-#', undefined, new Error('Message a is already tracked.'));
     });
   });
 

@@ -9,7 +9,6 @@ import { Outbox } from '../queue/outbox';
 import type { QueuedMessage } from '../queue/queued-message';
 import type { ClientEvent } from './client-events';
 import type { DeliveryResult } from './delivery-result';
-import { ExpiryTimer } from './expiry-timer';
 import type { FrameWriter } from './frame-writer';
 import type { ClientStatsCounter } from './client-stats';
 
@@ -24,183 +23,197 @@ interface Waiter {
   resolve: (result: DeliveryResult) => void;
   /** The payload already encoded by validation: spliced into the frame instead of encoding it again. */
   payloadJson?: string | undefined;
-  timeout?: number;
-  maxRetries?: number;
+  timeout?: number | undefined;
+  maxRetries?: number | undefined;
 }
 
 /**
  * Moves accepted messages from the persisted queue to the socket and back to
  * their callers: outbox (window of maxInFlight) -> ack tracker -> settlement.
- * Every accepted message settles exactly once, through `settle`.
+ * Every accepted message settles exactly once, through `#finish`.
+ *
+ * Sent messages expire through the ack tracker; waiting ones through one
+ * scheduler timer armed for the queue's earliest expiry, so each expires at its
+ * exact TTL without a timer per message.
  */
 export class Delivery {
-  private readonly outbox: Outbox;
-  private readonly tracker: AckTracker<QueuedMessage>;
-  private readonly expiry: ExpiryTimer;
-  private readonly waiters = new Map<string, Waiter>();
-  private readonly subscription = new Subscription();
+  readonly #queue: MessageQueue;
+  readonly #writer: FrameWriter;
+  readonly #scheduler: SchedulerLike;
+  readonly #emit: (event: ClientEvent) => void;
+  readonly #stats: ClientStatsCounter;
+  readonly #outbox: Outbox;
+  readonly #tracker: AckTracker<QueuedMessage>;
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #subscription = new Subscription();
+  #expiryTimer: Subscription | undefined;
+  /** When the expiry timer fires; Infinity exactly when there is none. */
+  #expiryAt = Infinity;
 
   constructor(
-    private readonly queue: MessageQueue,
-    private readonly writer: FrameWriter,
-    private readonly config: DeliveryConfig,
-    private readonly emit: (event: ClientEvent) => void,
-    private readonly stats: ClientStatsCounter,
+    queue: MessageQueue,
+    writer: FrameWriter,
+    config: DeliveryConfig,
+    emit: (event: ClientEvent) => void,
+    stats: ClientStatsCounter,
   ) {
-    this.outbox = new Outbox(queue, { maxInFlight: config.maxInFlight });
-    this.tracker = new AckTracker<QueuedMessage>({
+    this.#queue = queue;
+    this.#writer = writer;
+    this.#scheduler = config.scheduler;
+    this.#emit = emit;
+    this.#stats = stats;
+    this.#outbox = new Outbox(queue, { maxInFlight: config.maxInFlight });
+    this.#tracker = new AckTracker<QueuedMessage>({
       timeout: config.messageTimeout,
       maxRetries: config.maxRetries,
       scheduler: config.scheduler,
-      send: (message, attempt) => this.write(message, attempt),
-      onSettled: (outcome) => this.settle(outcome),
+      send: (message, attempt) => this.#write(message, attempt),
+      onSettled: (outcome) => this.#settle(outcome),
     });
-    this.expiry = new ExpiryTimer(
-      config.scheduler,
-      () => this.queue.removeExpired(),
-      () => this.queue.nextExpiry(),
-    );
-    this.subscription.add(this.outbox.drain$.subscribe((message) => this.track(message)));
-    this.subscription.add(
-      queue.expired$.subscribe((message) =>
-        this.finish(
-          message.id,
-          0,
-          { error: new MessageExpiredError(message.id, message.expiresAt - message.createdAt) },
-          true,
-        ),
+    const subscription = this.#subscription;
+    subscription.add(this.#outbox.drain$.subscribe((message) => this.#track(message)));
+    subscription.add(
+      queue.expired$.subscribe(({ id, expiresAt, createdAt }) =>
+        this.#finish(id, 0, new MessageExpiredError(id, expiresAt - createdAt)),
       ),
     );
-    this.subscription.add(
-      queue.evicted$.subscribe(({ message, error }) => this.finish(message.id, 0, { error }, false)),
-    );
-    this.subscription.add(
-      queue.errors$.subscribe((error) => this.emit({ type: 'error', detail: { error } })),
-    );
+    subscription.add(queue.evicted$.subscribe(({ message, error }) => this.#finish(message.id, 0, error)));
+    subscription.add(queue.errors$.subscribe((error) => emit({ type: 'error', detail: { error } })));
   }
 
   get inFlight(): number {
-    return this.tracker.size;
+    return this.#tracker.size;
   }
 
   /** Registers the caller of an accepted message; called right after the queue accepted it. */
   accepted(message: QueuedMessage, waiter: Waiter | undefined): void {
-    if (waiter) this.waiters.set(message.id, waiter);
-    this.outbox.notify();
+    if (waiter) this.#waiters.set(message.id, waiter);
+    this.#outbox.notify();
     // Only waiting messages need the expiry timer; sent ones expire through the ack tracker.
-    if (this.queue.pendingCount > 0) this.expiry.schedule(message.expiresAt);
+    if (this.#queue.pendingCount > 0) this.#scheduleExpiry(message.expiresAt);
   }
 
   /** Restored messages have no caller: their outcomes are reported as events only. */
   restored(): void {
-    const next = this.queue.nextExpiry();
-    if (next !== undefined) this.expiry.schedule(next);
-    this.outbox.notify();
+    this.#scheduleExpiry(this.#queue.nextExpiry());
+    this.#outbox.notify();
   }
 
   /** The link is up: resend what was in flight (original order, same ids), then drain the queue. */
   online(): number {
-    const resent = this.tracker.size;
-    this.tracker.resume();
-    this.outbox.setGate(true);
+    const resent = this.#tracker.size;
+    this.#tracker.resume();
+    this.#outbox.setGate(true);
     return resent;
   }
 
   /** The link is down: hold everything; nothing counts against retries meanwhile. */
   offline(): void {
-    this.outbox.setGate(false);
-    this.tracker.pause();
+    this.#outbox.setGate(false);
+    this.#tracker.pause();
   }
 
-  handleAck(envelope: AckEnvelope): void {
-    if (envelope.id !== undefined) this.tracker.ack(envelope.id, envelope.response);
-    if (envelope.ids) for (const id of envelope.ids) this.tracker.ack(id);
+  handleAck({ id, ids, response }: AckEnvelope): void {
+    const tracker = this.#tracker;
+    if (id !== undefined) tracker.ack(id, response);
+    if (ids) for (const batched of ids) tracker.ack(batched);
   }
 
-  handleNack(envelope: NackEnvelope & { id: string }): void {
-    this.tracker.nack(envelope.id, envelope.code, envelope.message, envelope.retryAfter);
+  handleNack({ id, code, message, retryAfter }: NackEnvelope & { id: string }): void {
+    this.#tracker.nack(id, code, message, retryAfter);
   }
 
   dispose(): void {
-    this.subscription.unsubscribe();
-    this.expiry.dispose();
-    this.tracker.dispose();
-    this.outbox.dispose();
+    this.#subscription.unsubscribe();
+    this.#cancelExpiry();
+    this.#tracker.dispose();
+    this.#outbox.dispose();
   }
 
-  private track(message: QueuedMessage): void {
-    const waiter = this.waiters.get(message.id);
-    this.tracker.track(message, {
-      timeout: waiter?.timeout ?? this.config.messageTimeout,
-      maxRetries: waiter?.maxRetries ?? this.config.maxRetries,
+  #track(message: QueuedMessage): void {
+    const waiter = this.#waiters.get(message.id);
+    // Undefined overrides fall back to the tracker's defaults: messageTimeout and maxRetries.
+    this.#tracker.track(message, {
+      timeout: waiter?.timeout,
+      maxRetries: waiter?.maxRetries,
       expiresAt: message.expiresAt,
     });
     // Nothing left waiting: release the timer so an idle client holds no timer (a Node process can exit).
-    if (this.queue.pendingCount === 0) this.expiry.dispose();
+    if (this.#queue.pendingCount === 0) this.#cancelExpiry();
   }
 
-  private write(message: QueuedMessage, attempt: number): void {
-    this.stats.sent(attempt > 1);
-    const payloadJson = this.waiters.get(message.id)?.payloadJson;
-    this.writer.write(
+  #write({ id, type, payload }: QueuedMessage, attempt: number): void {
+    this.#stats.sent(attempt > 1);
+    const payloadJson = this.#waiters.get(id)?.payloadJson;
+    this.#writer.write(
       payloadJson === undefined
-        ? encodeFrame({
-            type: MessageType.DATA,
-            id: message.id,
-            name: message.type,
-            payload: message.payload,
-          })
-        : `{"type":"data","id":${JSON.stringify(message.id)},"name":${JSON.stringify(message.type)},"payload":${payloadJson}}`,
+        ? encodeFrame({ type: MessageType.DATA, id, name: type, payload })
+        : `{"type":"data","id":${JSON.stringify(id)},"name":${JSON.stringify(type)},"payload":${payloadJson}}`,
     );
   }
 
-  private settle(outcome: AckOutcome<QueuedMessage>): void {
-    const { message } = outcome;
+  #settle(outcome: AckOutcome<QueuedMessage>): void {
+    const { message, attempts } = outcome;
     // The outcome stands even if forgetting it fails: the worst case is a resend after a restart,
     // which the server dedupes. The failure is still reported.
-    this.outbox.settle(message.id).catch((error: unknown) =>
-      this.emit({
+    this.#outbox.settle(message.id).catch((error: unknown) =>
+      this.#emit({
         type: 'error',
         detail: { error: error instanceof Error ? error : new Error(String(error)) },
       }),
     );
-    if (outcome.acknowledged) {
-      this.finish(
-        message.id,
-        outcome.attempts,
-        { latency: outcome.latency, response: outcome.response },
-        false,
-      );
+    if (outcome.acknowledged)
+      this.#finish(message.id, attempts, undefined, outcome.latency, outcome.response);
+    else this.#finish(message.id, attempts, outcome.error);
+  }
+
+  /** Reports how a message ended (acknowledged unless `error`) and resolves its caller. */
+  #finish(
+    messageId: string,
+    attempts: number,
+    error: Error | undefined,
+    latency = 0,
+    response?: unknown,
+  ): void {
+    const waiter = this.#waiters.get(messageId);
+    this.#waiters.delete(messageId);
+    const stats = this.#stats;
+    if (error) {
+      const detail = { messageId, attempts, error };
+      if (error instanceof MessageExpiredError) {
+        stats.expired();
+        this.#emit({ type: 'messageExpired', detail });
+      } else {
+        stats.failed(error instanceof QueueFullError);
+        this.#emit({ type: 'messageFailed', detail });
+      }
+      waiter?.resolve({ acknowledged: false, ...detail });
     } else {
-      this.finish(
-        message.id,
-        outcome.attempts,
-        { error: outcome.error },
-        outcome.error instanceof MessageExpiredError,
-      );
+      const detail = { messageId, attempts, latency, response };
+      stats.acknowledged(latency);
+      this.#emit({ type: 'messageAcknowledged', detail });
+      waiter?.resolve({ acknowledged: true, ...detail });
     }
   }
 
-  private finish(
-    messageId: string,
-    attempts: number,
-    result: { latency?: number; response?: unknown; error?: Error },
-    expired: boolean,
-  ): void {
-    const waiter = this.waiters.get(messageId);
-    this.waiters.delete(messageId);
-    const acknowledged = result.error === undefined;
-    if (acknowledged) {
-      this.stats.acknowledged(result.latency ?? 0);
-      const detail = { messageId, attempts, latency: result.latency ?? 0, response: result.response };
-      this.emit({ type: 'messageAcknowledged', detail });
-    } else if (expired) {
-      this.stats.expired();
-      this.emit({ type: 'messageExpired', detail: { messageId, attempts, error: result.error! } });
-    } else {
-      this.stats.failed(result.error instanceof QueueFullError);
-      this.emit({ type: 'messageFailed', detail: { messageId, attempts, error: result.error! } });
-    }
-    waiter?.resolve({ acknowledged, messageId, attempts, ...result });
+  #scheduleExpiry(deadline: number | undefined): void {
+    if (deadline === undefined || deadline >= this.#expiryAt || !Number.isFinite(deadline)) return;
+    this.#cancelExpiry();
+    this.#expiryAt = deadline;
+    this.#expiryTimer = this.#scheduler.schedule(
+      () => {
+        this.#expiryTimer = undefined;
+        this.#expiryAt = Infinity;
+        this.#queue.removeExpired();
+        this.#scheduleExpiry(this.#queue.nextExpiry());
+      },
+      Math.max(0, deadline - this.#scheduler.now()),
+    );
+  }
+
+  #cancelExpiry(): void {
+    this.#expiryTimer?.unsubscribe();
+    this.#expiryTimer = undefined;
+    this.#expiryAt = Infinity;
   }
 }

@@ -1,5 +1,5 @@
 import { Subject, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
-import { heartbeat$ } from '../operators/heartbeat';
+import { heartbeat$, type HeartbeatOperatorConfig } from '../operators/heartbeat';
 
 /** The seed's HeartbeatConfig. */
 export interface HeartbeatConfig {
@@ -35,48 +35,53 @@ export interface HeartbeatCallbacks {
  * ```
  */
 export class HeartbeatManager {
-  private pongs$ = new Subject<number | void>();
-  private subscription: Subscription | undefined;
+  readonly #pongs$ = new Subject<number | void>();
+  /** The validated config (a snapshot) with the scheduler. */
+  readonly #config: HeartbeatOperatorConfig;
+  readonly #callbacks: HeartbeatCallbacks;
+  #subscription: Subscription | undefined;
 
   constructor(
-    private readonly config: HeartbeatConfig,
-    private readonly callbacks: HeartbeatCallbacks = {},
-    private readonly scheduler: SchedulerLike = asyncScheduler,
+    config: HeartbeatConfig,
+    callbacks: HeartbeatCallbacks = {},
+    scheduler: SchedulerLike = asyncScheduler,
   ) {
+    this.#config = { ...config, scheduler };
+    this.#callbacks = callbacks;
     // Validate now: the operator throws a TypeError naming the bad option.
-    heartbeat$(this.pongs$, { ...config, scheduler });
+    heartbeat$(this.#pongs$, this.#config);
   }
 
   get running(): boolean {
-    return this.subscription !== undefined && !this.subscription.closed;
+    return this.#subscription?.closed === false;
   }
 
   /** Pings at once and every `interval`, calling `sendPing` each time. Restarts if already running. */
   start(sendPing: () => void): void {
     this.stop();
-    this.pongs$ = new Subject<number | void>();
-    this.subscription = heartbeat$(this.pongs$, { ...this.config, scheduler: this.scheduler }).subscribe({
+    const callbacks = this.#callbacks;
+    this.#subscription = heartbeat$(this.#pongs$, this.#config).subscribe({
       next: (event) => {
         if (event.kind === 'ping') {
-          this.callbacks.onPing?.();
+          callbacks.onPing?.();
           sendPing();
-        } else if (event.kind === 'pong') this.callbacks.onPong?.(event.latency);
-        else this.callbacks.onTimeout?.(event.missed);
+        } else if (event.kind === 'pong') callbacks.onPong?.(event.latency);
+        else callbacks.onTimeout?.(event.missed);
       },
       error: () => {
-        this.subscription = undefined;
-        this.callbacks.onConnectionLost?.();
+        this.#subscription = undefined;
+        callbacks.onConnectionLost?.();
       },
     });
   }
 
   /** Call on every pong (optionally with the echoed ping timestamp, for an exact latency). */
   handlePong(echoedTimestamp?: number): void {
-    this.pongs$.next(echoedTimestamp);
+    this.#pongs$.next(echoedTimestamp);
   }
 
   stop(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
+    this.#subscription?.unsubscribe();
+    this.#subscription = undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { asyncScheduler } from 'rxjs';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { AckTimeoutError, MessageExpiredError, NackError } from '../protocol/errors';
+import { checkCount, checkFunction, checkPositive, invalidOption } from '../protocol/option-checks';
 import { PriorityHeap } from '../queue/binary-heap';
 
 /** Options of {@link AckTracker}. */
@@ -27,12 +28,12 @@ export type AckOutcome<M> =
       error: AckTimeoutError | NackError | MessageExpiredError | Error;
     };
 
-/** Per-message overrides of {@link AckTracker.track}. */
+/** Per-message overrides of {@link AckTracker.track}; undefined means the tracker's default. */
 export interface AckTrackOptions {
-  timeout?: number;
-  maxRetries?: number;
+  timeout?: number | undefined;
+  maxRetries?: number | undefined;
   /** Absolute time (on `scheduler.now()`) after which the message settles as expired, paused or not. */
-  expiresAt?: number;
+  expiresAt?: number | undefined;
 }
 
 interface Entry<M> {
@@ -41,9 +42,12 @@ interface Entry<M> {
   readonly timeout: number;
   readonly maxRetries: number;
   readonly expiresAt: number;
-  readonly trackedAt: number;
+  /** What a MessageExpiredError reports: expiresAt - track time. */
+  readonly ttl: number;
+  /** The first send, or the track time while never sent: where latency starts. */
+  sentAt: number;
+  /** 0 until first sent. */
   attempts: number;
-  firstSentAt: number;
   deadline: number;
 }
 
@@ -91,263 +95,234 @@ interface Entry<M> {
  * ```
  */
 export class AckTracker<M extends { id: string }> {
-  private readonly scheduler: SchedulerLike;
+  readonly #config: AckTrackerConfig<M>;
+  readonly #scheduler: SchedulerLike;
   /** Every pending entry in track order: the resend order. */
-  private readonly entries = new Map<string, Entry<M>>();
+  readonly #entries = new Map<string, Entry<M>>();
   /** Sent entries keyed by timeout, each Map in deadline order. Empty while paused. */
-  private readonly lanes = new Map<number, Map<string, Entry<M>>>();
+  readonly #lanes = new Map<number, Map<string, Entry<M>>>();
   /** Min-heap on (expiresAt, seq); settled entries are dropped when they surface. */
-  private readonly expiries = new PriorityHeap<Entry<M>>();
-  private timer: Subscription | undefined;
-  private timerAt = Infinity;
-  private seq = 0;
-  private isPaused = false;
-  private disposed = false;
+  readonly #expiries = new PriorityHeap<Entry<M>>();
+  #timer: Subscription | undefined;
+  /** When the timer fires; Infinity exactly when there is no timer. */
+  #timerAt = Infinity;
+  #seq = 0;
+  #paused = false;
+  #disposed = false;
 
-  constructor(private readonly config: AckTrackerConfig<M>) {
-    if (config === null || typeof config !== 'object') {
-      throw new TypeError('AckTracker: `config` must be an object.');
-    }
-    checkTimeout(config.timeout);
-    checkRetries(config.maxRetries);
-    for (const name of ['send', 'onSettled'] as const) {
-      if (typeof config[name] !== 'function') {
-        throw new TypeError(`AckTracker: \`${name}\` must be a function.`);
-      }
-    }
-    this.scheduler = config.scheduler ?? asyncScheduler;
+  constructor(config: AckTrackerConfig<M>) {
+    checkPositive('timeout', config.timeout);
+    checkCount('maxRetries', config.maxRetries);
+    checkFunction('send', config.send);
+    checkFunction('onSettled', config.onSettled);
+    this.#config = config;
+    this.#scheduler = config.scheduler ?? asyncScheduler;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   get paused(): boolean {
-    return this.isPaused;
+    return this.#paused;
   }
 
   /** Ids of pending messages in track order. */
   pendingIds(): string[] {
-    return [...this.entries.keys()];
+    return [...this.#entries.keys()];
   }
 
   /** Sends `message` now (queues it while paused). Throws if its id is already pending. */
   track(message: M, options: AckTrackOptions = {}): void {
-    if (this.disposed) throw new Error('AckTracker: track() after dispose().');
+    if (this.#disposed) throw new Error('track() after dispose().');
     const id = message?.id;
-    if (typeof id !== 'string') throw new TypeError('AckTracker: `message.id` must be a string.');
-    if (this.entries.has(id)) throw new Error(`AckTracker: message ${id} is already being tracked.`);
-    const timeout = checkTimeout(options.timeout ?? this.config.timeout);
-    const maxRetries = checkRetries(options.maxRetries ?? this.config.maxRetries);
+    if (typeof id !== 'string') throw invalidOption('message.id', 'a string', id);
+    if (this.#entries.has(id)) throw new Error(`Message ${id} is already tracked.`);
+    const timeout = checkPositive('timeout', options.timeout ?? this.#config.timeout);
+    const maxRetries = checkCount('maxRetries', options.maxRetries ?? this.#config.maxRetries);
     const expiresAt = options.expiresAt ?? Infinity;
     if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) {
-      throw new TypeError(
-        `AckTracker: \`expiresAt\` must be a time on scheduler.now() (got ${String(expiresAt)}).`,
-      );
+      throw invalidOption('expiresAt', 'a time on scheduler.now()', expiresAt);
     }
-    const now = this.scheduler.now();
-    const seq = this.seq++;
+    const now = this.#scheduler.now();
     const entry: Entry<M> = {
       message,
-      seq,
+      seq: this.#seq++,
       timeout,
       maxRetries,
       expiresAt,
-      trackedAt: now,
+      ttl: Math.max(0, expiresAt - now),
+      sentAt: now,
       attempts: 0,
-      firstSentAt: NaN,
       deadline: Infinity,
     };
-    this.entries.set(id, entry);
+    this.#entries.set(id, entry);
     if (expiresAt <= now) {
-      this.settle(entry, this.expiredError(entry));
+      this.#settle(entry, expiredError(entry));
       return;
     }
-    if (expiresAt !== Infinity) this.pushExpiry(entry);
-    if (!this.isPaused) this.sendAttempt(entry, 1);
-    if (this.entries.get(id) === entry) this.armFor(Math.min(entry.deadline, expiresAt));
+    if (expiresAt < Infinity) this.#pushExpiry(entry);
+    if (!this.#paused) this.#sendAttempt(entry, 1);
+    if (this.#entries.get(id) === entry) this.#armFor(Math.min(entry.deadline, expiresAt));
   }
 
   /** Settles `id` as acknowledged; false (ignored) if it is not pending: unknown, late or duplicate. */
   ack(id: string, response?: unknown): boolean {
-    const entry = this.entries.get(id);
-    if (!entry) return false;
-    const sentAt = Number.isNaN(entry.firstSentAt) ? entry.trackedAt : entry.firstSentAt;
-    const latency = this.scheduler.now() - sentAt;
-    const outcome: AckOutcome<M> = {
-      message: entry.message,
-      acknowledged: true,
-      attempts: entry.attempts,
-      latency,
-    };
-    if (response !== undefined) outcome.response = response;
-    this.finish(entry, outcome);
-    return true;
+    const entry = this.#entries.get(id);
+    return !!entry && this.#settle(entry, undefined, response);
   }
 
   /** Settles `id` with a `NackError`: the server refused it, so it is not retried. */
   nack(id: string, code: string, message: string, retryAfterMs?: number): boolean {
-    const entry = this.entries.get(id);
-    return entry !== undefined && this.settle(entry, new NackError(id, code, message, retryAfterMs));
+    return this.fail(id, new NackError(id, code, message, retryAfterMs));
   }
 
   /** Settles `id` with `error` from outside (e.g. evicted from a full queue). */
   fail(id: string, error: Error): boolean {
-    const entry = this.entries.get(id);
-    return entry !== undefined && this.settle(entry, error);
+    const entry = this.#entries.get(id);
+    return !!entry && this.#settle(entry, error);
   }
 
   /** The link is lost: ack deadlines stop (expiries do not), entries are kept, new ones queue. */
   pause(): void {
-    if (this.isPaused || this.disposed) return;
-    this.isPaused = true;
-    for (const entry of this.entries.values()) entry.deadline = Infinity;
-    this.lanes.clear();
-    this.rearm();
+    if (this.#paused || this.#disposed) return;
+    this.#paused = true;
+    for (const entry of this.#entries.values()) entry.deadline = Infinity;
+    this.#lanes.clear();
+    this.#rearm();
   }
 
   /** The link is back: resends every pending entry in track order, same attempt number, fresh deadline. */
   resume(): void {
-    if (!this.isPaused || this.disposed) return;
-    this.isPaused = false;
+    if (!this.#paused || this.#disposed) return;
+    this.#paused = false;
     // A snapshot: send() may ack, settle, track or pause re-entrantly.
-    for (const entry of [...this.entries.values()]) {
-      if (this.isPaused) break;
-      if (this.entries.get(entry.message.id) === entry) this.sendAttempt(entry, Math.max(entry.attempts, 1));
+    for (const entry of [...this.#entries.values()]) {
+      if (this.#paused) break;
+      if (this.#entries.get(entry.message.id) === entry) this.#sendAttempt(entry, entry.attempts || 1);
     }
-    this.rearm();
+    this.#rearm();
   }
 
   /** Stops the timer. Pending entries are dropped, or settled with `error` if one is given. */
   dispose(error?: Error): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.cancelTimer();
-    const pending = [...this.entries.values()];
-    this.entries.clear();
-    this.lanes.clear();
-    this.expiries.clear();
-    if (error) for (const entry of pending) this.settle(entry, error);
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#cancelTimer();
+    const pending = [...this.#entries.values()];
+    this.#entries.clear();
+    this.#lanes.clear();
+    this.#expiries.clear();
+    if (error) for (const entry of pending) this.#settle(entry, error);
   }
 
-  private sendAttempt(entry: Entry<M>, attempt: number): void {
-    const now = this.scheduler.now();
-    const id = entry.message.id;
+  #sendAttempt(entry: Entry<M>, attempt: number): void {
+    const now = this.#scheduler.now();
+    const { message, timeout } = entry;
+    if (!entry.attempts) entry.sentAt = now;
     entry.attempts = attempt;
-    if (Number.isNaN(entry.firstSentAt)) entry.firstSentAt = now;
-    entry.deadline = now + entry.timeout;
-    let lane = this.lanes.get(entry.timeout);
-    if (!lane) this.lanes.set(entry.timeout, (lane = new Map()));
-    lane.delete(id); // re-insert at the end: the lane stays in deadline order
-    lane.set(id, entry);
+    entry.deadline = now + timeout;
+    let lane = this.#lanes.get(timeout);
+    if (!lane) this.#lanes.set(timeout, (lane = new Map()));
+    lane.delete(message.id); // re-insert at the end: the lane stays in deadline order
+    lane.set(message.id, entry);
     try {
-      this.config.send(entry.message, attempt);
+      this.#config.send(message, attempt);
     } catch (error) {
-      this.fail(id, error instanceof Error ? error : new Error(String(error)));
+      this.fail(message.id, error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  private fire(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
+  #fire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
     try {
-      const now = this.scheduler.now();
+      const now = this.#scheduler.now();
+      let e: Entry<M> | undefined;
       // Expiry first: an expired message is never resent.
-      for (let e = this.peekExpiry(); e && e.expiresAt <= now; e = this.peekExpiry()) {
-        this.settle(e, this.expiredError(e));
-      }
-      for (let e = this.dueEntry(now); e; e = this.dueEntry(now)) {
-        if (e.attempts < 1 + e.maxRetries) this.sendAttempt(e, e.attempts + 1);
-        else this.settle(e, new AckTimeoutError(e.message.id, e.attempts, e.timeout));
+      while ((e = this.#peekExpiry()) && e.expiresAt <= now) this.#settle(e, expiredError(e));
+      while ((e = this.#nextDeadline()) && e.deadline <= now) {
+        if (e.attempts <= e.maxRetries) this.#sendAttempt(e, e.attempts + 1);
+        else this.#settle(e, new AckTimeoutError(e.message.id, e.attempts, e.timeout));
       }
     } finally {
-      this.rearm();
+      this.#rearm();
     }
   }
 
-  /** The lane head with the earliest deadline <= now (track order on ties), or undefined. */
-  private dueEntry(now: number): Entry<M> | undefined {
+  /** The lane head with the earliest deadline (track order on ties). Lanes are never empty. */
+  #nextDeadline(): Entry<M> | undefined {
     let best: Entry<M> | undefined;
-    for (const lane of this.lanes.values()) {
-      const head = lane.values().next().value;
-      if (head && head.deadline <= now && (!best || compareDeadline(head, best) < 0)) best = head;
+    for (const lane of this.#lanes.values()) {
+      const head: Entry<M> = lane.values().next().value!;
+      if (!best || (head.deadline - best.deadline || head.seq - best.seq) < 0) best = head;
     }
     return best;
   }
 
-  private armFor(at: number): void {
-    if (at === Infinity || this.disposed || (this.timer && this.timerAt <= at)) return;
-    this.cancelTimer();
-    this.timerAt = at;
-    this.timer = this.scheduler.schedule(() => this.fire(), Math.max(0, at - this.scheduler.now()));
+  #armFor(at: number): void {
+    // No timer means #timerAt is Infinity, so this also skips at = Infinity.
+    if (this.#disposed || this.#timerAt <= at) return;
+    this.#cancelTimer();
+    this.#timerAt = at;
+    this.#timer = this.#scheduler.schedule(() => this.#fire(), Math.max(0, at - this.#scheduler.now()));
   }
 
-  private rearm(): void {
-    let at = this.peekExpiry()?.expiresAt ?? Infinity;
-    for (const lane of this.lanes.values()) {
-      at = Math.min(at, lane.values().next().value?.deadline ?? Infinity);
+  #rearm(): void {
+    const at = Math.min(
+      this.#peekExpiry()?.expiresAt ?? Infinity,
+      this.#nextDeadline()?.deadline ?? Infinity,
+    );
+    if (at === Infinity) this.#cancelTimer();
+    else this.#armFor(at); // an earlier timer is kept: it finds nothing due and re-arms
+  }
+
+  #cancelTimer(): void {
+    this.#timer?.unsubscribe();
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  /** Settles as failed with `error`, else as acknowledged with `response`. */
+  #settle(entry: Entry<M>, error: Error | undefined, response?: unknown): true {
+    const { message, attempts, timeout } = entry;
+    const id = message.id;
+    this.#entries.delete(id);
+    const lane = this.#lanes.get(timeout);
+    if (lane?.delete(id) && !lane.size) this.#lanes.delete(timeout);
+    let outcome: AckOutcome<M>;
+    if (error) outcome = { message, acknowledged: false, attempts, error };
+    else {
+      outcome = { message, acknowledged: true, attempts, latency: this.#scheduler.now() - entry.sentAt };
+      if (response !== undefined) outcome.response = response;
     }
-    if (at === Infinity) this.cancelTimer();
-    else this.armFor(at); // an earlier timer is kept: it finds nothing due and re-arms
-  }
-
-  private cancelTimer(): void {
-    this.timer?.unsubscribe();
-    this.timer = undefined;
-    this.timerAt = Infinity;
-  }
-
-  private expiredError(e: Entry<M>): MessageExpiredError {
-    return new MessageExpiredError(e.message.id, Math.max(0, e.expiresAt - e.trackedAt));
-  }
-
-  private settle(entry: Entry<M>, error: Error): boolean {
-    this.finish(entry, { message: entry.message, acknowledged: false, attempts: entry.attempts, error });
+    if (!this.#entries.size) this.#cancelTimer();
+    this.#config.onSettled(outcome);
     return true;
   }
 
-  private finish(entry: Entry<M>, outcome: AckOutcome<M>): void {
-    const id = entry.message.id;
-    this.entries.delete(id);
-    const lane = this.lanes.get(entry.timeout);
-    if (lane?.delete(id) && lane.size === 0) this.lanes.delete(entry.timeout);
-    if (this.entries.size === 0) this.cancelTimer();
-    this.config.onSettled(outcome);
-  }
-
   /** The expiry heap is the queue's PriorityHeap: earliest expiry first (priority -expiresAt), ties by seq. */
-  private pushExpiry(entry: Entry<M>): void {
-    if (this.expiries.size > 2 * this.entries.size + 32) {
+  #pushExpiry(entry: Entry<M>): void {
+    const expiries = this.#expiries;
+    if (expiries.size > 2 * this.#entries.size + 32) {
       // Settled entries are only dropped when they surface; sweep them before they pile up.
-      this.expiries.removeWhere((e) => this.entries.get(e.message.id) !== e);
+      expiries.removeWhere((e) => !this.#isPending(e));
     }
-    this.expiries.push(entry, -entry.expiresAt, entry.seq);
+    expiries.push(entry, -entry.expiresAt, entry.seq);
   }
 
-  private peekExpiry(): Entry<M> | undefined {
-    let top = this.expiries.peek();
-    while (top && this.entries.get(top.message.id) !== top) {
-      this.expiries.pop();
-      top = this.expiries.peek();
-    }
+  #peekExpiry(): Entry<M> | undefined {
+    const expiries = this.#expiries;
+    let top;
+    while ((top = expiries.peek()) && !this.#isPending(top)) expiries.pop();
     return top;
   }
-}
 
-function compareDeadline(a: { deadline: number; seq: number }, b: { deadline: number; seq: number }): number {
-  return a.deadline - b.deadline || a.seq - b.seq;
-}
-
-function checkTimeout(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`AckTracker: \`timeout\` must be a finite number of ms > 0 (got ${String(value)}).`);
+  #isPending(entry: Entry<M>): boolean {
+    return this.#entries.get(entry.message.id) === entry;
   }
-  return value;
 }
 
-function checkRetries(value: unknown): number {
-  if (typeof value !== 'number' || !(Number.isInteger(value) || value === Infinity) || value < 0) {
-    throw new TypeError(`AckTracker: \`maxRetries\` must be an integer >= 0 (got ${String(value)}).`);
-  }
-  return value;
+function expiredError(e: Entry<{ id: string }>): MessageExpiredError {
+  return new MessageExpiredError(e.message.id, e.ttl);
 }

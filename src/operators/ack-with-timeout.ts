@@ -2,6 +2,7 @@ import { isObservable, Observable } from 'rxjs';
 import type { OperatorFunction, SchedulerLike } from 'rxjs';
 import { AckTracker } from './ack-tracker';
 import type { AckOutcome } from './ack-tracker';
+import { invalidOption } from '../protocol/option-checks';
 
 /** An answer from the peer: an ack (with an optional response) or a nack. */
 export type AckSignal =
@@ -52,35 +53,36 @@ export interface AckWithTimeoutConfig<M> {
 export function ackWithTimeout<M extends { id: string }>(
   config: AckWithTimeoutConfig<M>,
 ): OperatorFunction<M, AckOutcome<M>> {
-  if (config === null || typeof config !== 'object') {
-    throw new TypeError('ackWithTimeout: `config` must be an object.');
-  }
-  const { acks$, send, timeout, maxRetries, scheduler } = config;
-  if (!isObservable(acks$)) throw new TypeError('ackWithTimeout: `acks$` must be an Observable.');
-  // Validates timeout, maxRetries and send now rather than at subscribe time.
-  new AckTracker<M>({ timeout, maxRetries, send, onSettled: () => undefined, scheduler }).dispose();
+  const { acks$ } = config;
+  if (!isObservable(acks$)) throw invalidOption('acks$', 'an Observable', acks$);
+  // A snapshot taken now; the tracker validates timeout, maxRetries and send now rather than at subscribe time.
+  const trackerConfig = { ...config, onSettled: () => undefined };
+  new AckTracker<M>(trackerConfig).dispose();
 
   return (source) =>
     new Observable<AckOutcome<M>>((subscriber) => {
       let sourceDone = false;
+      const completeIfDone = (): void => {
+        if (sourceDone && !tracker.size) subscriber.complete();
+      };
+      const error = (e: unknown): void => subscriber.error(e);
       const tracker: AckTracker<M> = new AckTracker<M>({
-        timeout,
-        maxRetries,
-        send,
-        scheduler,
+        ...trackerConfig,
         onSettled: (outcome) => {
           subscriber.next(outcome);
-          if (sourceDone && tracker.size === 0) subscriber.complete();
+          completeIfDone();
         },
       });
       // Acks first: a send answered synchronously must find its ack listener.
       subscriber.add(
         acks$.subscribe({
           next: (signal) => {
-            if (!('nack' in signal)) tracker.ack(signal.id, signal.response);
-            else tracker.nack(signal.id, signal.nack.code, signal.nack.message, signal.nack.retryAfterMs);
+            if ('nack' in signal) {
+              const { code, message, retryAfterMs } = signal.nack;
+              tracker.nack(signal.id, code, message, retryAfterMs);
+            } else tracker.ack(signal.id, signal.response);
           },
-          error: (error: unknown) => subscriber.error(error),
+          error,
         }),
       );
       // acks$ may have errored synchronously: then the source is never subscribed.
@@ -90,14 +92,14 @@ export function ackWithTimeout<M extends { id: string }>(
             next: (message) => {
               try {
                 tracker.track(message);
-              } catch (error) {
-                subscriber.error(error); // e.g. a duplicate id: the caller's bug, not a delivery outcome
+              } catch (e) {
+                error(e); // e.g. a duplicate id: the caller's bug, not a delivery outcome
               }
             },
-            error: (error: unknown) => subscriber.error(error),
+            error,
             complete: () => {
               sourceDone = true;
-              if (tracker.size === 0) subscriber.complete();
+              completeIfDone();
             },
           }),
         );

@@ -1,6 +1,7 @@
-import { asyncScheduler, isObservable, Observable, Subscription } from 'rxjs';
-import type { SchedulerAction, SchedulerLike } from 'rxjs';
+import { asyncScheduler, isObservable, Observable } from 'rxjs';
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { HeartbeatTimeoutError } from '../protocol/errors';
+import { checkPositive, invalidOption } from '../protocol/option-checks';
 
 /** Options of {@link heartbeat$}. */
 export interface HeartbeatOperatorConfig {
@@ -17,11 +18,6 @@ export interface HeartbeatOperatorConfig {
 /** What {@link heartbeat$} reports. */
 export type HeartbeatEvent =
   { kind: 'ping'; sentAt: number } | { kind: 'pong'; latency: number } | { kind: 'miss'; missed: number };
-
-interface Ping {
-  readonly sentAt: number;
-  check: Subscription | undefined;
-}
 
 /**
  * Drives a ping/pong heartbeat and judges the answers. It emits `ping` on
@@ -72,88 +68,63 @@ export function heartbeat$(
   pongs$: Observable<number | void>,
   config: HeartbeatOperatorConfig,
 ): Observable<HeartbeatEvent> {
-  const { interval, timeout, maxMissed, scheduler = asyncScheduler } = validate(pongs$, config);
+  if (!isObservable(pongs$)) throw invalidOption('pongs$', 'an Observable', pongs$);
+  const { interval, timeout, maxMissed, scheduler = asyncScheduler } = config;
+  checkPositive('interval', interval);
+  checkPositive('timeout', timeout);
+  if (!(Number.isInteger(maxMissed) && maxMissed > 0))
+    throw invalidOption('maxMissed', 'a whole number >= 1', maxMissed);
 
   return new Observable<HeartbeatEvent>((subscriber) => {
-    // Unanswered pings, oldest first; each holds its own deadline check.
-    const outstanding = new Set<Ping>();
+    // The deadline checks of unanswered pings, oldest first.
+    const checks = new Set<Subscription>();
     let missed = 0;
     let streakStart = 0;
     let lastPingAt = scheduler.now();
-    let loop: Subscription | undefined;
 
-    const check = (ping: Ping, action: SchedulerAction<unknown>): void => {
-      if (!outstanding.has(ping)) return;
-      const now = scheduler.now();
-      const elapsed = now - ping.sentAt;
-      if (elapsed < timeout) {
-        action.schedule(undefined, timeout - elapsed);
-        return;
-      }
-      outstanding.delete(ping);
-      if (++missed === 1) streakStart = ping.sentAt;
-      subscriber.next({ kind: 'miss', missed });
-      if (missed >= maxMissed) subscriber.error(new HeartbeatTimeoutError(missed, now - streakStart));
+    const clearChecks = (): void => {
+      for (const check of checks) check.unsubscribe();
+      checks.clear();
     };
 
     const sendPing = (): void => {
-      const ping: Ping = { sentAt: scheduler.now(), check: undefined };
-      lastPingAt = ping.sentAt;
-      outstanding.add(ping);
+      const sentAt = (lastPingAt = scheduler.now());
       // Armed before emitting: a pong fed synchronously by the ping's writer must find it.
-      ping.check = scheduler.schedule(function (this: SchedulerAction<unknown>) {
-        check(ping, this);
+      const check = scheduler.schedule(function (this: SchedulerAction<unknown>) {
+        if (!checks.has(check)) return;
+        const now = scheduler.now();
+        if (now - sentAt < timeout) return this.schedule(undefined, timeout - (now - sentAt));
+        checks.delete(check);
+        if (++missed === 1) streakStart = sentAt;
+        subscriber.next({ kind: 'miss', missed });
+        if (missed >= maxMissed) subscriber.error(new HeartbeatTimeoutError(missed, now - streakStart));
       }, timeout);
-      subscriber.next({ kind: 'ping', sentAt: ping.sentAt });
+      checks.add(check);
+      subscriber.next({ kind: 'ping', sentAt });
     };
 
-    const pongSubscription = pongs$.subscribe({
-      next: (value) => {
-        const now = scheduler.now();
-        for (const ping of outstanding) ping.check?.unsubscribe();
-        outstanding.clear();
-        missed = 0;
-        subscriber.next({
-          kind: 'pong',
-          latency: typeof value === 'number' ? now - value : now - lastPingAt,
-        });
-      },
-      error: (error: unknown) => subscriber.error(error),
-    });
+    subscriber.add(
+      pongs$.subscribe({
+        next: (value) => {
+          const now = scheduler.now();
+          clearChecks();
+          missed = 0;
+          subscriber.next({ kind: 'pong', latency: now - (typeof value === 'number' ? value : lastPingAt) });
+        },
+        error: (error: unknown) => subscriber.error(error),
+      }),
+    );
 
     if (!subscriber.closed) sendPing();
     if (!subscriber.closed) {
       // Re-armed from inside the action, so each interval runs from the actual send time.
-      loop = scheduler.schedule(function (this: SchedulerAction<unknown>) {
-        sendPing();
-        if (!subscriber.closed) this.schedule(undefined, interval);
-      }, interval);
+      subscriber.add(
+        scheduler.schedule(function (this: SchedulerAction<unknown>) {
+          sendPing();
+          if (!subscriber.closed) this.schedule(undefined, interval);
+        }, interval),
+      );
     }
-
-    return () => {
-      pongSubscription.unsubscribe();
-      loop?.unsubscribe();
-      for (const ping of outstanding) ping.check?.unsubscribe();
-      outstanding.clear();
-    };
+    return clearChecks;
   });
-}
-
-function validate(pongs$: unknown, config: HeartbeatOperatorConfig): HeartbeatOperatorConfig {
-  if (!isObservable(pongs$)) throw new TypeError('heartbeat$: `pongs$` must be an Observable.');
-  if (config === null || typeof config !== 'object') {
-    throw new TypeError('heartbeat$: `config` must be an object.');
-  }
-  for (const name of ['interval', 'timeout'] as const) {
-    const v = config[name];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new TypeError(`heartbeat$: \`${name}\` must be a finite number of ms > 0 (got ${String(v)}).`);
-    }
-  }
-  if (!Number.isInteger(config.maxMissed) || config.maxMissed < 1) {
-    throw new TypeError(
-      `heartbeat$: \`maxMissed\` must be an integer >= 1 (got ${String(config.maxMissed)}).`,
-    );
-  }
-  return config;
 }

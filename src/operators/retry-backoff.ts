@@ -1,5 +1,6 @@
 import { retry, throwError, timer } from 'rxjs';
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs';
+import { checkFunction, invalidOption } from '../protocol/option-checks';
 
 /** How a computed delay `d` is randomised before waiting. */
 export type RetryBackoffJitter = 'none' | 'full' | 'equal';
@@ -80,10 +81,8 @@ export function getDelay(backoffDelay: number, maxInterval: number): number {
  * ```
  */
 export function retryBackoff<T>(config: number | RetryBackoffConfig): MonoTypeOperatorFunction<T> {
-  const options: RetryBackoffConfig = typeof config === 'number' ? { initialInterval: config } : config;
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`retryBackoff: \`config\` must be a number or an object (got ${String(config)}).`);
-  }
+  const options = typeof config === 'number' ? { initialInterval: config } : config;
+  if (!options || typeof options !== 'object') throw invalidOption('config', 'a number or an object', config);
   const {
     initialInterval,
     maxRetries = Infinity,
@@ -96,18 +95,14 @@ export function retryBackoff<T>(config: number | RetryBackoffConfig): MonoTypeOp
     scheduler,
     onRetry,
   } = options;
-  checkNumber('initialInterval', initialInterval, false);
-  checkNumber('maxRetries', maxRetries, true);
-  checkNumber('maxInterval', maxInterval, true);
-  if (jitter !== 'none' && jitter !== 'full' && jitter !== 'equal') {
-    throw new TypeError(
-      `retryBackoff: \`jitter\` must be 'none', 'full' or 'equal' (got ${String(jitter)}).`,
-    );
+  checkAtLeastZero('initialInterval', initialInterval, false);
+  checkAtLeastZero('maxRetries', maxRetries, true);
+  checkAtLeastZero('maxInterval', maxInterval, true);
+  if (!['none', 'full', 'equal'].includes(jitter)) {
+    throw invalidOption('jitter', "'none', 'full' or 'equal'", jitter);
   }
   for (const [name, fn] of Object.entries({ shouldRetry, backoffDelay, random, onRetry })) {
-    if (fn !== undefined && typeof fn !== 'function') {
-      throw new TypeError(`retryBackoff: \`${name}\` must be a function (got ${typeof fn}).`);
-    }
+    if (fn !== undefined) checkFunction(name, fn);
   }
 
   return retry<T>({
@@ -116,27 +111,22 @@ export function retryBackoff<T>(config: number | RetryBackoffConfig): MonoTypeOp
     delay: (error: unknown, retryCount: number) => {
       // rxjs only calls us while retryCount <= maxRetries, as backoff-rxjs checks first.
       if (!shouldRetry(error)) return throwError(() => error);
-      const capped = getDelay(backoffDelay(retryCount - 1, initialInterval), maxInterval);
-      const delay = applyJitter(capped, jitter, random);
+      let delay = getDelay(backoffDelay(retryCount - 1, initialInterval), maxInterval);
+      // 'none' must stay bit-identical to backoff-rxjs, so it is not rounded. Whole ms keep timers
+      // (and marble frames) on integer boundaries; rounding makes the full delay reachable.
+      if (jitter !== 'none' && delay > 0 && delay < Infinity) {
+        const r = Math.min(Math.max(random(), 0), 1);
+        delay = Math.round(jitter === 'full' ? r * delay : delay / 2 + (r * delay) / 2);
+      }
       onRetry?.({ attempt: retryCount, delay, error });
       return timer(delay, scheduler);
     },
   });
 }
 
-function applyJitter(d: number, jitter: RetryBackoffJitter, random: () => number): number {
-  // 'none' must stay bit-identical to backoff-rxjs, so it is not rounded.
-  if (jitter === 'none' || !Number.isFinite(d) || d <= 0) return d;
-  const r = Math.min(Math.max(random(), 0), 1);
-  // Whole ms keep timers (and marble frames) on integer boundaries; rounding makes d reachable.
-  return jitter === 'full' ? Math.round(r * d) : Math.round(d / 2 + (r * d) / 2);
-}
-
-function checkNumber(name: string, value: unknown, infinityOk: boolean): void {
-  const ok =
-    typeof value === 'number' && value >= 0 && (Number.isFinite(value) || (infinityOk && value === Infinity));
-  if (!ok) {
-    const kind = infinityOk ? 'a number >= 0 (or Infinity)' : 'a finite number >= 0';
-    throw new TypeError(`retryBackoff: \`${name}\` must be ${kind} (got ${String(value)}).`);
+/** A number >= 0; Infinity only where `infinityOk`. */
+function checkAtLeastZero(name: string, value: unknown, infinityOk: boolean): void {
+  if (!(typeof value === 'number' && value >= 0 && (infinityOk || value < Infinity))) {
+    throw invalidOption(name, infinityOk ? 'a number >= 0 or Infinity' : 'a finite number >= 0', value);
   }
 }
