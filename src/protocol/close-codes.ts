@@ -24,37 +24,21 @@ export const CloseCode = {
 
 export type CloseCodeName = keyof typeof CloseCode;
 
-interface CloseCodeInfo {
-  readonly name: CloseCodeName;
-  /** Reconnecting could help: the cause is transient or on the server's side. */
-  readonly retryable: boolean;
-}
-
-const TABLE: Record<number, CloseCodeInfo> = {
-  1000: { name: 'NORMAL', retryable: true },
-  1001: { name: 'GOING_AWAY', retryable: true },
-  1006: { name: 'ABNORMAL', retryable: true },
-  1008: { name: 'POLICY_VIOLATION', retryable: false },
-  1009: { name: 'MESSAGE_TOO_BIG', retryable: true },
-  1011: { name: 'INTERNAL_ERROR', retryable: true },
-  1012: { name: 'SERVICE_RESTART', retryable: true },
-  1013: { name: 'TRY_AGAIN_LATER', retryable: true },
-  4000: { name: 'PROTOCOL_ERROR', retryable: true },
-  4001: { name: 'AUTHENTICATION_FAILED', retryable: false },
-  4002: { name: 'HANDSHAKE_TIMEOUT', retryable: true },
-  4003: { name: 'SESSION_REPLACED', retryable: false },
-  4004: { name: 'RATE_LIMITED', retryable: true },
-  4005: { name: 'TOO_MANY_CONNECTIONS', retryable: true },
-  4006: { name: 'HEARTBEAT_TIMEOUT', retryable: true },
-  4007: { name: 'ORIGIN_NOT_ALLOWED', retryable: false },
-  4008: { name: 'SLOW_CONSUMER', retryable: true },
-};
+/** The only closes reconnecting cannot help: the server refused this client, not the moment. */
+const FINAL = [
+  CloseCode.POLICY_VIOLATION,
+  CloseCode.AUTHENTICATION_FAILED,
+  CloseCode.SESSION_REPLACED,
+  CloseCode.ORIGIN_NOT_ALLOWED,
+] as number[];
 
 /** Unknown codes are treated as transient: a trading client should rather retry than give up. */
 export function isRetryableClose(code: number): boolean {
-  return TABLE[code]?.retryable ?? true;
+  return !FINAL.includes(code);
 }
 
 export function closeCodeName(code: number): string {
-  return TABLE[code]?.name ?? `UNKNOWN_${code}`;
+  return (
+    Object.keys(CloseCode).find((name) => CloseCode[name as CloseCodeName] === code) ?? `UNKNOWN_${code}`
+  );
 }

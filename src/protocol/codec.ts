@@ -18,12 +18,45 @@ export interface DecodeResult {
   errors: ProtocolError[];
 }
 
-const DEFAULT_MAX_LENGTH = 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 32;
-const DEFAULT_MAX_BATCH = 10_000;
 const MAX_ID_LENGTH = 128;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-const KNOWN_TYPES = new Set<string>(Object.values(MessageType));
+const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
+
+/** A field rule: the test, and what the field must be (the error says so). */
+type Rule = [test: (value: unknown) => boolean, expected: string];
+
+const isId = (value: unknown): boolean =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+const optional = ([test, expected]: Rule): Rule => [(value) => value === undefined || test(value), expected];
+const ID: Rule = [isId, `a string of 1 to ${MAX_ID_LENGTH} characters`];
+const NUMBER: Rule = [Number.isFinite, 'a finite number'];
+const STRING: Rule = [(value) => typeof value === 'string', 'a string'];
+const SIZE: Rule = [(value) => Number.isFinite(value) && (value as number) >= 0, 'a number >= 0'];
+const OPTIONAL_NUMBER = optional(NUMBER);
+const OPTIONAL_STRING = optional(STRING);
+
+/** The fields of each envelope type, checked in this order. */
+type Schema = Record<string, Rule>;
+const DATA: Schema = { id: ID, name: ID };
+const HEARTBEAT: Schema = { ts: NUMBER };
+const SCHEMAS: Record<MessageType, Schema> = {
+  [MessageType.DATA]: DATA,
+  [MessageType.COMMAND]: DATA,
+  [MessageType.RESPONSE]: { id: ID },
+  [MessageType.ACK]: { id: ID },
+  [MessageType.NACK]: { id: optional(ID), code: STRING, message: STRING, retryAfter: OPTIONAL_NUMBER },
+  [MessageType.HEARTBEAT]: HEARTBEAT,
+  [MessageType.HEARTBEAT_ACK]: HEARTBEAT,
+  [MessageType.CONNECT]: { v: NUMBER, apiKey: OPTIONAL_STRING, clientId: ID },
+  [MessageType.DISCONNECT]: { code: OPTIONAL_NUMBER, reason: OPTIONAL_STRING },
+  [MessageType.RECONNECT]: { retryAfter: OPTIONAL_NUMBER },
+};
+/** An ack without `id` acknowledges many. */
+const ACK_MANY: Schema = {
+  ids: [(value) => Array.isArray(value) && value.length > 0 && value.every(isId), 'a non-empty array of ids'],
+};
+/** A `connect` holding a `sessionId` is the server's welcome. */
+const WELCOME: Schema = { v: NUMBER, dedupeTtl: SIZE, heartbeatInterval: SIZE, maxPayload: SIZE };
 
 export function encodeFrame(envelopes: Envelope | readonly Envelope[]): string {
   return JSON.stringify(envelopes);
@@ -34,38 +67,33 @@ export function encodeFrame(envelopes: Envelope | readonly Envelope[]): string {
  * `ProtocolError` in `errors`, so a hostile peer cannot crash the reader.
  */
 export function decodeFrame(text: unknown, limits: DecodeLimits = {}): DecodeResult {
-  if (typeof text !== 'string') {
-    return fail('BINARY_FRAME', 'Only text frames carry the protocol; binary frames are refused.');
-  }
-  const maxLength = limits.maxLength ?? DEFAULT_MAX_LENGTH;
-  if (text.length > maxLength) {
-    return fail('TOO_LARGE', `Frame of ${text.length} characters exceeds the limit of ${maxLength}.`);
-  }
+  if (typeof text !== 'string') return fail('BINARY_FRAME', 'Binary frames are refused.');
+  const maxLength = limits.maxLength ?? 1024 * 1024;
+  if (text.length > maxLength)
+    return fail('TOO_LARGE', `Frame of ${text.length} characters; the limit is ${maxLength}.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (cause) {
     return fail('INVALID_JSON', 'Frame is not valid JSON.', cause);
   }
+  const isBatch = Array.isArray(parsed);
+  const items = isBatch ? (parsed as unknown[]) : [parsed];
+  const maxBatch = limits.maxBatch ?? 10_000;
+  if (isBatch && (items.length === 0 || items.length > maxBatch)) {
+    return fail('INVALID_FIELD', `A batch holds 1 to ${maxBatch} envelopes, not ${items.length}.`);
+  }
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const mayHaveForbiddenKey = hasForbiddenKeyText(text);
+  // One scan of the raw text spares clean frames the per-key check. A `\u` escape can spell
+  // any key (`"\u005f_proto__"`), so it always gets the check (found by spec/hostile/codec-fuzz).
+  const checkKeys = text.includes('\\u') || FORBIDDEN_KEYS.some((key) => text.includes(key));
   const result: DecodeResult = { envelopes: [], errors: [] };
-  if (Array.isArray(parsed)) {
-    const maxBatch = limits.maxBatch ?? DEFAULT_MAX_BATCH;
-    if (parsed.length === 0 || parsed.length > maxBatch) {
-      return fail('INVALID_FIELD', `A batch holds 1 to ${maxBatch} envelopes, not ${parsed.length}.`);
-    }
-    for (const item of parsed) collect(item, maxDepth, mayHaveForbiddenKey, result);
-  } else {
-    collect(parsed, maxDepth, mayHaveForbiddenKey, result);
+  for (const item of items) {
+    const outcome = validateEnvelope(item, maxDepth, checkKeys);
+    if (outcome instanceof ProtocolError) result.errors.push(outcome);
+    else result.envelopes.push(outcome);
   }
   return result;
-}
-
-function collect(value: unknown, maxDepth: number, checkKeys: boolean, into: DecodeResult): void {
-  const outcome = validateEnvelope(value, maxDepth, checkKeys);
-  if (outcome instanceof ProtocolError) into.errors.push(outcome);
-  else into.envelopes.push(outcome);
 }
 
 /** Validates one parsed envelope; returns it typed, or the rule it broke. */
@@ -79,121 +107,42 @@ export function validateEnvelope(
   }
   const env = value as Record<string, unknown>;
   const id = typeof env['id'] === 'string' ? env['id'] : undefined;
-  if (checkKeys || maxDepth < Infinity) {
-    const structural = checkStructure(env, maxDepth, checkKeys);
-    if (structural) return error(structural.reason, structural.message, id);
-  }
+  const structural = checkStructure(env, maxDepth, checkKeys);
+  if (structural) return error(structural[0], structural[1], id);
   const type = env['type'];
-  if (typeof type !== 'string' || !KNOWN_TYPES.has(type)) {
+  if (typeof type !== 'string' || !Object.hasOwn(SCHEMAS, type)) {
     return error('UNKNOWN_TYPE', `Unknown envelope type ${JSON.stringify(type)}.`, id);
   }
-  const problem = fieldProblem(type as MessageType, env);
-  return problem ? error('INVALID_FIELD', problem, id) : (env as unknown as Envelope);
-}
-
-function fieldProblem(type: MessageType, env: Record<string, unknown>): string | undefined {
-  switch (type) {
-    case MessageType.DATA:
-    case MessageType.COMMAND:
-      return idProblem(env['id'], 'id') ?? idProblem(env['name'], 'name');
-    case MessageType.RESPONSE:
-      return idProblem(env['id'], 'id');
-    case MessageType.ACK:
-      if (env['id'] !== undefined) return idProblem(env['id'], 'id');
-      if (!Array.isArray(env['ids']) || env['ids'].length === 0)
-        return 'An ack needs `id` or a non-empty `ids`.';
-      for (const item of env['ids']) {
-        const p = idProblem(item, 'ids[]');
-        if (p) return p;
-      }
-      return undefined;
-    case MessageType.NACK:
-      if (env['id'] !== undefined && idProblem(env['id'], 'id')) return idProblem(env['id'], 'id');
-      if (typeof env['code'] !== 'string') return 'A nack needs a string `code`.';
-      if (typeof env['message'] !== 'string') return 'A nack needs a string `message`.';
-      return optionalNumber(env, 'retryAfter');
-    case MessageType.HEARTBEAT:
-    case MessageType.HEARTBEAT_ACK:
-      return isFiniteNumber(env['ts']) ? undefined : '`ts` must be a finite number.';
-    case MessageType.CONNECT:
-      if (!isFiniteNumber(env['v'])) return '`v` (protocol version) must be a number.';
-      if (typeof env['sessionId'] === 'string') {
-        for (const key of ['dedupeTtl', 'heartbeatInterval', 'maxPayload']) {
-          if (!isFiniteNumber(env[key]) || (env[key] as number) < 0)
-            return `\`${key}\` must be a non-negative number.`;
-        }
-        return undefined;
-      }
-      if (env['apiKey'] !== undefined && typeof env['apiKey'] !== 'string')
-        return '`apiKey` must be a string.';
-      return idProblem(env['clientId'], 'clientId');
-    case MessageType.DISCONNECT:
-      return (
-        optionalNumber(env, 'code') ??
-        (env['reason'] !== undefined && typeof env['reason'] !== 'string'
-          ? '`reason` must be a string.'
-          : undefined)
-      );
-    case MessageType.RECONNECT:
-      return optionalNumber(env, 'retryAfter');
+  const schema =
+    type === MessageType.ACK && env['id'] === undefined
+      ? ACK_MANY
+      : type === MessageType.CONNECT && typeof env['sessionId'] === 'string'
+        ? WELCOME
+        : SCHEMAS[type as MessageType];
+  for (const key in schema) {
+    const [test, expected] = schema[key]!;
+    if (!test(env[key])) return error('INVALID_FIELD', `\`${key}\` must be ${expected}.`, id);
   }
-}
-
-function idProblem(value: unknown, field: string): string | undefined {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
-    return `\`${field}\` must be a string of 1 to ${MAX_ID_LENGTH} characters.`;
-  }
-  return undefined;
-}
-
-function optionalNumber(env: Record<string, unknown>, key: string): string | undefined {
-  return env[key] === undefined || isFiniteNumber(env[key])
-    ? undefined
-    : `\`${key}\` must be a finite number.`;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-/**
- * The raw text is scanned once so clean frames skip the per-key walk. A
- * `\u` escape can spell any key (`"\u005f_proto__"`), so a frame holding one
- * always gets the walk (found by fuzzing, spec/hostile/codec-fuzz.spec.ts).
- */
-function hasForbiddenKeyText(text: string): boolean {
-  return (
-    text.includes('__proto__') ||
-    text.includes('constructor') ||
-    text.includes('prototype') ||
-    text.includes('\\u')
-  );
-}
-
-interface StructureProblem {
-  reason: ProtocolErrorReason;
-  message: string;
+  return env as unknown as Envelope;
 }
 
 /** Iterative walk: depth and forbidden keys, without recursion a hostile frame could overflow. */
-function checkStructure(root: object, maxDepth: number, checkKeys: boolean): StructureProblem | undefined {
-  const stack: Array<[unknown, number]> = [[root, 0]];
+function checkStructure(
+  root: object,
+  maxDepth: number,
+  checkKeys: boolean,
+): [ProtocolErrorReason, string] | undefined {
+  const stack: Array<[object, number]> = [[root, 0]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > maxDepth) return { reason: 'TOO_DEEP', message: `Nesting deeper than ${maxDepth} levels.` };
-    if (Array.isArray(node)) {
-      for (const item of node) if (typeof item === 'object' && item !== null) stack.push([item, depth + 1]);
-      continue;
-    }
-    for (const key of Object.keys(node)) {
-      if (checkKeys && FORBIDDEN_KEYS.has(key)) {
-        return {
-          reason: 'FORBIDDEN_KEY',
-          message: `Key ${JSON.stringify(key)} is refused (prototype pollution).`,
-        };
+    if (depth > maxDepth) return ['TOO_DEEP', `Nesting deeper than ${maxDepth} levels.`];
+    const isArray = Array.isArray(node);
+    if (checkKeys && !isArray) {
+      for (const key of Object.keys(node)) {
+        if (FORBIDDEN_KEYS.includes(key)) return ['FORBIDDEN_KEY', `Key "${key}" is refused.`];
       }
-      const child = (node as Record<string, unknown>)[key];
+    }
+    for (const child of isArray ? node : Object.values(node)) {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }
   }

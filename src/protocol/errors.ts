@@ -1,9 +1,12 @@
+// Fields are `declare`d and assigned in the constructor: same own, enumerable properties
+// (transferable-error.ts copies them across tabs) without a second, class-field definition of each.
+
 /**
  * Every error the library reports is a `ReliableWebSocketError` with a stable
  * string `code`; subclasses carry typed data. Codes are listed in docs/protocol.md.
  */
 export class ReliableWebSocketError extends Error {
-  readonly code: string;
+  declare readonly code: string;
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -14,74 +17,85 @@ export class ReliableWebSocketError extends Error {
 
 /** No ack arrived within the timeout after every allowed attempt. */
 export class AckTimeoutError extends ReliableWebSocketError {
-  constructor(
-    readonly messageId: string,
-    readonly attempts: number,
-    readonly timeoutMs: number,
-  ) {
+  declare readonly messageId: string;
+  declare readonly attempts: number;
+  declare readonly timeoutMs: number;
+
+  constructor(messageId: string, attempts: number, timeoutMs: number) {
     super(
       'ACK_TIMEOUT',
-      `Message ${messageId} was not acknowledged after ${attempts} attempt(s) of ${timeoutMs} ms each; ` +
-        'raise `messageTimeout` or `maxRetries` if the server is slow.',
+      `Message ${messageId} unacknowledged after ${attempts} attempt(s) of ${timeoutMs} ms; raise messageTimeout or maxRetries.`,
     );
+    this.messageId = messageId;
+    this.attempts = attempts;
+    this.timeoutMs = timeoutMs;
   }
 }
 
 /** The server refused the message; it is not retried. */
 export class NackError extends ReliableWebSocketError {
-  constructor(
-    readonly messageId: string,
-    readonly reason: string,
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super('NACK', `Message ${messageId} was rejected by the server (${reason}): ${message}`);
+  declare readonly messageId: string;
+  declare readonly reason: string;
+  declare readonly retryAfterMs: number | undefined;
+
+  constructor(messageId: string, reason: string, message: string, retryAfterMs?: number) {
+    super('NACK', `Message ${messageId} refused (${reason}): ${message}`);
+    this.messageId = messageId;
+    this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
 /** The message's time-to-live ran out before it was acknowledged. */
 export class MessageExpiredError extends ReliableWebSocketError {
-  constructor(
-    readonly messageId: string,
-    readonly ttlMs: number,
-  ) {
-    super('MESSAGE_EXPIRED', `Message ${messageId} expired after its TTL of ${ttlMs} ms without an ack.`);
+  declare readonly messageId: string;
+  declare readonly ttlMs: number;
+
+  constructor(messageId: string, ttlMs: number) {
+    super('MESSAGE_EXPIRED', `Message ${messageId} expired unacknowledged (TTL ${ttlMs} ms).`);
+    this.messageId = messageId;
+    this.ttlMs = ttlMs;
   }
 }
 
 /** The queue is full, or the message was evicted by a higher-priority one. */
 export class QueueFullError extends ReliableWebSocketError {
-  constructor(
-    readonly maxSize: number,
-    readonly messageId?: string,
-    readonly evicted = false,
-  ) {
+  declare readonly maxSize: number;
+  declare readonly messageId: string | undefined;
+  declare readonly evicted: boolean;
+
+  constructor(maxSize: number, messageId?: string, evicted = false) {
     super(
       'QUEUE_FULL',
       evicted
-        ? `Message ${messageId} was evicted by a higher-priority message: the queue is full (${maxSize}).`
-        : `The queue is full (${maxSize} unsettled messages); raise \`queueSize\` or wait for acks.`,
+        ? `Message ${messageId} evicted by a higher priority: queue full (${maxSize}).`
+        : `Queue full (${maxSize}); raise queueSize or wait for acks.`,
     );
+    this.maxSize = maxSize;
+    this.messageId = messageId;
+    this.evicted = evicted;
   }
 }
 
 export class AuthenticationError extends ReliableWebSocketError {
-  constructor(message = 'The server rejected the API key; check `apiKey`. Reconnection stopped.') {
+  constructor(message = 'API key rejected; check apiKey.') {
     super('AUTHENTICATION_FAILED', message);
   }
 }
 
 /** A frame that does not follow the protocol. `reason` says which rule it broke. */
 export class ProtocolError extends ReliableWebSocketError {
+  declare readonly reason: ProtocolErrorReason;
   /** The id of the envelope at fault, when it could be read. */
-  readonly messageId: string | undefined;
+  declare readonly messageId: string | undefined;
 
   constructor(
-    readonly reason: ProtocolErrorReason,
+    reason: ProtocolErrorReason,
     message: string,
     options?: { cause?: unknown; messageId?: string },
   ) {
     super('PROTOCOL_ERROR', message, options);
+    this.reason = reason;
     this.messageId = options?.messageId;
   }
 }
@@ -99,44 +113,41 @@ export type ProtocolErrorReason =
 
 /** Invalid input from the caller: nothing was sent or queued. */
 export class ValidationError extends ReliableWebSocketError {
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
+  declare readonly field: string | undefined;
+
+  constructor(message: string, field?: string) {
     super('VALIDATION_ERROR', message);
+    this.field = field;
   }
 }
 
 export class HeartbeatTimeoutError extends ReliableWebSocketError {
-  constructor(
-    readonly missed: number,
-    readonly afterMs: number,
-  ) {
-    super(
-      'HEARTBEAT_TIMEOUT',
-      `No heartbeat answer for ${missed} consecutive ping(s) (${afterMs} ms); the link is dead.`,
-    );
+  declare readonly missed: number;
+  declare readonly afterMs: number;
+
+  constructor(missed: number, afterMs: number) {
+    super('HEARTBEAT_TIMEOUT', `${missed} ping(s) unanswered (${afterMs} ms): the link is dead.`);
+    this.missed = missed;
+    this.afterMs = afterMs;
   }
 }
 
 /** The connection could not be (re)established, or was closed for good. */
 export class ConnectionError extends ReliableWebSocketError {
-  constructor(
-    message: string,
-    readonly closeCode?: number,
-    options?: { cause?: unknown },
-  ) {
+  declare readonly closeCode: number | undefined;
+
+  constructor(message: string, closeCode?: number, options?: { cause?: unknown }) {
     super('CONNECTION_FAILED', message, options);
+    this.closeCode = closeCode;
   }
 }
 
 /** Storage is unavailable or over quota: durability is not what was asked for. */
 export class StorageError extends ReliableWebSocketError {
-  constructor(
-    readonly reason: 'UNAVAILABLE' | 'QUOTA_EXCEEDED' | 'CORRUPT' | 'IO',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  declare readonly reason: 'UNAVAILABLE' | 'QUOTA_EXCEEDED' | 'CORRUPT' | 'IO';
+
+  constructor(reason: StorageError['reason'], message: string, options?: { cause?: unknown }) {
     super(reason === 'QUOTA_EXCEEDED' ? 'STORAGE_QUOTA_EXCEEDED' : 'STORAGE_ERROR', message, options);
+    this.reason = reason;
   }
 }
