@@ -1,6 +1,7 @@
 import { MessagePriority } from '../protocol/enums';
 import { ValidationError } from '../protocol/errors';
-import { isMessagePriority } from './queued-message';
+import { invalidOption, isPositiveNumber } from '../protocol/option-checks';
+import { isMessagePriority, isNonEmptyString } from './queued-message';
 
 /** The seed's `MessageQueueConfig`. */
 export interface MessageQueueConfig {
@@ -55,81 +56,58 @@ export interface EnqueueMessage<T = unknown> {
   payload?: T;
 }
 
-function isPositiveFinite(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
-}
+type Check = readonly [name: string, expected: string, valid: (value: unknown) => boolean];
+
+const PRIORITY = ['a MessagePriority (0-3)', isMessagePriority] as const;
+const DURATION = ['a positive finite number of ms', isPositiveNumber] as const;
+const TEXT = ['a non-empty string', isNonEmptyString] as const;
+
+const CONFIG_CHECKS: readonly Check[] = [
+  ['maxSize', 'a positive integer', (value) => Number.isSafeInteger(value) && (value as number) > 0],
+  ['enablePersistence', 'a boolean', (value) => typeof value === 'boolean'],
+  ['storageKey', ...TEXT],
+  ['defaultPriority', ...PRIORITY],
+  ['defaultTTL', ...DURATION],
+];
+
+const ENQUEUE_CHECKS: readonly Check[] = [
+  ['priority', ...PRIORITY],
+  ['ttl', ...DURATION],
+  ['id', ...TEXT],
+];
 
 /** Fills defaults and throws a `TypeError` naming the first invalid option. */
 export function resolveMessageQueueConfig(config: Partial<MessageQueueConfig> = {}): MessageQueueConfig {
-  const c = { ...DEFAULT_MESSAGE_QUEUE_CONFIG };
-  for (const [key, value] of Object.entries(config)) {
-    if (value !== undefined) (c as Record<string, unknown>)[key] = value;
+  const c: Record<string, unknown> = { ...DEFAULT_MESSAGE_QUEUE_CONFIG };
+  for (const [key, value] of Object.entries(config)) if (value !== undefined) c[key] = value;
+  for (const [name, expected, valid] of CONFIG_CHECKS) {
+    if (!valid(c[name])) throw invalidOption(`MessageQueueConfig.${name}`, expected, c[name]);
   }
-  if (!Number.isSafeInteger(c.maxSize) || c.maxSize < 1) {
-    throw new TypeError(`MessageQueueConfig.maxSize must be a positive integer; got ${String(c.maxSize)}.`);
-  }
-  if (typeof c.enablePersistence !== 'boolean') {
-    throw new TypeError(
-      `MessageQueueConfig.enablePersistence must be a boolean; got ${String(c.enablePersistence)}.`,
-    );
-  }
-  if (typeof c.storageKey !== 'string' || c.storageKey === '') {
-    throw new TypeError(
-      `MessageQueueConfig.storageKey must be a non-empty string; got ${String(c.storageKey)}.`,
-    );
-  }
-  if (!isMessagePriority(c.defaultPriority)) {
-    throw new TypeError(
-      `MessageQueueConfig.defaultPriority must be a MessagePriority (0-3); got ${String(c.defaultPriority)}.`,
-    );
-  }
-  if (!isPositiveFinite(c.defaultTTL)) {
-    throw new TypeError(
-      `MessageQueueConfig.defaultTTL must be a positive finite number of ms; got ${String(c.defaultTTL)}.`,
-    );
-  }
-  return c;
+  return c as unknown as MessageQueueConfig;
 }
 
 /**
  * Checks one `enqueue` call. Returns the error to reject with (never throws:
  * `enqueue` reports bad input as a rejected promise, not a synchronous throw).
  */
-export function validateEnqueue(
-  message: unknown,
-  options: EnqueueOptions | undefined,
-): ValidationError | undefined {
+export function validateEnqueue(message: unknown, options: unknown): ValidationError | undefined {
   if (typeof message !== 'object' || message === null) {
-    return new ValidationError(
-      'enqueue(message): message must be an object `{ type, payload? }`.',
-      'message',
-    );
+    return new ValidationError('enqueue: message must be an object { type, payload? }.', 'message');
   }
   const type = (message as { type?: unknown }).type;
-  if (typeof type !== 'string' || type === '') {
-    return new ValidationError(
-      `enqueue(message): message.type must be a non-empty string; got ${String(type)}.`,
-      'type',
-    );
-  }
+  if (!isNonEmptyString(type)) return invalid('type', TEXT[0], type);
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) {
-    return new ValidationError('enqueue(message, options): options must be an object.', 'options');
+    return new ValidationError('enqueue: options must be an object.', 'options');
   }
-  if (options.priority !== undefined && !isMessagePriority(options.priority)) {
-    return new ValidationError(
-      `enqueue: priority must be a MessagePriority (0-3); got ${String(options.priority)}.`,
-      'priority',
-    );
-  }
-  if (options.ttl !== undefined && !isPositiveFinite(options.ttl)) {
-    return new ValidationError(
-      `enqueue: ttl must be a positive finite number of ms; got ${String(options.ttl)}.`,
-      'ttl',
-    );
-  }
-  if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) {
-    return new ValidationError(`enqueue: id must be a non-empty string; got ${String(options.id)}.`, 'id');
+  for (const [name, expected, valid] of ENQUEUE_CHECKS) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined && !valid(value)) return invalid(name, expected, value);
   }
   return undefined;
+}
+
+/** The shared option wording, as a `ValidationError` on `field`. */
+function invalid(field: string, expected: string, got: unknown): ValidationError {
+  return new ValidationError(invalidOption(field, expected, got).message, field);
 }

@@ -1,4 +1,5 @@
 import { Observable, Subject, type Subscription } from 'rxjs';
+import { invalidOption } from '../protocol/option-checks';
 import type { MessageQueue } from './message-queue';
 import type { QueuedMessage } from './queued-message';
 
@@ -34,53 +35,51 @@ export class Outbox {
   /** Hot: leased messages, emitted only while the gate is open and someone subscribes. */
   readonly drain$: Observable<QueuedMessage>;
 
-  private readonly subject = new Subject<QueuedMessage>();
-  private readonly leasedIds = new Set<string>();
-  private readonly maxInFlight: number;
-  private readonly availableSubscription: Subscription;
-  private gateOpen = false;
-  private draining = false;
-  private again = false;
-  private disposed = false;
+  #queue: MessageQueue;
+  #subject = new Subject<QueuedMessage>();
+  #leasedIds = new Set<string>();
+  #maxInFlight: number;
+  #availableSubscription: Subscription;
+  #gateOpen = false;
+  #draining = false;
+  #again = false;
+  #disposed = false;
 
-  constructor(
-    private readonly queue: MessageQueue,
-    config: OutboxConfig,
-  ) {
-    if (!Number.isSafeInteger(config?.maxInFlight) || config.maxInFlight < 1) {
-      throw new TypeError(
-        `OutboxConfig.maxInFlight must be a positive integer; got ${String(config?.maxInFlight)}.`,
-      );
+  constructor(queue: MessageQueue, config: OutboxConfig) {
+    const maxInFlight = config?.maxInFlight;
+    if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) {
+      throw invalidOption('maxInFlight', 'a positive integer', maxInFlight);
     }
-    this.maxInFlight = config.maxInFlight;
+    this.#queue = queue;
+    this.#maxInFlight = maxInFlight;
     this.drain$ = new Observable<QueuedMessage>((subscriber) => {
-      const subscription = this.subject.subscribe(subscriber);
+      const subscription = this.#subject.subscribe(subscriber);
       // A message leased with nobody listening would be stuck in flight: drain only once someone is.
       this.notify();
       return subscription;
     });
-    this.availableSubscription = queue.available$.subscribe(() => this.notify());
+    this.#availableSubscription = queue.available$.subscribe(() => this.notify());
   }
 
   /** Messages leased through this outbox and not yet settled or released. */
   get inFlight(): number {
-    return this.leasedIds.size;
+    return this.#leasedIds.size;
   }
 
   get isOpen(): boolean {
-    return this.gateOpen;
+    return this.#gateOpen;
   }
 
   /** Opens (drains at once) or closes (nothing more is leased) the gate. */
   setGate(open: boolean): void {
-    this.gateOpen = open;
+    this.#gateOpen = open;
     if (open) this.notify();
   }
 
   /** Settles a message in the queue and frees its window slot; the drain continues synchronously. */
   settle(id: string): Promise<void> {
-    this.leasedIds.delete(id);
-    const settled = this.queue.settle(id);
+    this.#leasedIds.delete(id);
+    const settled = this.#queue.settle(id);
     this.notify();
     return settled;
   }
@@ -90,52 +89,52 @@ export class Outbox {
    * place (e.g. on disconnect), so it is resent first once the gate reopens.
    */
   releaseAll(): void {
-    const ids = [...this.leasedIds];
-    this.leasedIds.clear();
+    const ids = [...this.#leasedIds];
+    this.#leasedIds.clear();
     // Release under the drain flag so the available$ notifications do not re-lease
     // one message before the others are back in place.
-    const wasDraining = this.draining;
-    this.draining = true;
+    const wasDraining = this.#draining;
+    this.#draining = true;
     try {
-      for (const id of ids) this.queue.release(id);
+      for (const id of ids) this.#queue.release(id);
     } finally {
-      this.draining = wasDraining;
+      this.#draining = wasDraining;
     }
     this.notify();
   }
 
   /** Drains now if the gate and the window allow. Called by itself on every new message. */
   notify(): void {
-    if (this.draining) {
-      this.again = true;
+    if (this.#draining) {
+      this.#again = true;
       return;
     }
-    this.draining = true;
+    this.#draining = true;
     try {
       do {
-        this.again = false;
+        this.#again = false;
         while (
-          this.gateOpen &&
-          !this.disposed &&
-          this.leasedIds.size < this.maxInFlight &&
-          this.subject.observed
+          this.#gateOpen &&
+          !this.#disposed &&
+          this.#leasedIds.size < this.#maxInFlight &&
+          this.#subject.observed
         ) {
-          const message = this.queue.lease();
+          const message = this.#queue.lease();
           if (message === undefined) break;
-          this.leasedIds.add(message.id);
-          this.subject.next(message);
+          this.#leasedIds.add(message.id);
+          this.#subject.next(message);
         }
-      } while (this.again);
+      } while (this.#again);
     } finally {
-      this.draining = false;
+      this.#draining = false;
     }
   }
 
   /** Stops draining and completes `drain$`; leased messages stay leased in the queue. */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.availableSubscription.unsubscribe();
-    this.subject.complete();
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#availableSubscription.unsubscribe();
+    this.#subject.complete();
   }
 }

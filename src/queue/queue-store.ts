@@ -4,7 +4,7 @@ import { isQueuedMessage, type QueuedMessage } from './queued-message';
 
 /** What a queue finds in storage when it starts. */
 export interface RestoredQueue {
-  /** In pop order: priority desc, then seq asc. */
+  /** In storage order: the queue's heap sorts them. */
   messages: QueuedMessage[];
   meta: Map<string, unknown>;
   /** Records under this queue's prefix that could not be read as messages. */
@@ -12,10 +12,12 @@ export interface RestoredQueue {
 }
 
 /** Wraps anything a storage adapter throws into a `StorageError` (kept as is when it already is one). */
-export function toStorageError(error: unknown, action: string): StorageError {
-  if (error instanceof StorageError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new StorageError('IO', `Storage failed to ${action}: ${detail}`, { cause: error });
+function toStorageError(error: unknown, action: string): StorageError {
+  return error instanceof StorageError
+    ? error
+    : new StorageError('IO', `Storage failed to ${action}: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+      });
 }
 
 /**
@@ -24,56 +26,56 @@ export function toStorageError(error: unknown, action: string): StorageError {
  * operation writes one record instead of rewriting the queue.
  */
 export class QueueStore {
-  private readonly prefix: string;
-  private readonly metaKey: string;
-  private pending = 0;
-  private readonly idleWaiters: Array<() => void> = [];
+  #storage: StorageAdapter;
+  #prefix: string;
+  #metaKey: string;
+  #pending = 0;
+  #idleWaiters: Array<() => void> = [];
 
-  constructor(
-    private readonly storage: StorageAdapter,
-    storageKey: string,
-  ) {
-    this.prefix = `${storageKey}:m:`;
-    this.metaKey = `${storageKey}:meta`;
+  constructor(storage: StorageAdapter, storageKey: string) {
+    this.#storage = storage;
+    this.#prefix = `${storageKey}:m:`;
+    this.#metaKey = `${storageKey}:meta`;
   }
 
   /** Resolves once the message is as durable as the adapter makes it. */
   write(message: QueuedMessage): Promise<void> {
-    return this.track(
-      () => this.storage.setItem(this.prefix + message.id, message),
+    return this.#track(
+      () => this.#storage.setItem(this.#prefix + message.id, message),
       () => `persist message ${message.id}`,
     );
   }
 
   delete(id: string): Promise<void> {
-    return this.track(
-      () => this.storage.removeItem(this.prefix + id),
+    return this.#track(
+      () => this.#storage.removeItem(this.#prefix + id),
       () => `remove message ${id}`,
     );
   }
 
   writeMeta(meta: Map<string, unknown>): Promise<void> {
-    return this.track(
-      () => this.storage.setItem(this.metaKey, Object.fromEntries(meta)),
+    return this.#track(
+      () => this.#storage.setItem(this.#metaKey, Object.fromEntries(meta)),
       () => 'persist queue metadata',
     );
   }
 
   /** Resolves once every write and removal issued so far has settled. */
   idle(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.#pending ? new Promise((resolve) => this.#idleWaiters.push(resolve)) : Promise.resolve();
   }
 
   async restore(): Promise<RestoredQueue> {
+    const storage = this.#storage;
+    const prefix = this.#prefix;
     let keys: string[];
     let values: unknown[];
-    let metaValue: unknown;
+    let meta: unknown;
     try {
-      keys = (await this.storage.keys()).filter((k) => k.startsWith(this.prefix));
-      [values, metaValue] = await Promise.all([
-        Promise.all(keys.map((k) => this.storage.getItem(k))),
-        this.storage.getItem(this.metaKey),
+      keys = (await storage.keys()).filter((k) => k.startsWith(prefix));
+      [values, meta] = await Promise.all([
+        Promise.all(keys.map((k) => storage.getItem(k))),
+        storage.getItem(this.#metaKey),
       ]);
     } catch (error) {
       throw toStorageError(error, 'restore the queue');
@@ -81,29 +83,21 @@ export class QueueStore {
     const messages: QueuedMessage[] = [];
     const corrupt: StorageError[] = [];
     values.forEach((value, i) => {
-      const id = keys[i].slice(this.prefix.length);
       if (!isQueuedMessage(value)) {
         corrupt.push(
-          new StorageError(
-            'CORRUPT',
-            `Stored record ${keys[i]} is not a queued message; it was left in place and skipped.`,
-          ),
+          new StorageError('CORRUPT', `Stored record ${keys[i]} is not a queued message; skipped.`),
         );
-      } else if (value.id === id) {
+      } else if (prefix + value.id === keys[i]) {
         messages.push(value);
       }
       // A valid message whose id differs from its key belongs to another queue whose
       // storageKey extends ours (`q` vs `q:m`): not ours to load or to report.
     });
-    messages.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
-    const meta = new Map<string, unknown>(
-      typeof metaValue === 'object' && metaValue !== null ? Object.entries(metaValue) : [],
-    );
-    return { messages, meta, corrupt };
+    return { messages, meta: new Map(Object.entries(meta ?? {})), corrupt };
   }
 
   /** One promise per operation (this is on every send's path); `action` is built only on failure. */
-  private track(run: () => Promise<void>, action: () => string): Promise<void> {
+  #track(run: () => Promise<void>, action: () => string): Promise<void> {
     let operation: Promise<void>;
     try {
       operation = run();
@@ -111,17 +105,13 @@ export class QueueStore {
       // An adapter that throws instead of rejecting still surfaces as a StorageError.
       operation = Promise.reject(error);
     }
-    this.pending++;
-    return operation.then(
-      () => this.settled(),
-      (error: unknown) => {
-        this.settled();
-        throw toStorageError(error, action());
-      },
-    );
-  }
-
-  private settled(): void {
-    if (--this.pending === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.#pending++;
+    const settled = (): void => {
+      if (--this.#pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    };
+    return operation.then(settled, (error: unknown) => {
+      settled();
+      throw toStorageError(error, action());
+    });
   }
 }

@@ -16,27 +16,27 @@ export interface QueuedMessage<T = unknown> {
   seq: number;
 }
 
-const PRIORITIES: ReadonlySet<unknown> = new Set([
-  MessagePriority.LOW,
-  MessagePriority.NORMAL,
-  MessagePriority.HIGH,
-  MessagePriority.CRITICAL,
-]);
+export function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
 
 /** True for the four `MessagePriority` values (and nothing else, not even their names). */
 export function isMessagePriority(value: unknown): value is MessagePriority {
-  return PRIORITIES.has(value);
+  return (
+    Number.isInteger(value) &&
+    (value as number) >= MessagePriority.LOW &&
+    (value as number) <= MessagePriority.CRITICAL
+  );
 }
 
 /** Checks a record read back from storage before trusting it. */
 export function isQueuedMessage(value: unknown): value is QueuedMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const m = value as Record<string, unknown>;
+  const m = value as Partial<Record<keyof QueuedMessage, unknown>> | null;
   return (
-    typeof m.id === 'string' &&
-    m.id !== '' &&
-    typeof m.type === 'string' &&
-    m.type !== '' &&
+    typeof m === 'object' &&
+    m !== null &&
+    isNonEmptyString(m.id) &&
+    isNonEmptyString(m.type) &&
     isMessagePriority(m.priority) &&
     Number.isFinite(m.createdAt) &&
     Number.isFinite(m.expiresAt) &&
@@ -46,14 +46,6 @@ export function isQueuedMessage(value: unknown): value is QueuedMessage {
 
 let prefix: string | undefined;
 let counter = 0;
-
-function randomPrefix(): string {
-  const bytes = new Uint8Array(8);
-  globalThis.crypto.getRandomValues(bytes);
-  let out = '';
-  for (const b of bytes) out += b.toString(36).padStart(2, '0');
-  return out;
-}
 
 /**
  * A message id unique across restarts and processes: 64 random bits drawn once
@@ -68,6 +60,8 @@ function randomPrefix(): string {
  */
 export function createMessageId(): string {
   // Drawn lazily so importing the module has no side effect.
-  if (prefix === undefined) prefix = randomPrefix();
+  prefix ??= Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) =>
+    b.toString(36).padStart(2, '0'),
+  ).join('');
   return `${prefix}-${(counter++).toString(36)}`;
 }

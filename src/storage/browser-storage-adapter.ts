@@ -1,5 +1,6 @@
 import localforage from 'localforage';
 import { StorageError } from '../protocol/errors';
+import { invalidOption } from '../protocol/option-checks';
 import type { StorageAdapter } from './storage-adapter';
 
 /** Options of {@link BrowserStorageAdapter}. */
@@ -21,20 +22,18 @@ export interface BrowserStorageAdapterOptions {
   driver?: string | string[];
 }
 
-const QUOTA_NAMES = new Set(['QuotaExceededError', 'NS_ERROR_DOM_QUOTA_REACHED']);
-
+/** A failed localforage call as a `StorageError`: QUOTA_EXCEEDED (Chrome, Safari, Firefox names and legacy codes) or IO. */
 function toStorageError(error: unknown, action: string): StorageError {
-  if (error instanceof StorageError) return error;
-  const e = error as { name?: unknown; code?: unknown; message?: unknown } | null;
-  const detail = e && typeof e.message === 'string' ? e.message : String(error);
-  if (e && (QUOTA_NAMES.has(e.name as string) || e.code === 22 || e.code === 1014)) {
-    return new StorageError(
-      'QUOTA_EXCEEDED',
-      `Browser storage is over quota; could not ${action} (${detail}). Free space or lower \`queueSize\`.`,
-      { cause: error },
-    );
-  }
-  return new StorageError('IO', `Browser storage failed to ${action}: ${detail}`, { cause: error });
+  const e = error as { name?: string; code?: number; message?: string } | null;
+  const quota =
+    ['QuotaExceededError', 'NS_ERROR_DOM_QUOTA_REACHED'].includes(e?.name as string) ||
+    e?.code === 22 ||
+    e?.code === 1014;
+  return new StorageError(
+    quota ? 'QUOTA_EXCEEDED' : 'IO',
+    `Browser storage could not ${action}: ${e?.message ?? String(error)}${quota ? '. Free space or lower `queueSize`.' : ''}`,
+    { cause: error },
+  );
 }
 
 /**
@@ -51,78 +50,62 @@ function toStorageError(error: unknown, action: string): StorageError {
  */
 export class BrowserStorageAdapter implements StorageAdapter {
   readonly durable = true;
-  private readonly store: LocalForage;
-  private opened: Promise<void> | undefined;
-  private closed = false;
+  #store: LocalForage;
+  #opened: Promise<void> | undefined;
+  #closed = false;
 
   constructor(options: BrowserStorageAdapterOptions = {}) {
     const { name = 'rx-reliable-ws', storeName = 'queue' } = options;
-    if (typeof name !== 'string' || name === '') {
-      throw new TypeError(
-        `BrowserStorageAdapterOptions.name must be a non-empty string; got ${String(name)}.`,
-      );
-    }
-    if (typeof storeName !== 'string' || storeName === '') {
-      throw new TypeError(
-        `BrowserStorageAdapterOptions.storeName must be a non-empty string; got ${String(storeName)}.`,
-      );
+    for (const [option, value] of Object.entries({ name, storeName })) {
+      if (typeof value !== 'string' || value === '') throw invalidOption(option, 'a non-empty string', value);
     }
     const driver = options.driver ?? [localforage.INDEXEDDB, localforage.LOCALSTORAGE];
-    this.store = localforage.createInstance({ name, storeName, driver });
+    this.#store = localforage.createInstance({ name, storeName, driver });
   }
 
   /** The localforage driver in use (`asyncStorage` is IndexedDB), once one is ready. */
-  async driverName(): Promise<string> {
-    await this.open();
-    return this.store.driver();
+  driverName(): Promise<string> {
+    return this.#run((store) => store.driver(), 'name its driver');
   }
 
-  async getItem<T = unknown>(key: string): Promise<T | null> {
-    await this.open();
-    return this.store.getItem<T>(key).catch((e: unknown) => {
-      throw toStorageError(e, `read ${key}`);
-    });
+  getItem<T = unknown>(key: string): Promise<T | null> {
+    return this.#run((store) => store.getItem<T>(key), `read ${key}`);
   }
 
   async setItem<T = unknown>(key: string, value: T): Promise<void> {
-    await this.open();
-    await this.store.setItem<T>(key, value).catch((e: unknown) => {
-      throw toStorageError(e, `write ${key}`);
-    });
+    await this.#run((store) => store.setItem(key, value), `write ${key}`);
   }
 
-  async removeItem(key: string): Promise<void> {
-    await this.open();
-    await this.store.removeItem(key).catch((e: unknown) => {
-      throw toStorageError(e, `remove ${key}`);
-    });
+  removeItem(key: string): Promise<void> {
+    return this.#run((store) => store.removeItem(key), `remove ${key}`);
   }
 
-  async keys(): Promise<string[]> {
-    await this.open();
-    return this.store.keys().catch((e: unknown) => {
-      throw toStorageError(e, 'list keys');
-    });
+  keys(): Promise<string[]> {
+    return this.#run((store) => store.keys(), 'list keys');
   }
 
   /** Further calls reject; localforage keeps no handle worth closing. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.#closed = true;
   }
 
-  private open(): Promise<void> {
-    if (this.closed) {
-      return Promise.reject(new StorageError('UNAVAILABLE', 'The BrowserStorageAdapter is closed.'));
-    }
-    this.opened ??= this.store.ready().then(undefined, (e: unknown) => {
-      this.opened = undefined; // a later call may find storage available again
+  /** Runs `operation` once a driver is ready; its failures become StorageErrors. */
+  async #run<T>(operation: (store: LocalForage) => T | Promise<T>, action: string): Promise<T> {
+    if (this.#closed) throw new StorageError('UNAVAILABLE', 'The BrowserStorageAdapter is closed.');
+    const store = this.#store;
+    await (this.#opened ??= store.ready().catch((error: unknown) => {
+      this.#opened = undefined; // a later call may find storage available again
       throw new StorageError(
         'UNAVAILABLE',
-        `No browser storage is available (tried ${String(this.store.config('driver'))}): ${String((e as Error)?.message ?? e)}. ` +
-          'Pass another StorageAdapter, or use MemoryStorageAdapter and accept losing the queue on reload.',
-        { cause: e },
+        `No browser storage is available (tried ${String(store.config('driver'))}): ${(error as Error)?.message ?? String(error)}. ` +
+          "Pass another StorageAdapter, or accept losing the queue on reload (storageFallback: 'memory').",
+        { cause: error },
       );
-    });
-    return this.opened;
+    }));
+    try {
+      return await operation(store);
+    } catch (error) {
+      throw toStorageError(error, action);
+    }
   }
 }

@@ -18,42 +18,37 @@ import type { StorageAdapter } from './storage-adapter';
  */
 export class MemoryStorageAdapter implements StorageAdapter {
   readonly durable = false;
-  private readonly data = new Map<string, unknown>();
-  private closed = false;
+  /** Undefined once closed. */
+  #data: Map<string, unknown> | undefined = new Map();
 
   async getItem<T = unknown>(key: string): Promise<T | null> {
-    this.checkOpen();
-    return this.data.has(key) ? (structuredClone(this.data.get(key)) as T) : null;
+    const data = this.#open();
+    return data.has(key) ? (structuredClone(data.get(key)) as T) : null;
   }
 
   async setItem<T = unknown>(key: string, value: T): Promise<void> {
-    this.checkOpen();
-    let copy: unknown;
+    const data = this.#open();
     try {
-      copy = structuredClone(value);
+      data.set(key, structuredClone(value));
     } catch (error) {
-      throw new StorageError('IO', `Cannot store ${key}: the value cannot be cloned (${String(error)}).`, {
-        cause: error,
-      });
+      throw new StorageError('IO', `Cannot store ${key}: ${String(error)}`, { cause: error });
     }
-    this.data.set(key, copy);
   }
 
   async removeItem(key: string): Promise<void> {
-    this.checkOpen();
-    this.data.delete(key);
+    this.#open().delete(key);
   }
 
   async keys(): Promise<string[]> {
-    this.checkOpen();
-    return [...this.data.keys()];
+    return [...this.#open().keys()];
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.#data = undefined;
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new StorageError('UNAVAILABLE', 'The MemoryStorageAdapter is closed.');
+  #open(): Map<string, unknown> {
+    if (!this.#data) throw new StorageError('UNAVAILABLE', 'The MemoryStorageAdapter is closed.');
+    return this.#data;
   }
 }
