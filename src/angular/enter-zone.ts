@@ -1,4 +1,5 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { invalidOption } from '../protocol/option-checks';
 import type { NgZoneLike } from './ng-zone-like';
 
 /**
@@ -18,7 +19,7 @@ import type { NgZoneLike } from './ng-zone-like';
  * ```
  */
 export function enterZone<T>(zone: NgZoneLike): MonoTypeOperatorFunction<T> {
-  if (typeof zone?.run !== 'function') throw new TypeError('enterZone: `zone` must be an NgZone (with run).');
+  if (typeof zone?.run !== 'function') throw invalidOption('zone', 'an NgZone', zone);
   return (source) =>
     new Observable<T>((subscriber) =>
       source.subscribe({

@@ -1,4 +1,5 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { invalidOption } from '../protocol/option-checks';
 import type { NgZoneLike } from './ng-zone-like';
 
 /**
@@ -14,9 +15,7 @@ import type { NgZoneLike } from './ng-zone-like';
  * ```
  */
 export function leaveZone<T>(zone: NgZoneLike): MonoTypeOperatorFunction<T> {
-  if (typeof zone?.runOutsideAngular !== 'function') {
-    throw new TypeError('leaveZone: `zone` must be an NgZone (with runOutsideAngular).');
-  }
+  if (typeof zone?.runOutsideAngular !== 'function') throw invalidOption('zone', 'an NgZone', zone);
   return (source) =>
     new Observable<T>((subscriber) => zone.runOutsideAngular(() => source.subscribe(subscriber)));
 }

@@ -1,4 +1,5 @@
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { invalidOption } from '../protocol/option-checks';
 import type { NgZoneLike } from './ng-zone-like';
 
 /** See {@link zoneSchedulers}. */
@@ -40,32 +41,23 @@ export interface ZoneSchedulers {
  */
 export function zoneSchedulers(zone: NgZoneLike, scheduler: SchedulerLike = asyncScheduler): ZoneSchedulers {
   if (typeof zone?.run !== 'function' || typeof zone.runOutsideAngular !== 'function') {
-    throw new TypeError('zoneSchedulers: `zone` must be an NgZone (with run and runOutsideAngular).');
+    throw invalidOption('zone', 'an NgZone', zone);
   }
-  const outside: SchedulerLike = {
+  // Every timer is armed outside the zone; `wrap` decides where its work runs.
+  const outsideZone = (wrap: <T>(work: Work<T>) => Work<T>): SchedulerLike => ({
     now: () => scheduler.now(),
-    schedule: <T>(
-      work: (this: SchedulerAction<T>, state?: T) => void,
-      delay?: number,
-      state?: T,
-    ): Subscription => zone.runOutsideAngular(() => scheduler.schedule(work, delay, state)),
+    schedule: <T>(work: Work<T>, delay?: number, state?: T): Subscription =>
+      zone.runOutsideAngular(() => scheduler.schedule(wrap(work), delay, state)),
+  });
+  return {
+    outside: outsideZone((work) => work),
+    inside: outsideZone(
+      (work) =>
+        function (state) {
+          zone.run(() => work.call(this, state));
+        },
+    ),
   };
-  const inside: SchedulerLike = {
-    now: () => scheduler.now(),
-    schedule: <T>(
-      work: (this: SchedulerAction<T>, state?: T) => void,
-      delay?: number,
-      state?: T,
-    ): Subscription =>
-      zone.runOutsideAngular(() =>
-        scheduler.schedule(
-          function (this: SchedulerAction<T>, s?: T) {
-            zone.run(() => work.call(this, s));
-          },
-          delay,
-          state,
-        ),
-      ),
-  };
-  return { outside, inside };
 }
+
+type Work<T> = (this: SchedulerAction<T>, state?: T) => void;

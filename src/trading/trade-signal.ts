@@ -1,4 +1,5 @@
 import { ValidationError } from '../protocol/errors';
+import { invalidOption, isPositiveNumber } from '../protocol/option-checks';
 
 export type TradeAction = 'BUY' | 'SELL';
 
@@ -20,55 +21,33 @@ const SYMBOL = /^[A-Z]{6}$/;
  * below its take-profit, a SELL's above (checked when both are given).
  */
 export function validateTradeSignal(signal: unknown): asserts signal is TradeSignal {
-  if (typeof signal !== 'object' || signal === null || Array.isArray(signal)) {
+  if (typeof signal !== 'object' || !signal || Array.isArray(signal)) {
+    throw new ValidationError('A trade signal must be an object { symbol, action, volume, ... }.');
+  }
+  // Typed as a signal, but each field is only trusted once checked below.
+  const { symbol, action, volume, stopLoss, takeProfit } = signal as Partial<TradeSignal>;
+  if (typeof symbol !== 'string' || !SYMBOL.test(symbol))
+    throw invalid('symbol', 'six capital letters like EURUSD', symbol);
+  if (action !== 'BUY' && action !== 'SELL') throw invalid('action', "'BUY' or 'SELL'", action);
+  if (!isPositiveNumber(volume)) throw invalid('volume', 'a positive finite number', volume);
+  for (const [field, price] of Object.entries({ stopLoss, takeProfit })) {
+    if (price !== undefined && !isPositiveNumber(price))
+      throw invalid(field, 'a positive finite price when given', price);
+  }
+  const buy = action === 'BUY';
+  if (
+    stopLoss !== undefined &&
+    takeProfit !== undefined &&
+    (buy ? stopLoss >= takeProfit : stopLoss <= takeProfit)
+  ) {
     throw new ValidationError(
-      'A trade signal must be an object { symbol, action, volume, stopLoss?, takeProfit? }.',
+      `A ${action} needs stopLoss ${buy ? '<' : '>'} takeProfit; got ${stopLoss} and ${takeProfit}.`,
+      'stopLoss',
     );
-  }
-  const s = signal as Record<string, unknown>;
-  if (typeof s['symbol'] !== 'string' || !SYMBOL.test(s['symbol'])) {
-    throw new ValidationError(
-      `symbol must be six capital letters like EURUSD, got ${JSON.stringify(s['symbol'])}.`,
-      'symbol',
-    );
-  }
-  if (s['action'] !== 'BUY' && s['action'] !== 'SELL') {
-    throw new ValidationError(
-      `action must be 'BUY' or 'SELL', got ${JSON.stringify(s['action'])}.`,
-      'action',
-    );
-  }
-  if (!isPositiveFinite(s['volume'])) {
-    throw new ValidationError(
-      `volume must be a positive finite number, got ${String(s['volume'])}.`,
-      'volume',
-    );
-  }
-  for (const field of ['stopLoss', 'takeProfit'] as const) {
-    if (s[field] !== undefined && !isPositiveFinite(s[field])) {
-      throw new ValidationError(
-        `${field} must be a positive finite price when given, got ${String(s[field])}.`,
-        field,
-      );
-    }
-  }
-  const { stopLoss, takeProfit } = s as { stopLoss?: number; takeProfit?: number };
-  if (stopLoss !== undefined && takeProfit !== undefined) {
-    if (s['action'] === 'BUY' && !(stopLoss < takeProfit)) {
-      throw new ValidationError(
-        `A BUY needs stopLoss < takeProfit, got ${stopLoss} >= ${takeProfit}.`,
-        'stopLoss',
-      );
-    }
-    if (s['action'] === 'SELL' && !(stopLoss > takeProfit)) {
-      throw new ValidationError(
-        `A SELL needs stopLoss > takeProfit, got ${stopLoss} <= ${takeProfit}.`,
-        'stopLoss',
-      );
-    }
   }
 }
 
-function isPositiveFinite(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+/** The library's one wording for a bad value, as a ValidationError naming the field. */
+function invalid(field: string, expected: string, got: unknown): ValidationError {
+  return new ValidationError(invalidOption(field, expected, got).message, field);
 }
