@@ -27,6 +27,10 @@ interface Waiter {
   maxRetries?: number | undefined;
 }
 
+/** How a message ended: acknowledged (`latency`, `response`) or failed (`error`). */
+type Settlement =
+  { error: Error; latency?: undefined } | { error?: undefined; latency: number; response: unknown };
+
 /**
  * Moves accepted messages from the persisted queue to the socket and back to
  * their callers: outbox (window of maxInFlight) -> ack tracker -> settlement.
@@ -74,11 +78,13 @@ export class Delivery {
     subscription.add(this.#outbox.drain$.subscribe((message) => this.#track(message)));
     subscription.add(
       queue.expired$.subscribe(({ id, expiresAt, createdAt }) =>
-        this.#finish(id, 0, new MessageExpiredError(id, expiresAt - createdAt)),
+        this.#finish(id, 0, { error: new MessageExpiredError(id, expiresAt - createdAt) }),
       ),
     );
-    subscription.add(queue.evicted$.subscribe(({ message, error }) => this.#finish(message.id, 0, error)));
-    subscription.add(queue.errors$.subscribe((error) => emit({ type: 'error', detail: { error } })));
+    subscription.add(
+      queue.evicted$.subscribe(({ message, error }) => this.#finish(message.id, 0, { error })),
+    );
+    subscription.add(queue.errors$.subscribe((error) => this.#reportError(error)));
   }
 
   get inFlight(): number {
@@ -156,48 +162,43 @@ export class Delivery {
     const { message, attempts } = outcome;
     // The outcome stands even if forgetting it fails: the worst case is a resend after a restart,
     // which the server dedupes. The failure is still reported.
-    this.#outbox.settle(message.id).catch((error: unknown) =>
-      this.#emit({
-        type: 'error',
-        detail: { error: error instanceof Error ? error : new Error(String(error)) },
-      }),
+    this.#outbox.settle(message.id).catch((error: unknown) => this.#reportError(error));
+    this.#finish(
+      message.id,
+      attempts,
+      outcome.acknowledged
+        ? { latency: outcome.latency, response: outcome.response }
+        : { error: outcome.error },
     );
-    if (outcome.acknowledged)
-      this.#finish(message.id, attempts, undefined, outcome.latency, outcome.response);
-    else this.#finish(message.id, attempts, outcome.error);
   }
 
-  /** Reports how a message ended (acknowledged unless `error`) and resolves its caller. */
-  #finish(
-    messageId: string,
-    attempts: number,
-    error: Error | undefined,
-    latency = 0,
-    response?: unknown,
-  ): void {
+  /** Counts and reports how a message ended, then resolves its caller. */
+  #finish(messageId: string, attempts: number, result: Settlement): void {
     const waiter = this.#waiters.get(messageId);
     this.#waiters.delete(messageId);
     const stats = this.#stats;
-    if (error) {
-      const detail = { messageId, attempts, error };
-      if (error instanceof MessageExpiredError) {
-        stats.expired();
-        this.#emit({ type: 'messageExpired', detail });
-      } else {
-        stats.failed(error instanceof QueueFullError);
-        this.#emit({ type: 'messageFailed', detail });
-      }
-      waiter?.resolve({ acknowledged: false, ...detail });
-    } else {
-      const detail = { messageId, attempts, latency, response };
-      stats.acknowledged(latency);
-      this.#emit({ type: 'messageAcknowledged', detail });
-      waiter?.resolve({ acknowledged: true, ...detail });
-    }
+    const { error } = result;
+    const expired = error instanceof MessageExpiredError;
+    if (!error) stats.acknowledged(result.latency!);
+    else if (expired) stats.expired();
+    else stats.failed(error instanceof QueueFullError);
+    const detail = { messageId, attempts, ...result };
+    const type = error ? (expired ? 'messageExpired' : 'messageFailed') : 'messageAcknowledged';
+    // detail matches type: { latency, response } with messageAcknowledged, { error } otherwise.
+    this.#emit({ type, detail } as ClientEvent);
+    waiter?.resolve({ acknowledged: !error, ...detail });
   }
 
-  #scheduleExpiry(deadline: number | undefined): void {
-    if (deadline === undefined || deadline >= this.#expiryAt || !Number.isFinite(deadline)) return;
+  #reportError(error: unknown): void {
+    this.#emit({
+      type: 'error',
+      detail: { error: error instanceof Error ? error : new Error(String(error)) },
+    });
+  }
+
+  /** Arms the expiry timer for `deadline` unless it is already armed as early (undefined: none). */
+  #scheduleExpiry(deadline = Infinity): void {
+    if (!(deadline < this.#expiryAt)) return;
     this.#cancelExpiry();
     this.#expiryAt = deadline;
     this.#expiryTimer = this.#scheduler.schedule(

@@ -185,7 +185,8 @@ export class AckTracker<M extends { id: string }> {
 
   /** The link is lost: ack deadlines stop (expiries do not), entries are kept, new ones queue. */
   pause(): void {
-    if (this.#paused || this.#disposed) return;
+    // After dispose() there is nothing left to pause or resume: no entries, lanes, expiries or timer.
+    if (this.#paused) return;
     this.#paused = true;
     for (const entry of this.#entries.values()) entry.deadline = Infinity;
     this.#lanes.clear();
@@ -194,7 +195,7 @@ export class AckTracker<M extends { id: string }> {
 
   /** The link is back: resends every pending entry in track order, same attempt number, fresh deadline. */
   resume(): void {
-    if (!this.#paused || this.#disposed) return;
+    if (!this.#paused) return;
     this.#paused = false;
     // A snapshot: send() may ack, settle, track or pause re-entrantly.
     for (const entry of [...this.#entries.values()]) {
@@ -206,7 +207,6 @@ export class AckTracker<M extends { id: string }> {
 
   /** Stops the timer. Pending entries are dropped, or settled with `error` if one is given. */
   dispose(error?: Error): void {
-    if (this.#disposed) return;
     this.#disposed = true;
     this.#cancelTimer();
     const pending = [...this.#entries.values()];
@@ -261,8 +261,9 @@ export class AckTracker<M extends { id: string }> {
   }
 
   #armFor(at: number): void {
-    // No timer means #timerAt is Infinity, so this also skips at = Infinity.
-    if (this.#disposed || this.#timerAt <= at) return;
+    // No timer means #timerAt is Infinity, so this also skips at = Infinity. Nothing arms after
+    // dispose(): track() throws and every other caller finds nothing pending.
+    if (this.#timerAt <= at) return;
     this.#cancelTimer();
     this.#timerAt = at;
     this.#timer = this.#scheduler.schedule(() => this.#fire(), Math.max(0, at - this.#scheduler.now()));
@@ -301,14 +302,14 @@ export class AckTracker<M extends { id: string }> {
     return true;
   }
 
-  /** The expiry heap is the queue's PriorityHeap: earliest expiry first (priority -expiresAt), ties by seq. */
+  /** The expiry heap is the queue's PriorityHeap: earliest expiry first (priority -expiresAt), ties in push (= track) order. */
   #pushExpiry(entry: Entry<M>): void {
     const expiries = this.#expiries;
     if (expiries.size > 2 * this.#entries.size + 32) {
       // Settled entries are only dropped when they surface; sweep them before they pile up.
       expiries.removeWhere((e) => !this.#isPending(e));
     }
-    expiries.push(entry, -entry.expiresAt, entry.seq);
+    expiries.push(entry, -entry.expiresAt);
   }
 
   #peekExpiry(): Entry<M> | undefined {
