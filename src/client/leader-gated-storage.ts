@@ -7,40 +7,39 @@ import type { StorageAdapter } from '../storage/storage-adapter';
  * before that lets the reads see an empty store, so `close()` never hangs.
  */
 export class LeaderGatedStorage implements StorageAdapter {
-  private readonly opened: Promise<boolean>;
-  private settle!: (leading: boolean) => void;
+  readonly #inner: StorageAdapter;
+  #open!: (leading: boolean) => void;
+  readonly #opened = new Promise<boolean>((resolve) => (this.#open = resolve));
 
-  constructor(private readonly inner: StorageAdapter) {
-    this.opened = new Promise<boolean>((resolve) => (this.settle = resolve));
+  constructor(inner: StorageAdapter) {
+    this.#inner = inner;
+  }
+
+  /**
+   * Lets reads through: `open(true)` once this tab leads; `open(false)` when
+   * the client closes without having led (reads then find an empty store).
+   */
+  open(leading: boolean): void {
+    this.#open(leading);
   }
 
   get durable(): boolean {
-    return this.inner.durable;
-  }
-
-  /** This tab leads: reads go through from now on. */
-  open(): void {
-    this.settle(true);
-  }
-
-  /** The client closes without having led. */
-  abandon(): void {
-    this.settle(false);
+    return this.#inner.durable;
   }
 
   async getItem<T = unknown>(key: string): Promise<T | null> {
-    return (await this.opened) ? this.inner.getItem<T>(key) : null;
+    return (await this.#opened) ? this.#inner.getItem<T>(key) : null;
   }
 
   async keys(): Promise<string[]> {
-    return (await this.opened) ? this.inner.keys() : [];
+    return (await this.#opened) ? this.#inner.keys() : [];
   }
 
   setItem<T = unknown>(key: string, value: T): Promise<void> {
-    return this.inner.setItem(key, value);
+    return this.#inner.setItem(key, value);
   }
 
   removeItem(key: string): Promise<void> {
-    return this.inner.removeItem(key);
+    return this.#inner.removeItem(key);
   }
 }

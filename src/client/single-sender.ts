@@ -1,4 +1,5 @@
-import { BehaviorSubject, Observable, Subject, switchMap, type SchedulerLike, type Subscription } from 'rxjs';
+import { BehaviorSubject, firstValueFrom, Subject } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import { ConnectionState } from '../protocol/enums';
 import type { OutboundMessage } from '../protocol/envelope';
 import { ConnectionError, MessageExpiredError, QueueFullError, ValidationError } from '../protocol/errors';
@@ -14,6 +15,11 @@ import type { LeaderGatedStorage } from './leader-gated-storage';
 import type { TabCoordination, TabMessage, TabSettlement } from './tab-coordination';
 import { reviveError, transferError } from './transferable-error';
 
+type Limits = { clientId: string | undefined; dedupeTtl: number; maxPayload: number };
+
+/** The events that end a message: the only ones whose detail has `attempts`. */
+type Outcome = Extract<ClientEvent, { detail: { attempts: number } }>;
+
 /** What the client lends the single sender. */
 export interface SingleSenderHost {
   scheduler: SchedulerLike;
@@ -26,7 +32,7 @@ export interface SingleSenderHost {
   counters: ClientStatsCounter;
   events$: Observable<ClientEvent>;
   connectionState$: BehaviorSubject<ConnectionState>;
-  limits(): { clientId: string | undefined; dedupeTtl: number; maxPayload: number };
+  limits(): Limits;
   /** Restores the queue (reads go through once this tab leads). */
   init(): Promise<void>;
   /** Opens the connection: `connect()` as a leader. */
@@ -34,8 +40,6 @@ export interface SingleSenderHost {
   emit(event: ClientEvent): void;
   inbound(message: InboundMessage): void;
 }
-
-const SETTLED_MEMORY = 10_000;
 
 /**
  * One sender per `storageKey` across the tabs of an origin. The tab holding
@@ -46,271 +50,232 @@ const SETTLED_MEMORY = 10_000;
  * lock, restores everything persisted by anyone, and connects.
  */
 export class SingleSender {
-  readonly state$: Observable<ConnectionState>;
-  private readonly remoteState = new BehaviorSubject<ConnectionState>(ConnectionState.DISCONNECTED);
-  private readonly leading$ = new BehaviorSubject(false);
-  private readonly started = new Subject<Error | null>();
-  private readonly store: QueueStore;
-  private readonly pending = new Map<string, (result: DeliveryResult) => void>();
-  private readonly writes = new Set<Promise<unknown>>();
-  private readonly settledIds = new Set<string>();
-  private readonly subscriptions: Subscription[] = [];
-  private remoteLimits: { clientId: string | undefined; dedupeTtl: number; maxPayload: number } | undefined;
-  private wantConnected = false;
-  private peers = false;
-  private seq = 0;
+  /** The leader's connection state, mirrored while this tab follows; this tab's own once it leads. */
+  readonly #state = new BehaviorSubject<ConnectionState>(ConnectionState.DISCONNECTED);
+  readonly state$: Observable<ConnectionState> = this.#state;
+  /** Ends a pending `connect()`: null once a connection sends for this tab (its own or the leader's), or the error. */
+  readonly #connected = new Subject<Error | null>();
+  /** Callers in this tab waiting for the outcome of a message another tab sends. */
+  readonly #pending = new Map<string, (result: DeliveryResult) => void>();
+  readonly #coordination: TabCoordination;
+  readonly #host: SingleSenderHost;
+  readonly #store: QueueStore;
+  #leaderLimits: Limits | undefined;
+  #leading = false;
+  #wantConnected = false;
+  #peers = false;
+  #seq = 0;
 
-  constructor(
-    private readonly coordination: TabCoordination,
-    private readonly host: SingleSenderHost,
-  ) {
-    this.store = new QueueStore(host.storage, host.storageKey);
-    this.state$ = this.leading$.pipe(
-      switchMap((leading) => (leading ? host.connectionState$ : this.remoteState)),
-    );
-    coordination.onMessage((message) => this.onMessage(message));
-    this.subscriptions.push(host.events$.subscribe((event) => this.onLocalEvent(event)));
+  constructor(coordination: TabCoordination, host: SingleSenderHost) {
+    this.#coordination = coordination;
+    this.#host = host;
+    this.#store = new QueueStore(host.storage, host.storageKey);
+    coordination.onMessage((message) => this.#onMessage(message));
+    // Neither subscription is ended: the client completes events$ when it closes, and its
+    // connection is stopped by then; what a closed channel is asked to post goes nowhere.
+    host.events$.subscribe((event) => this.#onEvent(event));
     coordination.post({ kind: 'hello' });
   }
 
   get isLeader(): boolean {
-    return this.leading$.value;
+    return this.#leading;
   }
 
   get state(): ConnectionState {
-    return this.isLeader ? this.host.connectionState$.value : this.remoteState.value;
+    return this.#state.value;
   }
 
   /** The leader's validation limits and identity while this tab follows. */
-  get limits(): { clientId: string | undefined; dedupeTtl: number; maxPayload: number } | undefined {
-    return this.isLeader ? undefined : this.remoteLimits;
+  get limits(): Limits | undefined {
+    return this.#leading ? undefined : this.#leaderLimits;
   }
 
   /** Messages this tab accepted that no queue of its own holds yet. */
   get pendingCount(): number {
-    return this.isLeader ? 0 : this.pending.size;
+    return this.#leading ? 0 : this.#pending.size;
   }
 
   /** Joins the line for the lock; resolves once a connection sends for this tab (its own or the leader's). */
   connect(): Promise<void> {
-    this.wantConnected = true;
-    this.coordination.requestLeadership(() => void this.lead());
-    this.coordination.post({ kind: 'hello' });
-    return new Promise<void>((resolve, reject) => {
-      const done = (error: Error | null): void => {
-        subscriptions.forEach((s) => s.unsubscribe());
-        if (error) reject(error);
-        else resolve();
-      };
-      const subscriptions = [
-        this.started.subscribe(done),
-        this.remoteState.subscribe((state) => {
-          if (this.isLeader) return;
-          if (state === ConnectionState.CONNECTED) done(null);
-          else if (state === ConnectionState.ERROR) {
-            done(
-              new ConnectionError(
-                'The tab that sends for this storageKey gave up connecting; call connect() to try again.',
-              ),
-            );
-          }
-        }),
-      ];
+    this.#wantConnected = true;
+    this.#coordination.requestLeadership(() => void this.#lead());
+    // The leader answers with its state, which settles this call unless this tab leads first.
+    this.#coordination.post({ kind: 'hello' });
+    return firstValueFrom(this.#connected).then((error) => {
+      if (error) throw error;
     });
   }
 
   /** A tab that follows leaves the line; a leader keeps the lock (its queue is the live one) until `close()`. */
   disconnect(): void {
-    this.wantConnected = false;
-    if (this.isLeader) return;
-    this.coordination.cancelRequest();
-    this.started.next(new ConnectionError('disconnect() was called before the connection was established.'));
+    this.#wantConnected = false;
+    if (this.#leading) return;
+    this.#coordination.cancelRequest();
+    this.#connected.next(new ConnectionError('disconnect() was called before connecting.'));
   }
 
   /** Persists a message accepted while another tab sends, and hands it over. */
   async accept(
-    message: OutboundMessage,
-    options: { priority: number; ttl: number },
+    { type, payload }: OutboundMessage,
+    { priority, ttl }: { priority: number; ttl: number },
   ): Promise<{ messageId: string; result: Promise<DeliveryResult> }> {
-    const now = this.host.scheduler.now();
-    const queued: QueuedMessage = {
-      id: createMessageId(),
-      type: message.type,
-      payload: message.payload,
-      priority: options.priority,
+    const now = this.#host.scheduler.now();
+    const id = createMessageId();
+    // seq orders this tab's messages among themselves (FIFO) and roughly by time among tabs.
+    const queued = {
+      id,
+      type,
+      payload,
+      priority,
       createdAt: now,
-      expiresAt: now + options.ttl,
-      // Orders this tab's messages among themselves (FIFO) and roughly by time among tabs.
-      seq: now * 1000 + (this.seq++ % 1000),
+      expiresAt: now + ttl,
+      seq: now * 1000 + (this.#seq++ % 1000),
     };
-    const write = this.store.write(queued);
-    this.writes.add(write);
-    const forget = (): boolean => this.writes.delete(write);
-    write.then(forget, forget);
-    await write;
-    const result = new Promise<DeliveryResult>((resolve) => this.pending.set(queued.id, resolve));
-    this.coordination.post({ kind: 'queued', message: queued });
-    this.host.emit({
-      type: 'messageQueued',
-      detail: { messageId: queued.id, type: queued.type, priority: queued.priority },
-    });
-    return { messageId: queued.id, result };
+    await this.#store.write(queued);
+    this.#coordination.post({ kind: 'queued', message: queued });
+    this.#host.emit({ type: 'messageQueued', detail: { messageId: id, type, priority } });
+    // The outcome comes back as a message: never before this synchronous code is done.
+    return { messageId: id, result: new Promise((resolve) => this.#pending.set(id, resolve)) };
   }
 
   /** The server pushed a message: tabs without a socket get it too. */
   relay(message: InboundMessage): void {
-    if (this.peers) this.coordination.post({ kind: 'inbound', message });
+    if (this.#peers) this.#coordination.post({ kind: 'inbound', message });
   }
 
   /** First half of the client's close: stop taking part, let a queue that never restored close at once. */
   detach(): void {
     this.disconnect();
-    this.host.gate.abandon();
-    this.subscriptions.forEach((s) => s.unsubscribe());
-    this.started.complete();
+    this.#host.gate.open(false);
   }
 
   /** Second half, once the queue's writes are done: release the lock, so the next tab restores a settled store. */
   close(): void {
-    this.coordination.close();
+    this.#coordination.close();
   }
 
-  private async lead(): Promise<void> {
-    this.leading$.next(true);
+  async #lead(): Promise<void> {
+    const host = this.#host;
+    this.#leading = true;
+    host.connectionState$.subscribe((state) => {
+      this.#state.next(state);
+      this.#postState();
+    });
     // What this tab persisted before it led must be in the store the queue restores.
-    await Promise.allSettled([...this.writes]);
-    this.host.gate.open();
-    this.subscriptions.push(this.host.connectionState$.subscribe(() => this.postState()));
+    await this.#store.idle();
+    host.gate.open(true);
     try {
-      await this.host.init();
-      await this.settleVanished();
-      if (this.wantConnected) await this.host.start();
-      this.started.next(null);
+      await host.init();
+      await this.#settleVanished();
+      if (this.#wantConnected) await host.start();
+      this.#connected.next(null);
     } catch (error) {
-      this.started.next(error as Error);
+      this.#connected.next(error as Error);
     }
   }
 
-  private onMessage(message: TabMessage): void {
+  #onMessage(message: TabMessage): void {
+    // Another tab is there: outcomes and server pushes are worth posting from now on.
+    this.#peers = true;
+    const leading = this.#leading;
     switch (message.kind) {
       case 'hello':
-        this.peers = true;
-        if (this.isLeader) this.postState();
-        return;
-      case 'state':
-        if (this.isLeader) return;
-        this.remoteLimits = {
-          clientId: message.clientId,
-          dedupeTtl: message.dedupeTtl,
-          maxPayload: message.maxPayload,
-        };
-        this.remoteState.next(message.state);
+        if (leading) this.#postState();
         return;
       case 'queued':
-        this.peers = true;
-        if (this.isLeader) void this.adopt(message.message);
+        if (leading) void this.#adopt(message.message);
         return;
-      case 'settled':
-        this.settleFromPeer(message);
+      case 'state': {
+        if (leading) return;
+        const { state } = message;
+        this.#leaderLimits = message;
+        this.#state.next(state);
+        if (state === ConnectionState.CONNECTED) this.#connected.next(null);
+        else if (state === ConnectionState.ERROR)
+          this.#connected.next(
+            new ConnectionError('The leading tab gave up connecting; call connect() to retry.'),
+          );
         return;
+      }
       case 'inbound':
-        if (this.isLeader) return;
-        this.host.counters.messagesReceived++;
-        this.host.inbound(message.message);
+        if (leading) return;
+        this.#host.counters.messagesReceived++;
+        this.#host.inbound(message.message);
         return;
+      case 'settled': {
+        const { type, detail } = message;
+        const error = detail.error && reviveError(detail.error);
+        this.#settle({ type, detail: error ? { ...detail, error } : detail } as Outcome, true);
+      }
     }
   }
 
-  private postState(): void {
-    if (this.isLeader)
-      this.coordination.post({
-        kind: 'state',
-        state: this.host.connectionState$.value,
-        ...this.host.limits(),
-      });
+  #postState(): void {
+    this.#coordination.post({ kind: 'state', state: this.#state.value, ...this.#host.limits() });
   }
 
-  /** Takes over a message another tab persisted; a duplicate announcement finds it held and is ignored. */
-  private async adopt(message: QueuedMessage): Promise<void> {
-    if (this.settledIds.has(message.id)) return;
-    await this.host.init();
-    const ttl = message.expiresAt - this.host.scheduler.now();
+  /**
+   * Takes over a message another tab persisted. One that arrives while this
+   * tab takes over is held already (restored from the store): enqueue refuses it.
+   */
+  async #adopt(message: QueuedMessage): Promise<void> {
+    const { id, expiresAt } = message;
+    const host = this.#host;
+    await host.init();
+    const ttl = expiresAt - host.scheduler.now();
     try {
-      if (!(ttl > 0)) throw new MessageExpiredError(message.id, message.expiresAt - message.createdAt);
-      const queued = await this.host.queue.enqueue(
-        { type: message.type, payload: message.payload },
-        { id: message.id, priority: message.priority, ttl },
+      if (!(ttl > 0)) throw new MessageExpiredError(id, expiresAt - message.createdAt);
+      host.delivery.accepted(
+        await host.queue.enqueue(message, { id, priority: message.priority, ttl }),
+        undefined,
       );
-      this.host.delivery.accepted(queued, undefined);
     } catch (error) {
-      if (error instanceof ValidationError) return; // already held (restored when this tab took over)
+      if (error instanceof ValidationError) return; // held already
       const expired = error instanceof MessageExpiredError;
-      if (!expired && !(error instanceof QueueFullError)) {
-        this.host.emit({ type: 'error', detail: { error: error as Error } });
-        return;
-      }
-      await this.store.delete(message.id).catch(() => undefined);
-      if (expired) this.host.counters.expired();
-      else this.host.counters.failed(false);
-      const detail = { messageId: message.id, attempts: 0, error: error as Error };
-      this.host.emit(expired ? { type: 'messageExpired', detail } : { type: 'messageFailed', detail });
+      if (expired || error instanceof QueueFullError) {
+        await this.#store.delete(id).catch(() => undefined);
+        // #onEvent hears it and tells the tab that accepted the message.
+        this.#report({
+          type: expired ? 'messageExpired' : 'messageFailed',
+          detail: { messageId: id, attempts: 0, error },
+        });
+      } else host.emit({ type: 'error', detail: { error: error as Error } });
     }
   }
 
   /** Leader: outcomes go to the tab that accepted the message (and resolve this tab's own earlier ones). */
-  private onLocalEvent(event: ClientEvent): void {
-    if (!this.isLeader) return;
-    if (
-      event.type !== 'messageAcknowledged' &&
-      event.type !== 'messageFailed' &&
-      event.type !== 'messageExpired'
-    )
-      return;
-    const { messageId: id, attempts } = event.detail;
-    this.rememberSettled(id);
-    const resolve = this.pending.get(id);
-    if (resolve) {
-      this.pending.delete(id);
-      resolve(
-        event.type === 'messageAcknowledged'
-          ? {
-              acknowledged: true,
-              messageId: id,
-              attempts,
-              latency: event.detail.latency,
-              response: event.detail.response,
-            }
-          : { acknowledged: false, messageId: id, attempts, error: event.detail.error },
-      );
+  #onEvent(event: ClientEvent): void {
+    const { type, detail } = event;
+    if (!this.#leading || !('attempts' in detail)) return;
+    this.#settle(event as Outcome, false);
+    if (this.#peers) {
+      const error = 'error' in detail && transferError(detail.error);
+      this.#coordination.post({
+        kind: 'settled',
+        type,
+        detail: error ? { ...detail, error } : detail,
+      } as TabSettlement);
     }
-    if (!this.peers) return;
-    const settlement: TabSettlement =
-      event.type === 'messageAcknowledged'
-        ? { event: event.type, id, attempts, latency: event.detail.latency, response: event.detail.response }
-        : { event: event.type, id, attempts, error: transferError(event.detail.error) };
-    this.coordination.post({ kind: 'settled', ...settlement });
   }
 
-  private settleFromPeer(settlement: TabSettlement): void {
-    const resolve = this.pending.get(settlement.id);
+  /** Resolves the caller waiting in this tab for the message, if any; `report` counts and emits the outcome too. */
+  #settle(event: Outcome, report: boolean): void {
+    const { type, detail } = event;
+    const resolve = this.#pending.get(detail.messageId);
     if (!resolve) return;
-    this.pending.delete(settlement.id);
-    const { id: messageId, attempts, event } = settlement;
-    if (event === 'messageAcknowledged') {
-      const latency = settlement.latency ?? 0;
-      this.host.counters.acknowledged(latency);
-      this.host.emit({
-        type: event,
-        detail: { messageId, attempts, latency, response: settlement.response },
-      });
-      resolve({ acknowledged: true, messageId, attempts, latency, response: settlement.response });
-      return;
-    }
-    const error = reviveError(settlement.error!);
-    if (event === 'messageExpired') this.host.counters.expired();
-    else this.host.counters.failed(error instanceof QueueFullError);
-    this.host.emit({ type: event, detail: { messageId, attempts, error } });
-    resolve({ acknowledged: false, messageId, attempts, error });
+    this.#pending.delete(detail.messageId);
+    resolve({ acknowledged: type === 'messageAcknowledged', ...detail });
+    if (report) this.#report(event);
+  }
+
+  /** Counts and emits an outcome this tab's own delivery did not produce. */
+  #report(event: Outcome): void {
+    const { counters } = this.#host;
+    const { detail } = event;
+    if (!('error' in detail)) counters.acknowledged(detail.latency);
+    else if (event.type === 'messageExpired') counters.expired();
+    else counters.failed(detail.error instanceof QueueFullError && detail.error.evicted);
+    this.#host.emit(event);
   }
 
   /**
@@ -318,25 +283,14 @@ export class SingleSender {
    * was settled by the previous leader, whose report never arrived (its tab
    * died in between). Its outcome is unknown; the caller must not wait forever.
    */
-  private async settleVanished(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const stored = new Set(await this.host.storage.keys());
-    const prefix = `${this.host.storageKey}:m:`;
-    for (const [messageId, resolve] of this.pending) {
-      if (stored.has(prefix + messageId)) continue;
-      this.pending.delete(messageId);
+  async #settleVanished(): Promise<void> {
+    const stored = new Set(await this.#host.storage.keys());
+    for (const messageId of this.#pending.keys()) {
+      if (stored.has(`${this.#host.storageKey}:m:${messageId}`)) continue;
       const error = new ConnectionError(
-        `Message ${messageId} was settled by the tab that sent it, which closed before reporting how; ` +
-          'it was processed at most once. Check the server for its outcome.',
+        `Message ${messageId}: its outcome was lost with the tab that sent it (processed at most once).`,
       );
-      this.host.counters.failed(false);
-      this.host.emit({ type: 'messageFailed', detail: { messageId, attempts: 0, error } });
-      resolve({ acknowledged: false, messageId, attempts: 0, error });
+      this.#settle({ type: 'messageFailed', detail: { messageId, attempts: 0, error } }, true);
     }
-  }
-
-  private rememberSettled(id: string): void {
-    this.settledIds.add(id);
-    if (this.settledIds.size > SETTLED_MEMORY) this.settledIds.delete(this.settledIds.values().next().value!);
   }
 }

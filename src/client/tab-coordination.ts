@@ -1,17 +1,21 @@
 import type { ConnectionState } from '../protocol/enums';
 import type { QueuedMessage } from '../queue/queued-message';
-import type { InboundMessage } from './client-events';
+import type { ClientEventMap, InboundMessage } from './client-events';
 import type { TransferredError } from './transferable-error';
 
-/** How one message ended, as the sending tab tells the tab that accepted it. */
-export interface TabSettlement {
-  event: 'messageAcknowledged' | 'messageFailed' | 'messageExpired';
-  id: string;
-  attempts: number;
-  latency?: number;
-  response?: unknown;
-  error?: TransferredError;
-}
+type OutcomeType = 'messageAcknowledged' | 'messageFailed' | 'messageExpired';
+
+/**
+ * How one message ended, as the sending tab tells the tab that accepted it:
+ * the event it emitted, with the error made transferable.
+ */
+export type TabSettlement = {
+  [K in OutcomeType]: {
+    kind: 'settled';
+    type: K;
+    detail: Omit<ClientEventMap[K], 'error'> & { error?: TransferredError };
+  };
+}[OutcomeType];
 
 /** What tabs sharing a `storageKey` tell each other (structured-cloned over a BroadcastChannel). */
 export type TabMessage =
@@ -27,7 +31,7 @@ export type TabMessage =
     }
   /** A tab that does not send persisted this message; the sender takes it over. */
   | { kind: 'queued'; message: QueuedMessage }
-  | ({ kind: 'settled' } & TabSettlement)
+  | TabSettlement
   /** A server push, relayed to the tabs without a socket. */
   | { kind: 'inbound'; message: InboundMessage };
 

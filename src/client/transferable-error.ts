@@ -1,29 +1,46 @@
-import * as errors from '../protocol/errors';
+import {
+  AckTimeoutError,
+  AuthenticationError,
+  ConnectionError,
+  HeartbeatTimeoutError,
+  MessageExpiredError,
+  NackError,
+  ProtocolError,
+  QueueFullError,
+  ReliableWebSocketError,
+  StorageError,
+  ValidationError,
+} from '../protocol/errors';
 
-/** An error as it crosses a BroadcastChannel: its class name, message and typed fields. */
+/** An error as it crosses a BroadcastChannel: its class name, message and data fields. */
 export interface TransferredError {
   name: string;
   message: string;
-  fields: Record<string, unknown>;
+  [field: string]: unknown;
 }
 
+// Matched by the class's own name, which each error copies into `name` (so a minified bundle matches too).
+const CLASSES = [
+  AckTimeoutError,
+  AuthenticationError,
+  ConnectionError,
+  HeartbeatTimeoutError,
+  MessageExpiredError,
+  NackError,
+  ProtocolError,
+  QueueFullError,
+  ReliableWebSocketError,
+  StorageError,
+  ValidationError,
+];
+
+/** JSON keeps the data fields (numbers, strings…) and leaves functions and the non-enumerable `cause` behind. */
 export function transferError(error: Error): TransferredError {
-  const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(error)) {
-    if (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value))
-      fields[key] = value;
-  }
-  return { name: error.name, message: error.message, fields };
+  return { ...JSON.parse(JSON.stringify(error)), name: error.name, message: error.message };
 }
 
 /** Rebuilds the library's error class on the receiving side, so `instanceof NackError` still holds. */
 export function reviveError(transferred: TransferredError): Error {
-  const known = (errors as Record<string, unknown>)[transferred.name];
-  const prototype =
-    typeof known === 'function' && known.prototype instanceof Error
-      ? (known.prototype as Error)
-      : Error.prototype;
-  const error = Object.create(prototype) as Error;
-  Object.assign(error, transferred.fields, { name: transferred.name, message: transferred.message });
-  return error;
+  const known = CLASSES.find((errorClass) => errorClass.name === transferred.name) ?? Error;
+  return Object.assign(Object.create(known.prototype) as Error, transferred);
 }

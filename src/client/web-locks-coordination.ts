@@ -1,4 +1,4 @@
-import type { TabCoordination, TabMessage } from './tab-coordination';
+import type { TabCoordination } from './tab-coordination';
 
 interface LockManagerLike {
   request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>): Promise<unknown>;
@@ -12,41 +12,43 @@ interface LockManagerLike {
  */
 export function webLocksCoordination(name: string): TabCoordination | undefined {
   const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
-  if (typeof locks?.request !== 'function' || typeof BroadcastChannel !== 'function') return undefined;
+  if (!locks || typeof BroadcastChannel !== 'function') return undefined;
   const channel = new BroadcastChannel(name);
-  let pending: AbortController | undefined;
+  let request: AbortController | undefined;
   let release: (() => void) | undefined;
   let closed = false;
 
   return {
     requestLeadership(onAcquired) {
-      if (closed || pending || release) return;
-      const request = (pending = new AbortController());
+      if (closed || request || release) return;
+      request = new AbortController();
       locks
-        .request(name, { signal: request.signal }, () => {
-          pending = undefined;
-          return new Promise<void>((resolve) => {
-            release = resolve;
-            onAcquired();
-          });
-        })
+        .request(
+          name,
+          { signal: request.signal },
+          () =>
+            new Promise<void>((resolve) => {
+              request = undefined;
+              release = resolve;
+              onAcquired();
+            }),
+        )
         // An aborted request rejects with AbortError: that is what cancelling means.
         .catch(() => undefined);
     },
     cancelRequest() {
-      pending?.abort();
-      pending = undefined;
+      request?.abort();
+      request = undefined;
     },
-    post(message: TabMessage) {
+    post(message) {
       if (!closed) channel.postMessage(message);
     },
     onMessage(listener) {
-      channel.onmessage = (event: MessageEvent<TabMessage>) => listener(event.data);
+      channel.onmessage = (event: MessageEvent) => listener(event.data);
     },
     close() {
-      if (closed) return;
       closed = true;
-      pending?.abort();
+      this.cancelRequest();
       release?.();
       channel.close();
     },
