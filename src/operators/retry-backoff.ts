@@ -87,7 +87,7 @@ export function retryBackoff<T>(config: number | RetryBackoffConfig): MonoTypeOp
     initialInterval,
     maxRetries = Infinity,
     maxInterval = Infinity,
-    resetOnSuccess = false,
+    resetOnSuccess, // rxjs retry defaults it to false
     shouldRetry = () => true,
     backoffDelay = exponentialBackoffDelay,
     jitter = 'none',
@@ -127,6 +127,6 @@ export function retryBackoff<T>(config: number | RetryBackoffConfig): MonoTypeOp
 /** A number >= 0; Infinity only where `infinityOk`. */
 function checkAtLeastZero(name: string, value: unknown, infinityOk: boolean): void {
   if (!(typeof value === 'number' && value >= 0 && (infinityOk || value < Infinity))) {
-    throw invalidOption(name, infinityOk ? 'a number >= 0 or Infinity' : 'a finite number >= 0', value);
+    throw invalidOption(name, infinityOk ? 'a number >= 0' : 'a finite number >= 0', value);
   }
 }

@@ -32,7 +32,7 @@ export function validateTradeSignal(signal: unknown): asserts signal is TradeSig
   if (!isPositiveNumber(volume)) throw invalid('volume', 'a positive finite number', volume);
   for (const [field, price] of Object.entries({ stopLoss, takeProfit })) {
     if (price !== undefined && !isPositiveNumber(price))
-      throw invalid(field, 'a positive finite price when given', price);
+      throw invalid(field, 'a positive finite number', price);
   }
   const buy = action === 'BUY';
   if (

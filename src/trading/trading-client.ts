@@ -23,8 +23,7 @@ export class TradingClient {
     options: ReliableClientOptions = {},
     platform: Platform = browserPlatform,
   ) {
-    if (typeof apiKey !== 'string' || apiKey.length === 0)
-      throw new TypeError('apiKey must be a non-empty string.');
+    if (!apiKey || typeof apiKey !== 'string') throw new TypeError('apiKey must be a non-empty string.');
     this.client = new ReliableWebSocketClient(url, { ...options, apiKey }, platform);
   }
 
