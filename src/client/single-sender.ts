@@ -193,7 +193,7 @@ export class SingleSender {
         if (state === ConnectionState.CONNECTED) this.#connected.next(null);
         else if (state === ConnectionState.ERROR)
           this.#connected.next(
-            new ConnectionError('The leading tab gave up connecting; call connect() to retry.'),
+            new ConnectionError('The leading tab gave up connecting; call connect() again.'),
           );
         return;
       }
@@ -203,9 +203,11 @@ export class SingleSender {
         this.#host.inbound(message.message);
         return;
       case 'settled': {
+        // Only the tab that accepted the message waits for it; its caller is resolved by #onEvent.
         const { type, detail } = message;
+        if (!this.#pending.has(detail.messageId)) return;
         const error = detail.error && reviveError(detail.error);
-        this.#settle({ type, detail: error ? { ...detail, error } : detail } as Outcome, true);
+        this.#report({ type, detail: error ? { ...detail, error } : detail } as Outcome);
       }
     }
   }
@@ -234,7 +236,6 @@ export class SingleSender {
       const expired = error instanceof MessageExpiredError;
       if (expired || error instanceof QueueFullError) {
         await this.#store.delete(id).catch(() => undefined);
-        // #onEvent hears it and tells the tab that accepted the message.
         this.#report({
           type: expired ? 'messageExpired' : 'messageFailed',
           detail: { messageId: id, attempts: 0, error },
@@ -243,12 +244,18 @@ export class SingleSender {
     }
   }
 
-  /** Leader: outcomes go to the tab that accepted the message (and resolve this tab's own earlier ones). */
+  /**
+   * Every outcome in this tab resolves the caller waiting here, if any: its own
+   * delivery's as a leader, those #report replays as a follower. The leader
+   * also tells the tab that accepted the message.
+   */
   #onEvent(event: ClientEvent): void {
     const { type, detail } = event;
-    if (!this.#leading || !('attempts' in detail)) return;
-    this.#settle(event as Outcome, false);
-    if (this.#peers) {
+    if (!('attempts' in detail)) return; // not an outcome
+    const pending = this.#pending;
+    pending.get(detail.messageId)?.({ acknowledged: type === 'messageAcknowledged', ...detail });
+    pending.delete(detail.messageId);
+    if (this.#leading && this.#peers) {
       const error = 'error' in detail && transferError(detail.error);
       this.#coordination.post({
         kind: 'settled',
@@ -258,17 +265,7 @@ export class SingleSender {
     }
   }
 
-  /** Resolves the caller waiting in this tab for the message, if any; `report` counts and emits the outcome too. */
-  #settle(event: Outcome, report: boolean): void {
-    const { type, detail } = event;
-    const resolve = this.#pending.get(detail.messageId);
-    if (!resolve) return;
-    this.#pending.delete(detail.messageId);
-    resolve({ acknowledged: type === 'messageAcknowledged', ...detail });
-    if (report) this.#report(event);
-  }
-
-  /** Counts and emits an outcome this tab's own delivery did not produce. */
+  /** Counts and emits an outcome this tab's own delivery did not produce (#onEvent hears it). */
   #report(event: Outcome): void {
     const { counters } = this.#host;
     const { detail } = event;
@@ -284,13 +281,13 @@ export class SingleSender {
    * died in between). Its outcome is unknown; the caller must not wait forever.
    */
   async #settleVanished(): Promise<void> {
-    const stored = new Set(await this.#host.storage.keys());
+    const stored = await this.#host.storage.keys();
     for (const messageId of this.#pending.keys()) {
-      if (stored.has(`${this.#host.storageKey}:m:${messageId}`)) continue;
+      if (stored.includes(`${this.#host.storageKey}:m:${messageId}`)) continue;
       const error = new ConnectionError(
         `Message ${messageId}: its outcome was lost with the tab that sent it (processed at most once).`,
       );
-      this.#settle({ type: 'messageFailed', detail: { messageId, attempts: 0, error } }, true);
+      this.#report({ type: 'messageFailed', detail: { messageId, attempts: 0, error } });
     }
   }
 }

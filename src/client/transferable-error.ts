@@ -1,15 +1,9 @@
 import {
   AckTimeoutError,
-  AuthenticationError,
   ConnectionError,
-  HeartbeatTimeoutError,
   MessageExpiredError,
   NackError,
-  ProtocolError,
   QueueFullError,
-  ReliableWebSocketError,
-  StorageError,
-  ValidationError,
 } from '../protocol/errors';
 
 /** An error as it crosses a BroadcastChannel: its class name, message and data fields. */
@@ -19,20 +13,9 @@ export interface TransferredError {
   [field: string]: unknown;
 }
 
-// Matched by the class's own name, which each error copies into `name` (so a minified bundle matches too).
-const CLASSES = [
-  AckTimeoutError,
-  AuthenticationError,
-  ConnectionError,
-  HeartbeatTimeoutError,
-  MessageExpiredError,
-  NackError,
-  ProtocolError,
-  QueueFullError,
-  ReliableWebSocketError,
-  StorageError,
-  ValidationError,
-];
+// The errors a delivery ends with (DeliveryResult.error), matched by the class's own name, which
+// each copies into `name` (so a minified bundle matches too). Any other comes back as an Error.
+const CLASSES = [AckTimeoutError, ConnectionError, MessageExpiredError, NackError, QueueFullError];
 
 /** JSON keeps the data fields (numbers, strings…) and leaves functions and the non-enumerable `cause` behind. */
 export function transferError(error: Error): TransferredError {
