@@ -37,6 +37,7 @@ export interface SingleSenderHost {
   init(): Promise<void>;
   /** Opens the connection: `connect()` as a leader. */
   start(): Promise<void>;
+  /** Also onto `events$`, where the single sender hears the outcomes it reports. */
   emit(event: ClientEvent): void;
   inbound(message: InboundMessage): void;
 }
