@@ -1,5 +1,5 @@
 import { StorageError } from '../../src/protocol/errors';
-import { StorageFallbackAdapter } from '../../src/client/storage-fallback';
+import { withStorageFallback } from '../../src/client/storage-fallback';
 import type { StorageAdapter } from '../../src/storage/storage-adapter';
 
 /** A durable adapter that works until `fail` is set, then rejects every call with it. */
@@ -36,11 +36,11 @@ function flakyStorage(): StorageAdapter & {
   return store;
 }
 
-describe('StorageFallbackAdapter', () => {
+describe('withStorageFallback', () => {
   it("'memory': the first outage switches to memory for good, reported once, durable false", async () => {
     const primary = flakyStorage();
     const reported: StorageError[] = [];
-    const storage = new StorageFallbackAdapter(primary, 'memory', (e) => reported.push(e));
+    const storage = withStorageFallback(primary, 'memory', (e) => reported.push(e));
     await storage.setItem('a', 1);
     expect(storage.durable).toBe(true);
     primary.fail = new StorageError('QUOTA_EXCEEDED', 'full');
@@ -60,7 +60,7 @@ describe('StorageFallbackAdapter', () => {
 
   it("'none': outages reach the caller; UNAVAILABLE makes durable false, QUOTA_EXCEEDED does not", async () => {
     const primary = flakyStorage();
-    const storage = new StorageFallbackAdapter(primary, 'none', () => {
+    const storage = withStorageFallback(primary, 'none', () => {
       throw new Error('must not fall back');
     });
     primary.fail = new StorageError('QUOTA_EXCEEDED', 'full');
@@ -74,7 +74,7 @@ describe('StorageFallbackAdapter', () => {
   it('other failures (IO, corrupt) pass through without falling back', async () => {
     const primary = flakyStorage();
     const reported: StorageError[] = [];
-    const storage = new StorageFallbackAdapter(primary, 'memory', (e) => reported.push(e));
+    const storage = withStorageFallback(primary, 'memory', (e) => reported.push(e));
     primary.fail = new StorageError('IO', 'disk error');
     await expect(storage.setItem('a', 1)).rejects.toMatchObject({ reason: 'IO' });
     expect(reported).toEqual([]);

@@ -3,23 +3,17 @@ import type { WebSocketConstructor } from './client-options';
 import type { Platform } from './platform';
 import { webLocksCoordination } from './web-locks-coordination';
 
-interface OnlineTarget {
-  addEventListener(type: 'online', listener: () => void): void;
-  removeEventListener(type: 'online', listener: () => void): void;
-}
-
 /** Browsers (and any runtime with a global WebSocket): IndexedDB persistence, `online` events. */
 export const browserPlatform: Platform = {
   defaultWebSocket: () => (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket,
-  defaultStorage: (storageKey) => new BrowserStorageAdapter({ name: storageKey }),
+  defaultStorage: (name) => new BrowserStorageAdapter({ name }),
   tabCoordination: webLocksCoordination,
   onOnline(listener) {
-    const target = globalThis as unknown as Partial<OnlineTarget>;
-    if (typeof target.addEventListener !== 'function' || typeof window === 'undefined')
-      return () => undefined;
-    target.addEventListener('online', listener);
-    return () => target.removeEventListener!('online', listener);
+    // Only a window has an `online` event worth waiting for (workers and Node do not).
+    if (typeof window === 'undefined' || typeof addEventListener !== 'function') return () => undefined;
+    addEventListener('online', listener);
+    return () => removeEventListener('online', listener);
   },
   missingWebSocketHint:
-    "No WebSocket implementation found; in Node import from the package's Node build (the default `require`/`import` there) or pass `WebSocketCtor: WebSocket` from 'ws'.",
+    "No WebSocket implementation found: in Node use this package's Node build, or pass `WebSocketCtor: WebSocket` from 'ws'.",
 };

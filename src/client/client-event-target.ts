@@ -1,4 +1,4 @@
-import type { ClientEventMap, ClientEventType } from './client-events';
+import type { ClientEvent, ClientEventMap, ClientEventType } from './client-events';
 
 type ClientListener<K extends ClientEventType> =
   ((event: Event & { detail: ClientEventMap[K] }) => void) | EventListenerObject | null;
@@ -8,7 +8,7 @@ type ClientListener<K extends ClientEventType> =
  * has listeners: building a DOM event per message is skipped when nobody listens.
  */
 export class ClientEventTarget extends EventTarget {
-  private readonly listeners = new Map<string, Set<unknown>>();
+  readonly #listeners = new Map<string, Set<unknown>>();
 
   override addEventListener<K extends ClientEventType>(
     type: K,
@@ -16,9 +16,8 @@ export class ClientEventTarget extends EventTarget {
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (!listener) return;
-    let set = this.listeners.get(type);
-    if (!set) this.listeners.set(type, (set = new Set()));
-    set.add(listener);
+    const listeners = this.#listeners;
+    listeners.set(type, (listeners.get(type) ?? new Set()).add(listener));
     super.addEventListener(type, listener as EventListener, options);
   }
 
@@ -28,11 +27,12 @@ export class ClientEventTarget extends EventTarget {
     options?: boolean | EventListenerOptions,
   ): void {
     if (!listener) return;
-    this.listeners.get(type)?.delete(listener);
+    this.#listeners.get(type)?.delete(listener);
     super.removeEventListener(type, listener as EventListener, options);
   }
 
-  protected hasListeners(type: ClientEventType): boolean {
-    return (this.listeners.get(type)?.size ?? 0) > 0;
+  /** Dispatches `event` as a DOM event if its type has listeners. */
+  protected dispatch({ type, detail }: ClientEvent): void {
+    if (this.#listeners.get(type)?.size) this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

@@ -26,22 +26,7 @@ export interface InboundMessage<T = unknown> {
   id: string | undefined;
 }
 
-/** The event object listeners receive: a DOM `CustomEvent` where available, else an `Event` with `detail`. */
+/** The event object listeners receive: a DOM `CustomEvent` (global in browsers and Node >= 19). */
 export type ClientDomEvent<K extends ClientEventType = ClientEventType> = Event & {
   readonly detail: ClientEventMap[K];
 };
-
-const DetailEvent: new <T>(type: string, init: { detail: T }) => Event & { readonly detail: T } =
-  typeof CustomEvent === 'function'
-    ? (CustomEvent as never)
-    : (class<T> extends Event {
-        readonly detail: T;
-        constructor(type: string, init: { detail: T }) {
-          super(type);
-          this.detail = init.detail;
-        }
-      } as never);
-
-export function toDomEvent(event: ClientEvent): Event {
-  return new DetailEvent(event.type, { detail: event.detail });
-}

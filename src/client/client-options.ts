@@ -98,17 +98,14 @@ export interface ReliableClientOptions extends Partial<Omit<ConnectionConfig, 'u
   storageFallback?: StorageFallback;
 }
 
-export type ResolvedClientOptions = Required<
-  Omit<ReliableClientOptions, 'apiKey' | 'clientId' | 'storage' | 'WebSocketCtor' | 'protocols' | 'backoff'>
-> & {
-  url: string;
-  apiKey: ReliableClientOptions['apiKey'];
-  clientId: string | undefined;
-  storage: StorageAdapter | undefined;
-  WebSocketCtor: WebSocketConstructor | undefined;
-  protocols: string[] | undefined;
-  backoff: Required<BackoffConfig>;
-};
+/** Options without a default stay optional. */
+type OptionalOptions = 'apiKey' | 'clientId' | 'storage' | 'WebSocketCtor' | 'protocols';
+
+export type ResolvedClientOptions = Required<Omit<ReliableClientOptions, OptionalOptions | 'backoff'>> &
+  Pick<ReliableClientOptions, OptionalOptions> & {
+    url: string;
+    backoff: Required<BackoffConfig>;
+  };
 
 export const DEFAULT_CLIENT_OPTIONS = {
   reconnect: true,

@@ -26,7 +26,10 @@ export interface ClientStats {
   durable: boolean;
 }
 
-/** Plain counters: the hot path increments numbers, snapshots are built on demand. */
+/**
+ * Plain counters: the hot path increments numbers, snapshots are built on
+ * demand. Its public fields are named as in ClientStats, so a snapshot spreads them.
+ */
 export class ClientStatsCounter {
   messagesSent = 0;
   messagesAcknowledged = 0;
@@ -37,7 +40,7 @@ export class ClientStatsCounter {
   messagesReceived = 0;
   reconnects = 0;
   latency: number | undefined;
-  private ackLatencyTotal = 0;
+  #ackLatencyTotal = 0;
 
   sent(isRetry: boolean): void {
     this.messagesSent++;
@@ -46,7 +49,7 @@ export class ClientStatsCounter {
 
   acknowledged(latencyMs: number): void {
     this.messagesAcknowledged++;
-    this.ackLatencyTotal += latencyMs;
+    this.#ackLatencyTotal += latencyMs;
   }
 
   failed(evicted: boolean): void {
@@ -61,19 +64,11 @@ export class ClientStatsCounter {
   snapshot(
     live: Pick<ClientStats, 'state' | 'clientId' | 'queueSize' | 'inFlight' | 'durable'>,
   ): ClientStats {
+    const acknowledged = this.messagesAcknowledged;
     return {
       ...live,
-      messagesSent: this.messagesSent,
-      messagesAcknowledged: this.messagesAcknowledged,
-      messagesFailed: this.messagesFailed,
-      messagesRetried: this.messagesRetried,
-      messagesExpired: this.messagesExpired,
-      messagesEvicted: this.messagesEvicted,
-      messagesReceived: this.messagesReceived,
-      reconnects: this.reconnects,
-      latency: this.latency,
-      averageAckLatency:
-        this.messagesAcknowledged > 0 ? this.ackLatencyTotal / this.messagesAcknowledged : undefined,
+      ...this,
+      averageAckLatency: acknowledged > 0 ? this.#ackLatencyTotal / acknowledged : undefined,
     };
   }
 }
