@@ -26,7 +26,6 @@ export class ClientEventTarget extends EventTarget {
     listener: ClientListener<K>,
     options?: boolean | EventListenerOptions,
   ): void {
-    if (!listener) return;
     this.#listeners.get(type)?.delete(listener);
     super.removeEventListener(type, listener as EventListener, options);
   }

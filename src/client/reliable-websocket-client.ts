@@ -259,13 +259,15 @@ export class ReliableWebSocketClient extends ClientEventTarget {
       return refused(error);
     }
     const priority = options.priority ?? o.defaultPriority;
-    if (!this.isLeader)
-      return this.#sender!.accept(message, { priority, ttl }).catch(this.#reportStorageError);
-    await this.#init();
+    // A tab that does not send hands the message to the one that does, through the shared store.
+    const follower = this.isLeader ? undefined : this.#sender;
+    if (!follower) await this.#init();
     let queued;
     try {
+      if (follower) return await follower.accept(message, { priority, ttl });
       queued = await this.#queue.enqueue(message, { priority, ttl });
     } catch (error) {
+      // A send refused by storage is the caller's rejection and, for whoever watches, an `error` event.
       if (error instanceof StorageError) this.#error(error);
       if (error instanceof QueueFullError && !throwIfRefused) {
         this.#counters.failed(false);
@@ -286,12 +288,6 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     this.#fire('messageQueued', { messageId, type, priority: queued.priority });
     return { messageId, result };
   }
-
-  /** A send refused by storage is the caller's rejection and, for whoever watches, an `error` event. */
-  readonly #reportStorageError = (error: unknown): never => {
-    if (error instanceof StorageError) this.#error(error);
-    throw error;
-  };
 
   #onEnvelope(envelope: Envelope): void {
     switch (envelope.type) {

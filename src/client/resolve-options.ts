@@ -6,12 +6,19 @@ import {
   type ReliableClientOptions,
   type ResolvedClientOptions,
 } from './client-options';
+import { SHORT_TEXT, isShortText } from './validate-outbound';
 
 /** What an option must be, and the test of it. */
 type Rule = readonly [expected: string, valid: (value: never) => boolean];
 
 const POSITIVE: Rule = ['a positive finite number', isPositiveNumber];
 const COUNT: Rule = ['a whole number >= 0 or Infinity', isCount];
+
+/** A rule for an option with a fixed set of values. */
+const oneOf = (...values: unknown[]): Rule => [
+  values.map((value) => (typeof value === 'string' ? `'${value}'` : value)).join(' or '),
+  (value) => values.includes(value),
+];
 
 const RULES: Record<string, Rule> = {
   reconnectInterval: POSITIVE,
@@ -25,19 +32,15 @@ const RULES: Record<string, Rule> = {
   maxReconnectAttempts: COUNT,
   maxRetries: COUNT,
   heartbeatMaxMissed: ['a whole number >= 1', (value: number) => Number.isInteger(value) && value >= 1],
-  clientId: [
-    'a string of 1 to 128 characters',
-    (value?: string) =>
-      value === undefined || (typeof value === 'string' && value.length > 0 && value.length <= 128),
-  ],
-  storageFallback: ["'none' or 'memory'", (value) => value === 'none' || value === 'memory'],
-  singleSender: ['a boolean', (value) => typeof value === 'boolean'],
+  clientId: [SHORT_TEXT, (value) => value === undefined || isShortText(value)],
+  storageFallback: oneOf('none', 'memory'),
+  singleSender: oneOf(true, false),
 };
 
 const BACKOFF_RULES: Record<string, Rule> = {
   multiplier: ['>= 1', (value: number) => value >= 1],
   maxInterval: ['> 0', (value: number) => value > 0],
-  jitter: ["'none', 'full' or 'equal'", (value) => value === 'none' || value === 'full' || value === 'equal'],
+  jitter: oneOf('none', 'full', 'equal'),
 };
 
 /** Throws a TypeError naming the first option in `values` that breaks its rule. */

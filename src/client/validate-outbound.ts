@@ -4,6 +4,13 @@ import { invalidOption, isPositiveNumber } from '../protocol/option-checks';
 import { isMessagePriority } from '../queue/queued-message';
 import type { SendOptions } from './delivery-result';
 
+/** What a message `type` and a `clientId` must be. */
+export const SHORT_TEXT = 'a string of 1 to 128 characters';
+
+export function isShortText(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 128;
+}
+
 /** A ValidationError for `field`, worded like every invalid option. */
 function invalid(field: string, expected: string, got: unknown): ValidationError {
   return new ValidationError(invalidOption(field, expected, got).message, field);
@@ -19,33 +26,31 @@ export function validateOutbound(
   message: OutboundMessage,
   options: SendOptions,
   ttl: number,
-  limits: { dedupeTtl: number; maxPayload: number },
+  { dedupeTtl, maxPayload }: { dedupeTtl: number; maxPayload: number },
 ): string | undefined {
   if (typeof message !== 'object' || message === null)
     throw invalid('message', 'an object { type, payload }', message);
   const { type } = message;
-  if (typeof type !== 'string' || type.length === 0 || type.length > 128)
-    throw invalid('type', 'a string of 1 to 128 characters', type);
+  if (!isShortText(type)) throw invalid('type', SHORT_TEXT, type);
   let encoded: string | undefined;
   try {
     encoded = JSON.stringify(message.payload);
   } catch (cause) {
-    throw new ValidationError(`payload is not JSON-encodable: ${(cause as Error).message}`, 'payload');
+    throw new ValidationError(`payload is not JSON: ${(cause as Error).message}`, 'payload');
   }
-  const { maxPayload, dedupeTtl } = limits;
   // 512 bytes of headroom for the envelope around the payload.
-  if (encoded !== undefined && encoded.length > maxPayload - 512)
+  if (encoded && encoded.length > maxPayload - 512)
     throw new ValidationError(
-      `payload is ${encoded.length} characters; the server takes frames up to ${maxPayload} bytes.`,
+      `payload of ${encoded.length} characters is over the server's ${maxPayload}-byte frames.`,
       'payload',
     );
   const { priority } = options;
   if (priority !== undefined && !isMessagePriority(priority))
-    throw invalid('priority', 'a MessagePriority (0 to 3)', priority);
-  if (!isPositiveNumber(ttl)) throw invalid('ttl', 'a positive finite number of ms', ttl);
+    throw invalid('priority', 'a MessagePriority', priority);
+  if (!isPositiveNumber(ttl)) throw invalid('ttl', 'a positive finite number', ttl);
   if (ttl > dedupeTtl)
     throw new ValidationError(
-      `ttl ${ttl} ms exceeds the server's dedupe window of ${dedupeTtl} ms (a retry after it could be processed twice).`,
+      `ttl ${ttl} ms exceeds the server's dedupe window (${dedupeTtl} ms): a late retry could be processed twice.`,
       'ttl',
     );
   for (const key of ['timeout', 'maxRetries'] as const) {
