@@ -1,15 +1,33 @@
-import { BehaviorSubject, defer, type Subscription } from 'rxjs';
-import { ConnectionState } from '../protocol/enums';
+import {
+  BehaviorSubject,
+  filter,
+  firstValueFrom,
+  Observable,
+  race,
+  Subject,
+  timer,
+  type Subscriber,
+  type Subscription,
+  type TeardownLogic,
+} from 'rxjs';
+import { decodeFrame, encodeFrame } from '../protocol/codec';
+import { CloseCode, closeCodeName, isRetryableClose } from '../protocol/close-codes';
+import { ConnectionState, MessageType, PROTOCOL_VERSION } from '../protocol/enums';
 import type { Envelope, WelcomeEnvelope } from '../protocol/envelope';
-import { AuthenticationError, ConnectionError, type ProtocolError } from '../protocol/errors';
+import { AuthenticationError, ConnectionError, ProtocolError } from '../protocol/errors';
+import { heartbeat$ } from '../operators/heartbeat';
 import { retryBackoff } from '../operators/retry-backoff';
 import type { ResolvedClientOptions, WebSocketConstructor, WebSocketLike } from './client-options';
-import { isRetryableSessionError, socketSession$ } from './socket-session';
 
 /** What the connection reports to the client facade. */
 export interface ConnectionCallbacks {
   welcome(welcome: WelcomeEnvelope, socket: WebSocketLike, isReconnect: boolean): void;
   envelope(envelope: Envelope): void;
+  /**
+   * The client is done with a socket: called once per socket, when it closes or as soon
+   * as the connection gives up on it (a dead link's close handshake can take `ws` 30 s),
+   * whichever comes first. Nothing of that socket is reported after it.
+   */
   closed(code: number, reason: string): void;
   reconnecting(attempt: number, delay: number, error: unknown): void;
   protocolError(error: ProtocolError): void;
@@ -25,20 +43,46 @@ export interface ConnectionCallbacks {
  */
 export class Connection {
   readonly state$ = new BehaviorSubject<ConnectionState>(ConnectionState.DISCONNECTED);
-  private loop: Subscription | undefined;
-  private socket: WebSocketLike | undefined;
-  private stopping = false;
-  private everConnected = false;
-  private started: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
-  /** `stop()` waits for its socket's close handshake; an older, dead socket closing meanwhile must not end that wait. */
-  private closeWaiters: Array<{ socket: WebSocketLike; resolve: () => void }> = [];
+  readonly #options: ResolvedClientOptions;
+  readonly #callbacks: ConnectionCallbacks;
+  /** Sessions, retried with backoff; `start()` subscribes. */
+  readonly #sessions$: Observable<'stable'>;
+  /** Every socket once it has finished closing: `stop()` waits for its own, not an older dead one. */
+  readonly #socketClosed$ = new Subject<WebSocketLike>();
+  /** How the pending `start()` ends: undefined at the welcome, or the error. */
+  readonly #started$ = new Subject<Error | undefined>();
+  #loop: Subscription | undefined;
+  #socket: WebSocketLike | undefined;
+  #stopping = false;
+  #everConnected = false;
 
   constructor(
-    private readonly options: ResolvedClientOptions,
-    private readonly WebSocketCtor: WebSocketConstructor,
-    private readonly clientId: () => string,
-    private readonly callbacks: ConnectionCallbacks,
-  ) {}
+    options: ResolvedClientOptions,
+    WebSocketCtor: WebSocketConstructor,
+    clientId: () => string,
+    callbacks: ConnectionCallbacks,
+  ) {
+    this.#options = options;
+    this.#callbacks = callbacks;
+    const { backoff } = options;
+    this.#sessions$ = new Observable<'stable'>((subscriber) =>
+      this.#session(subscriber, WebSocketCtor, clientId()),
+    ).pipe(
+      retryBackoff({
+        ...backoff, // maxInterval, jitter, random
+        initialInterval: options.reconnectInterval,
+        maxRetries: options.maxReconnectAttempts,
+        backoffDelay: (iteration, initial) => initial * backoff.multiplier ** iteration,
+        resetOnSuccess: true,
+        scheduler: options.scheduler,
+        shouldRetry: (error: Error) => !this.#stopping && options.reconnect && isRetryable(error),
+        onRetry: ({ attempt, delay, error }) => {
+          this.#setState(ConnectionState.RECONNECTING);
+          callbacks.reconnecting(attempt, delay, error);
+        },
+      }),
+    );
+  }
 
   get state(): ConnectionState {
     return this.state$.value;
@@ -47,161 +91,226 @@ export class Connection {
   /** Resolves at the first welcome; rejects on a bad key or when reconnection gives up. */
   start(): Promise<void> {
     if (this.state === ConnectionState.CONNECTED) return Promise.resolve();
-    if (this.started) return this.started.promise;
-    let resolve!: () => void;
-    let reject!: (e: Error) => void;
-    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-    this.started = { promise, resolve, reject };
+    const started = firstValueFrom(this.#started$).then((error) => {
+      if (error) throw error;
+    });
     // Already (re)connecting: wait for that loop's next welcome; a second loop would open a
     // second socket, and the server would close the first as a replaced session.
-    if (this.loop) return promise;
-    this.stopping = false;
-    this.setState(ConnectionState.CONNECTING);
-    this.subscribeLoop();
-    return promise;
+    if (!this.#loop) {
+      this.#stopping = false;
+      this.#setState(ConnectionState.CONNECTING);
+      this.#subscribe();
+    }
+    return started;
   }
 
-  /** Closes cleanly; no reconnection afterwards. Resolves once the socket has closed. */
+  /** Closes cleanly; no reconnection afterwards. Resolves once the socket has closed (or `connectTimeout`). */
   async stop(): Promise<void> {
-    if (!this.loop) {
-      this.setState(ConnectionState.DISCONNECTED);
-      return;
+    const loop = this.#loop;
+    if (loop) {
+      this.#stopping = true;
+      this.#setState(ConnectionState.DISCONNECTING);
+      const socket = this.#socket;
+      const { connectTimeout, scheduler } = this.#options;
+      // Listening before the loop closes the socket: a close may be reported synchronously.
+      const socketClosed =
+        socket &&
+        socket.readyState <= 1 &&
+        firstValueFrom(
+          race(
+            this.#socketClosed$.pipe(filter((closed) => closed === socket)),
+            timer(connectTimeout, scheduler),
+          ),
+        );
+      loop.unsubscribe();
+      this.#loop = undefined;
+      this.#started$.next(new ConnectionError('disconnect() called while connecting.'));
+      if (socketClosed) await socketClosed;
+      this.#socket = undefined;
     }
-    this.stopping = true;
-    this.setState(ConnectionState.DISCONNECTING);
-    const socket = this.socket;
-    const socketClosed =
-      socket && socket.readyState <= 1
-        ? new Promise<void>((resolve) => this.closeWaiters.push({ socket, resolve }))
-        : undefined;
-    this.loop.unsubscribe();
-    this.loop = undefined;
-    this.started?.reject(
-      new ConnectionError('disconnect() was called before the connection was established.'),
-    );
-    this.started = undefined;
-    if (socketClosed) await this.raceTimeout(socketClosed, this.options.connectTimeout);
-    this.socket = undefined;
-    this.setState(ConnectionState.DISCONNECTED);
+    this.#setState(ConnectionState.DISCONNECTED);
   }
 
   /** Skips the backoff wait (the browser came back online). */
   reconnectNow(): void {
-    if (this.loop && this.state === ConnectionState.RECONNECTING) {
-      this.loop.unsubscribe();
-      this.subscribeLoop();
+    if (this.#loop && this.state === ConnectionState.RECONNECTING) {
+      this.#loop.unsubscribe();
+      this.#subscribe();
     }
   }
 
   /** Asks the server-side close path to run (server said `reconnect`, or a frame we cannot trust). */
   closeSocket(code: number, reason: string): void {
-    if (this.socket && this.socket.readyState <= 1) this.socket.close(code, reason);
+    const socket = this.#socket;
+    if (socket && socket.readyState <= 1) socket.close(code, reason);
   }
 
-  private subscribeLoop(): void {
-    const { options } = this;
-    const session$ = defer(() =>
-      socketSession$(
-        {
-          url: options.url,
-          protocols: options.protocols,
-          WebSocketCtor: this.WebSocketCtor,
-          clientId: this.clientId(),
-          apiKey: async () => (typeof options.apiKey === 'function' ? options.apiKey() : options.apiKey),
-          heartbeatInterval: options.heartbeatInterval,
-          heartbeatTimeout: options.heartbeatTimeout,
-          heartbeatMaxMissed: options.heartbeatMaxMissed,
-          connectTimeout: options.connectTimeout,
-          scheduler: options.scheduler,
-        },
-        {
-          socketCreated: (socket) => (this.socket = socket),
-          welcome: (welcome, socket) => {
-            this.setState(ConnectionState.CONNECTED);
-            this.callbacks.welcome(welcome, socket, this.everConnected);
-            this.everConnected = true;
-            this.started?.resolve();
-            this.started = undefined;
-          },
-          envelope: (envelope) => this.callbacks.envelope(envelope),
-          protocolError: (error) => this.callbacks.protocolError(error),
-          heartbeatLatency: (ms) => this.callbacks.heartbeatLatency(ms),
-          heartbeatMiss: (missed) => this.callbacks.heartbeatMiss(missed),
-          closed: (code, reason) => this.callbacks.closed(code, reason),
-          socketClosed: (socket) => this.onSocketClosed(socket),
-        },
+  #subscribe(): void {
+    this.#loop = this.#sessions$.subscribe({ error: (error: unknown) => this.#gaveUp(error as Error) });
+  }
+
+  /**
+   * One socket's life: open, handshake, heartbeats. Emits once the connection has
+   * proved stable (one heartbeat interval after the welcome), which resets the
+   * backoff; errors when the socket closes or dies; unsubscribing closes the socket.
+   */
+  #session(
+    subscriber: Subscriber<'stable'>,
+    WebSocketCtor: WebSocketConstructor,
+    clientId: string,
+  ): TeardownLogic {
+    const options = this.#options;
+    const callbacks = this.#callbacks;
+    const { url, scheduler, connectTimeout, heartbeatInterval } = options;
+    let socket: WebSocketLike;
+    try {
+      socket = this.#socket = new WebSocketCtor(url, options.protocols);
+    } catch (cause) {
+      subscriber.error(new ConnectionError(`Could not open a WebSocket to ${url}.`, undefined, { cause }));
+      return;
+    }
+    let welcomed = false;
+    let released = false;
+    const pongs$ = new Subject<void>();
+    const send = (envelope: Envelope): void => socket.send(encodeFrame(envelope));
+
+    // The writer, the ack deadlines and the next session all key off this; it must not wait for the socket.
+    const release = (code: number, reason: string): void => {
+      if (released) return;
+      released = true;
+      callbacks.closed(code, reason);
+    };
+    const fail = (error: Error, closeCode: number): void => {
+      const reason = error.message.slice(0, 120);
+      if (socket.readyState <= 1) socket.close(closeCode, reason);
+      release(closeCode, reason);
+      subscriber.error(error);
+    };
+    const socketClosed = (): void => {
+      if (this.#socket === socket) this.#socket = undefined;
+      this.#socketClosed$.next(socket);
+    };
+
+    const handshakeTimer = timer(connectTimeout, scheduler).subscribe(() =>
+      fail(
+        new ConnectionError(`No handshake answer within ${connectTimeout} ms.`, CloseCode.HANDSHAKE_TIMEOUT),
+        CloseCode.HANDSHAKE_TIMEOUT,
       ),
     );
-    const { backoff } = options;
-    this.loop = session$
-      .pipe(
-        retryBackoff({
-          initialInterval: options.reconnectInterval,
-          maxRetries: options.maxReconnectAttempts,
-          maxInterval: backoff.maxInterval,
-          backoffDelay: (iteration, initial) => initial * backoff.multiplier ** iteration,
-          jitter: backoff.jitter,
-          random: backoff.random,
-          resetOnSuccess: true,
-          scheduler: options.scheduler,
-          shouldRetry: (error) => !this.stopping && options.reconnect && isRetryableSessionError(error),
-          onRetry: ({ attempt, delay, error }) => {
-            this.setState(ConnectionState.RECONNECTING);
-            this.callbacks.reconnecting(attempt, delay, error);
+    subscriber.add(handshakeTimer);
+
+    const onWelcome = (welcome: WelcomeEnvelope): void => {
+      welcomed = true;
+      handshakeTimer.unsubscribe();
+      this.#setState(ConnectionState.CONNECTED);
+      callbacks.welcome(welcome, socket, this.#everConnected);
+      this.#everConnected = true;
+      this.#started$.next(undefined);
+      if (subscriber.closed) return;
+      const heartbeat = {
+        interval: heartbeatInterval,
+        timeout: options.heartbeatTimeout,
+        maxMissed: options.heartbeatMaxMissed,
+        scheduler,
+      };
+      subscriber.add(
+        heartbeat$(pongs$, heartbeat).subscribe({
+          next: (event) => {
+            if (event.kind === 'ping' && socket.readyState === 1)
+              send({ type: MessageType.HEARTBEAT, ts: event.sentAt });
+            else if (event.kind === 'miss') callbacks.heartbeatMiss(event.missed);
           },
+          error: (error: unknown) => fail(error as Error, CloseCode.HEARTBEAT_TIMEOUT),
         }),
-      )
-      .subscribe({ error: (error: unknown) => this.onGaveUp(asError(error)) });
+      );
+      subscriber.add(timer(heartbeatInterval, scheduler).subscribe(() => subscriber.next('stable')));
+    };
+
+    const onEnvelope = (envelope: Envelope): void => {
+      if (welcomed) {
+        pongs$.next();
+        if (envelope.type === MessageType.HEARTBEAT_ACK)
+          callbacks.heartbeatLatency(scheduler.now() - envelope.ts);
+        else callbacks.envelope(envelope);
+      } else if (envelope.type === MessageType.CONNECT && 'sessionId' in envelope) {
+        onWelcome(envelope);
+      } else if (envelope.type === MessageType.NACK && envelope.code === 'AUTHENTICATION_FAILED') {
+        fail(new AuthenticationError(`API key rejected: ${envelope.message}`), CloseCode.NORMAL);
+      } else {
+        callbacks.protocolError(
+          new ProtocolError('UNEXPECTED', `Expected the welcome, got ${envelope.type}.`),
+        );
+      }
+    };
+
+    socket.onopen = async () => {
+      let apiKey: string | undefined;
+      try {
+        apiKey = await (typeof options.apiKey === 'function' ? options.apiKey() : options.apiKey);
+      } catch (cause) {
+        fail(new AuthenticationError(`apiKey() failed: ${String(cause)}`), CloseCode.NORMAL);
+        return;
+      }
+      if (socket.readyState === 1) {
+        send({ type: MessageType.CONNECT, v: PROTOCOL_VERSION, clientId, ...(apiKey ? { apiKey } : {}) });
+      }
+    };
+    socket.onmessage = (event) => {
+      const { envelopes, errors } = decodeFrame(event.data);
+      for (const error of errors) callbacks.protocolError(error);
+      for (const envelope of envelopes) onEnvelope(envelope);
+    };
+    // A close event always follows an error; it carries the code we act on. Closing a socket
+    // that is still connecting makes `ws` emit 'error' later: it must find a listener.
+    socket.onerror = () => {};
+    socket.onclose = ({ code, reason }) => {
+      release(code, reason);
+      socketClosed();
+      subscriber.error(
+        code === CloseCode.AUTHENTICATION_FAILED
+          ? new AuthenticationError(`API key rejected (${reason || code}).`)
+          : new ConnectionError(
+              `Closed with ${code} ${closeCodeName(code)}${reason && ` (${reason})`}.`,
+              code,
+            ),
+      );
+    };
+
+    return () => {
+      socket.onopen = socket.onmessage = null;
+      socket.onclose = socketClosed;
+      if (socket.readyState <= 1) socket.close(CloseCode.NORMAL, 'client closed');
+      release(CloseCode.NORMAL, 'client closed');
+    };
   }
 
-  private onSocketClosed(socket: WebSocketLike): void {
-    if (this.socket === socket) this.socket = undefined;
-    const done = this.closeWaiters.filter((waiter) => waiter.socket === socket);
-    this.closeWaiters = this.closeWaiters.filter((waiter) => waiter.socket !== socket);
-    for (const waiter of done) waiter.resolve();
-  }
-
-  private onGaveUp(error: Error): void {
-    this.loop = undefined;
-    const lostWithoutReconnect =
-      !this.options.reconnect && isRetryableSessionError(error) && this.everConnected;
-    if (lostWithoutReconnect) {
-      this.setState(ConnectionState.DISCONNECTED);
+  #gaveUp(error: Error): void {
+    this.#loop = undefined;
+    const { reconnect, url, maxReconnectAttempts } = this.#options;
+    if (!reconnect && isRetryable(error) && this.#everConnected) {
+      this.#setState(ConnectionState.DISCONNECTED);
       return;
     }
     const final =
       error instanceof AuthenticationError
         ? error
         : new ConnectionError(
-            `Could not (re)connect to ${this.options.url}: ${error.message} ` +
-              `Gave up after ${this.options.maxReconnectAttempts} attempt(s); call connect() to try again.`,
-            error instanceof ConnectionError ? error.closeCode : undefined,
+            `Gave up on ${url} after ${maxReconnectAttempts} attempt(s): ${error.message} Call connect() to retry.`,
+            (error as ConnectionError).closeCode,
             { cause: error },
           );
-    this.setState(ConnectionState.ERROR);
-    this.callbacks.failed(final);
-    this.started?.reject(final);
-    this.started = undefined;
+    this.#setState(ConnectionState.ERROR);
+    this.#callbacks.failed(final);
+    this.#started$.next(final);
   }
 
-  private setState(next: ConnectionState): void {
-    if (this.state$.value !== next) this.state$.next(next);
-  }
-
-  /** Waits for `promise`, at most `ms`; the timer is cancelled either way. */
-  private async raceTimeout(promise: Promise<void>, ms: number): Promise<void> {
-    let timer: Subscription | undefined;
-    const timeout = new Promise<void>(
-      (resolve) => (timer = this.options.scheduler.schedule(() => resolve(), ms)),
-    );
-    try {
-      await Promise.race([promise, timeout]);
-    } finally {
-      timer?.unsubscribe();
-    }
+  #setState(next: ConnectionState): void {
+    if (this.state !== next) this.state$.next(next);
   }
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new ConnectionError(String(error));
+/** A bad credential or a final close code ends the loop; anything else is transient. */
+function isRetryable(error: Error): boolean {
+  const closeCode = (error as ConnectionError).closeCode;
+  return !(error instanceof AuthenticationError) && (closeCode === undefined || isRetryableClose(closeCode));
 }
