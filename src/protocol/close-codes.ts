@@ -24,13 +24,11 @@ export const CloseCode = {
 
 export type CloseCodeName = keyof typeof CloseCode;
 
-/** The only closes reconnecting cannot help: the server refused this client, not the moment. */
-const FINAL = [
-  CloseCode.POLICY_VIOLATION,
-  CloseCode.AUTHENTICATION_FAILED,
-  CloseCode.SESSION_REPLACED,
-  CloseCode.ORIGIN_NOT_ALLOWED,
-] as number[];
+/**
+ * The only closes reconnecting cannot help, as the server refused this client rather than the
+ * moment: POLICY_VIOLATION, AUTHENTICATION_FAILED, SESSION_REPLACED, ORIGIN_NOT_ALLOWED.
+ */
+const FINAL = [1008, 4001, 4003, 4007];
 
 /** Unknown codes are treated as transient: a trading client should rather retry than give up. */
 export function isRetryableClose(code: number): boolean {

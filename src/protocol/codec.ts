@@ -103,7 +103,7 @@ export function validateEnvelope(
   checkKeys = true,
 ): Envelope | ProtocolError {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return error('NOT_AN_OBJECT', 'An envelope must be a JSON object.');
+    return error('NOT_AN_OBJECT', 'An envelope is a JSON object.');
   }
   const env = value as Record<string, unknown>;
   const id = typeof env['id'] === 'string' ? env['id'] : undefined;
@@ -111,7 +111,7 @@ export function validateEnvelope(
   if (structural) return error(structural[0], structural[1], id);
   const type = env['type'];
   if (typeof type !== 'string' || !Object.hasOwn(SCHEMAS, type)) {
-    return error('UNKNOWN_TYPE', `Unknown envelope type ${JSON.stringify(type)}.`, id);
+    return error('UNKNOWN_TYPE', `Unknown type ${JSON.stringify(type)}.`, id);
   }
   const schema =
     type === MessageType.ACK && env['id'] === undefined

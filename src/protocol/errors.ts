@@ -24,7 +24,7 @@ export class AckTimeoutError extends ReliableWebSocketError {
   constructor(messageId: string, attempts: number, timeoutMs: number) {
     super(
       'ACK_TIMEOUT',
-      `Message ${messageId} unacknowledged after ${attempts} attempt(s) of ${timeoutMs} ms; raise messageTimeout or maxRetries.`,
+      `No ack for ${messageId} after ${attempts} attempt(s) of ${timeoutMs} ms; raise messageTimeout or maxRetries.`,
     );
     this.messageId = messageId;
     this.attempts = attempts;
@@ -39,7 +39,7 @@ export class NackError extends ReliableWebSocketError {
   declare readonly retryAfterMs: number | undefined;
 
   constructor(messageId: string, reason: string, message: string, retryAfterMs?: number) {
-    super('NACK', `Message ${messageId} refused (${reason}): ${message}`);
+    super('NACK', `${messageId} refused (${reason}): ${message}`);
     this.messageId = messageId;
     this.reason = reason;
     this.retryAfterMs = retryAfterMs;
@@ -52,7 +52,7 @@ export class MessageExpiredError extends ReliableWebSocketError {
   declare readonly ttlMs: number;
 
   constructor(messageId: string, ttlMs: number) {
-    super('MESSAGE_EXPIRED', `Message ${messageId} expired unacknowledged (TTL ${ttlMs} ms).`);
+    super('MESSAGE_EXPIRED', `${messageId} expired (TTL ${ttlMs} ms).`);
     this.messageId = messageId;
     this.ttlMs = ttlMs;
   }
@@ -68,8 +68,8 @@ export class QueueFullError extends ReliableWebSocketError {
     super(
       'QUEUE_FULL',
       evicted
-        ? `Message ${messageId} evicted by a higher priority: queue full (${maxSize}).`
-        : `Queue full (${maxSize}); raise queueSize or wait for acks.`,
+        ? `${messageId} evicted by a higher priority (queue full: ${maxSize}).`
+        : `Queue full (${maxSize}); raise queueSize.`,
     );
     this.maxSize = maxSize;
     this.messageId = messageId;
@@ -126,7 +126,7 @@ export class HeartbeatTimeoutError extends ReliableWebSocketError {
   declare readonly afterMs: number;
 
   constructor(missed: number, afterMs: number) {
-    super('HEARTBEAT_TIMEOUT', `${missed} ping(s) unanswered (${afterMs} ms): the link is dead.`);
+    super('HEARTBEAT_TIMEOUT', `${missed} ping(s) unanswered in ${afterMs} ms.`);
     this.missed = missed;
     this.afterMs = afterMs;
   }
