@@ -1,5 +1,5 @@
 import { asyncScheduler } from 'rxjs';
-import { invalidOption, isCount, isPositiveNumber } from '../protocol/option-checks';
+import { checkCount, checkPositive, invalidOption } from '../protocol/option-checks';
 import {
   DEFAULT_BACKOFF_CONFIG,
   DEFAULT_CLIENT_OPTIONS,
@@ -8,47 +8,48 @@ import {
 } from './client-options';
 import { SHORT_TEXT, isShortText } from './validate-outbound';
 
-/** What an option must be, and the test of it. */
-type Rule = readonly [expected: string, valid: (value: never) => boolean];
+/** Throws a TypeError naming the option unless its value passes. */
+type Rule = (name: string, value: never) => void;
 
-const POSITIVE: Rule = ['a positive finite number', isPositiveNumber];
-const COUNT: Rule = ['a whole number >= 0 or Infinity', isCount];
+const rule =
+  (expected: string, valid: (value: never) => boolean): Rule =>
+  (name, value) => {
+    if (!valid(value)) throw invalidOption(name, expected, value);
+  };
 
 /** A rule for an option with a fixed set of values. */
-const oneOf = (...values: unknown[]): Rule => [
-  values.map((value) => (typeof value === 'string' ? `'${value}'` : value)).join(' or '),
-  (value) => values.includes(value),
-];
+const oneOf = (...values: unknown[]): Rule =>
+  rule(values.map((value) => (typeof value === 'string' ? `'${value}'` : value)).join(' or '), (value) =>
+    values.includes(value),
+  );
 
 const RULES: Record<string, Rule> = {
-  reconnectInterval: POSITIVE,
-  heartbeatInterval: POSITIVE,
-  heartbeatTimeout: POSITIVE,
-  messageTimeout: POSITIVE,
-  queueSize: POSITIVE,
-  maxInFlight: POSITIVE,
-  connectTimeout: POSITIVE,
-  defaultTTL: POSITIVE,
-  maxReconnectAttempts: COUNT,
-  maxRetries: COUNT,
-  heartbeatMaxMissed: ['a whole number >= 1', (value: number) => Number.isInteger(value) && value >= 1],
-  clientId: [SHORT_TEXT, (value) => value === undefined || isShortText(value)],
+  reconnectInterval: checkPositive,
+  heartbeatInterval: checkPositive,
+  heartbeatTimeout: checkPositive,
+  messageTimeout: checkPositive,
+  queueSize: checkPositive,
+  maxInFlight: checkPositive,
+  connectTimeout: checkPositive,
+  defaultTTL: checkPositive,
+  maxReconnectAttempts: checkCount,
+  maxRetries: checkCount,
+  heartbeatMaxMissed: rule('a whole number >= 1', (value: number) => Number.isInteger(value) && value >= 1),
+  clientId: rule(SHORT_TEXT, (value) => value === undefined || isShortText(value)),
   storageFallback: oneOf('none', 'memory'),
   singleSender: oneOf(true, false),
 };
 
 const BACKOFF_RULES: Record<string, Rule> = {
-  multiplier: ['>= 1', (value: number) => value >= 1],
-  maxInterval: ['> 0', (value: number) => value > 0],
+  multiplier: rule('>= 1', (value: number) => value >= 1),
+  maxInterval: rule('> 0', (value: number) => value > 0),
   jitter: oneOf('none', 'full', 'equal'),
 };
 
-/** Throws a TypeError naming the first option in `values` that breaks its rule. */
+/** Applies each rule to its option in `values`: the first invalid one throws. */
 function check(rules: Record<string, Rule>, values: object, prefix = ''): void {
-  for (const [name, [expected, valid]] of Object.entries(rules)) {
-    const value = values[name as keyof typeof values];
-    if (!valid(value)) throw invalidOption(prefix + name, expected, value);
-  }
+  for (const [name, apply] of Object.entries(rules))
+    apply(prefix + name, values[name as keyof typeof values]);
 }
 
 /** Spreads options over the defaults and throws a TypeError naming the first invalid option. */
