@@ -282,6 +282,8 @@ export class SingleSender {
    * died in between). Its outcome is unknown; the caller must not wait forever.
    */
   async #settleVanished(): Promise<void> {
+    // Nothing to reconcile: do not touch storage (it may be the blocked storage this tab falls back from).
+    if (this.#pending.size === 0) return;
     const stored = await this.#host.storage.keys();
     for (const messageId of this.#pending.keys()) {
       if (stored.includes(`${this.#host.storageKey}:m:${messageId}`)) continue;
