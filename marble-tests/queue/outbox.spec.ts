@@ -155,20 +155,6 @@ describe('Outbox (virtual time)', () => {
     });
   });
 
-  it('after a disconnect, released in-flight messages are resent first, in original order', () => {
-    testScheduler.run(({ hot, expectObservable }) => {
-      const { outbox, send, drained$ } = setup(2);
-      const sends = { a: { id: 'a' }, b: { id: 'b' }, c: { id: 'c' }, d: { id: 'd', priority: LOW } };
-      hot('        -(abc)---d------', sends).subscribe((s) => send(s));
-      hot('        o------c----o---', gateValues).subscribe((open) => {
-        outbox.setGate(open);
-        if (!open) outbox.releaseAll();
-      });
-      const drain = '-(ab)-------(ab)';
-      expectObservable(drained$).toBe(drain);
-    });
-  });
-
   it('stops leasing once the only subscriber unsubscribes', () => {
     testScheduler.run(({ hot, expectObservable }) => {
       const { queue, outbox, send, drained$ } = setup(10);

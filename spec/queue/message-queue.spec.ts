@@ -472,21 +472,6 @@ describe('MessageQueue', () => {
       await expect(queue.settle(leased.id)).resolves.toBeUndefined();
     });
 
-    it('releaseLeases puts leased messages back in their original order', async () => {
-      const queue = new MessageQueue(config);
-      for (const type of ['a', 'b', 'c']) await queue.enqueue({ type });
-      const a = queue.lease()!;
-      const b = queue.lease()!;
-      await queue.enqueue({ type: 'd' });
-      expect(queue.release(b.id)).toBe(true);
-      expect(queue.release(b.id)).toBe(false);
-      queue.lease();
-      queue.releaseLeases();
-      expect(a.type).toBe('a');
-      expect(queue.leasedCount).toBe(0);
-      expect(drainTypes(queue)).toEqual(['a', 'b', 'c', 'd']);
-    });
-
     it('remove(id) works on pending and leased messages and reports whether it found one', async () => {
       const storage = new MemoryStorageAdapter();
       const queue = new MessageQueue(config, storage);

@@ -1,7 +1,6 @@
 import { MessagePriority } from '../../src/protocol/enums';
 import { MessageQueue } from '../../src/queue/message-queue';
 import { Outbox } from '../../src/queue/outbox';
-import type { QueuedMessage } from '../../src/queue/queued-message';
 
 const config = {
   maxSize: 100_000,
@@ -78,25 +77,6 @@ describe('Outbox', () => {
     fill(queue, 4);
     expect(queue.leasedCount).toBe(1);
     expect(queue.pendingCount).toBe(3);
-  });
-
-  it('releaseAll returns in-flight messages so they are resent first, in original order', () => {
-    const queue = new MessageQueue(config);
-    const outbox = new Outbox(queue, { maxInFlight: 3 });
-    const seen: string[] = [];
-    outbox.drain$.subscribe((m: QueuedMessage) => seen.push(m.type));
-    fill(queue, 5);
-    outbox.setGate(true);
-    expect(seen).toEqual(['m0', 'm1', 'm2']);
-    void outbox.settle(queue.peek()?.id ?? ''); // not leased through us: no slot freed
-    expect(outbox.inFlight).toBe(3);
-    outbox.setGate(false);
-    outbox.releaseAll();
-    expect(outbox.inFlight).toBe(0);
-    expect(queue.leasedCount).toBe(0);
-    seen.length = 0;
-    outbox.setGate(true);
-    expect(seen).toEqual(['m0', 'm1', 'm2']);
   });
 
   it('dispose completes drain$ and stops draining', () => {

@@ -70,12 +70,6 @@ const CONFIG_CHECKS: readonly Check[] = [
   ['defaultTTL', ...DURATION],
 ];
 
-const ENQUEUE_CHECKS: readonly Check[] = [
-  ['priority', ...PRIORITY],
-  ['ttl', ...DURATION],
-  ['id', ...TEXT],
-];
-
 /** Fills defaults and throws a `TypeError` naming the first invalid option. */
 export function resolveMessageQueueConfig(config: Partial<MessageQueueConfig> = {}): MessageQueueConfig {
   const c: Record<string, unknown> = { ...DEFAULT_MESSAGE_QUEUE_CONFIG };
@@ -92,18 +86,20 @@ export function resolveMessageQueueConfig(config: Partial<MessageQueueConfig> = 
  */
 export function validateEnqueue(message: unknown, options: unknown): ValidationError | undefined {
   if (typeof message !== 'object' || message === null) {
-    return new ValidationError('enqueue: message must be an object { type, payload? }.', 'message');
+    return invalid('message', 'an object { type, payload? }', message);
   }
   const type = (message as { type?: unknown }).type;
   if (!isNonEmptyString(type)) return invalid('type', TEXT[0], type);
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) {
-    return new ValidationError('enqueue: options must be an object.', 'options');
+    return invalid('options', 'an object', options);
   }
-  for (const [name, expected, valid] of ENQUEUE_CHECKS) {
-    const value = (options as Record<string, unknown>)[name];
-    if (value !== undefined && !valid(value)) return invalid(name, expected, value);
-  }
+  // Unrolled: this runs once per message.
+  const { priority, ttl, id } = options as EnqueueOptions;
+  if (priority !== undefined && !isMessagePriority(priority))
+    return invalid('priority', PRIORITY[0], priority);
+  if (ttl !== undefined && !isPositiveNumber(ttl)) return invalid('ttl', DURATION[0], ttl);
+  if (id !== undefined && !isNonEmptyString(id)) return invalid('id', TEXT[0], id);
   return undefined;
 }
 

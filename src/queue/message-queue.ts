@@ -1,11 +1,4 @@
-import {
-  asyncScheduler,
-  BehaviorSubject,
-  distinctUntilChanged,
-  Subject,
-  type Observable,
-  type SchedulerLike,
-} from 'rxjs';
+import { asyncScheduler, BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { QueueFullError, StorageError, ValidationError } from '../protocol/errors';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
 import type { StorageAdapter } from '../storage/storage-adapter';
@@ -80,14 +73,14 @@ export class MessageQueue {
   #available = new Subject<QueuedMessage>();
 
   /** The current `size`, then every change of it. */
-  readonly size$: Observable<number> = this.#size.pipe(distinctUntilChanged());
+  readonly size$: Observable<number> = this.#size.asObservable();
   /** Messages found expired (by `dequeue`, `lease`, `removeExpired`, or a full queue), removed. */
   readonly expired$: Observable<QueuedMessage> = this.#expired.asObservable();
   /** Pending messages evicted by a higher-priority one while the queue was full. */
   readonly evicted$: Observable<EvictedMessage> = this.#evicted.asObservable();
   /** Storage failures nobody awaits (background removals, unreadable records, failed restore). */
   readonly errors$: Observable<StorageError> = this.#errors.asObservable();
-  /** Each message as it becomes pending after `ready`: accepted, or released from a lease. */
+  /** Each message as it becomes pending after `ready`: accepted, or back after a failed eviction. */
   readonly available$: Observable<QueuedMessage> = this.#available.asObservable();
 
   constructor(
@@ -139,8 +132,10 @@ export class MessageQueue {
   enqueue<T = unknown>(message: EnqueueMessage<T>, options?: EnqueueOptions): Promise<QueuedMessage<T>> {
     const invalid = validateEnqueue(message, options);
     if (invalid) return Promise.reject(invalid);
-    if (!this.#isReady) return this.ready.then(() => this.#accept(message, options));
-    return this.#accept(message, options);
+    // Not an async function: one promise per message on the hot path.
+    return this.#isReady
+      ? this.#accept(message, options)
+      : this.ready.then(() => this.#accept(message, options));
   }
 
   /** Removes and returns the next live message; expired ones on the way are reported and dropped. */
@@ -174,20 +169,6 @@ export class MessageQueue {
     this.#emitSize();
     if (this.#persist) await this.#store.delete(id);
     return true;
-  }
-
-  /** Puts a leased message back among the pending ones, in its original place. */
-  release(id: string): boolean {
-    const message = this.#leased.get(id);
-    if (message === undefined) return false;
-    this.#leased.delete(id);
-    this.#addPending(message);
-    return true;
-  }
-
-  /** Puts every leased message back among the pending ones, in original order. */
-  releaseLeases(): void {
-    for (const m of [...this.#leased.values()].sort((a, b) => a.seq - b.seq)) this.release(m.id);
   }
 
   /** Removes every held message (pending and leased), in memory and storage. */
@@ -239,18 +220,12 @@ export class MessageQueue {
   }
 
   #accept<T>(message: EnqueueMessage<T>, options: EnqueueOptions = {}): Promise<QueuedMessage<T>> {
-    if (this.#closed) {
-      return Promise.reject(
-        new StorageError('UNAVAILABLE', 'The queue is closed; create a new MessageQueue.'),
-      );
-    }
+    if (this.#closed) return Promise.reject(new StorageError('UNAVAILABLE', 'The MessageQueue is closed.'));
     const config = this.config;
     const { id = createMessageId(), priority = config.defaultPriority, ttl = config.defaultTTL } = options;
     if (options.id !== undefined && this.#holds(id)) {
-      return Promise.reject(new ValidationError(`enqueue: a message with id ${id} is already queued.`, 'id'));
+      return Promise.reject(new ValidationError(`Message ${id} is already queued.`, 'id'));
     }
-    const evicting = this.#evicting;
-    const reserved = this.#reserved;
     if (this.#isFull()) this.removeExpired();
     let victim: QueuedMessage | undefined;
     if (this.#isFull()) {
@@ -261,7 +236,6 @@ export class MessageQueue {
         return Promise.reject(new QueueFullError(config.maxSize));
       }
       this.#heap.removeWhere((m) => m === victim);
-      evicting.set(victim.id, victim);
     }
     const now = this.#scheduler.now();
     const queued: QueuedMessage<T> = {
@@ -273,27 +247,38 @@ export class MessageQueue {
       expiresAt: now + ttl,
       seq: this.#nextSeq++,
     };
-    reserved.add(id);
-    /** The slot is no longer reserved; true if the victim is still held aside (not removed meanwhile). */
-    const unreserve = (): boolean => {
-      reserved.delete(id);
-      return victim !== undefined && evicting.delete(victim.id);
-    };
-    const accepted = (): QueuedMessage<T> => {
-      if (unreserve()) {
-        this.#forget(victim!.id);
-        this.#evicted.next({ message: victim!, error: new QueueFullError(config.maxSize, victim!.id, true) });
-      }
-      this.#addPending(queued);
-      return queued;
-    };
-    // Without persistence every step is synchronous: the message is available as soon as enqueue returns.
-    if (!this.#persist) return Promise.resolve(accepted());
-    return this.#store.write(queued).then(accepted, (error: StorageError) => {
-      // The newcomer was refused, so its victim keeps its place.
-      if (unreserve()) this.#addPending(victim!);
-      throw error;
-    });
+    // Without persistence the message is pending as soon as `enqueue` returns.
+    if (!this.#persist) return Promise.resolve(this.#admit(queued, victim));
+    // Until the write is done, the newcomer holds a slot and its victim is held aside.
+    this.#reserved.add(id);
+    if (victim) this.#evicting.set(victim.id, victim);
+    return this.#store.write(queued).then(
+      () => this.#admit(queued, this.#unreserve(id, victim) ? victim : undefined),
+      (error: unknown) => {
+        // The newcomer was refused, so its victim keeps its place.
+        if (this.#unreserve(id, victim)) this.#addPending(victim!);
+        throw error;
+      },
+    );
+  }
+
+  /** Makes `queued` pending, evicting `victim` for good. */
+  #admit<T>(queued: QueuedMessage<T>, victim: QueuedMessage | undefined): QueuedMessage<T> {
+    if (victim) {
+      this.#forget(victim.id);
+      this.#evicted.next({
+        message: victim,
+        error: new QueueFullError(this.config.maxSize, victim.id, true),
+      });
+    }
+    this.#addPending(queued);
+    return queued;
+  }
+
+  /** Frees the slot `id` reserved; true if its victim is still held aside (not removed meanwhile). */
+  #unreserve(id: string, victim: QueuedMessage | undefined): boolean {
+    this.#reserved.delete(id);
+    return victim !== undefined && this.#evicting.delete(victim.id);
   }
 
   #take(lease: boolean): QueuedMessage | undefined {
@@ -338,7 +323,8 @@ export class MessageQueue {
   }
 
   #emitSize(): void {
-    this.#size.next(this.size);
+    const size = this.size;
+    if (size !== this.#size.value) this.#size.next(size);
   }
 
   async #restore(): Promise<void> {

@@ -43,7 +43,6 @@ export class Outbox {
   #gateOpen = false;
   #draining = false;
   #again = false;
-  #disposed = false;
 
   constructor(queue: MessageQueue, config: OutboxConfig) {
     const maxInFlight = config?.maxInFlight;
@@ -61,7 +60,7 @@ export class Outbox {
     this.#availableSubscription = queue.available$.subscribe(() => this.notify());
   }
 
-  /** Messages leased through this outbox and not yet settled or released. */
+  /** Messages leased through this outbox and not yet settled. */
   get inFlight(): number {
     return this.#leasedIds.size;
   }
@@ -84,25 +83,6 @@ export class Outbox {
     return settled;
   }
 
-  /**
-   * Returns every unsettled message of this outbox to the queue in its original
-   * place (e.g. on disconnect), so it is resent first once the gate reopens.
-   */
-  releaseAll(): void {
-    const ids = [...this.#leasedIds];
-    this.#leasedIds.clear();
-    // Release under the drain flag so the available$ notifications do not re-lease
-    // one message before the others are back in place.
-    const wasDraining = this.#draining;
-    this.#draining = true;
-    try {
-      for (const id of ids) this.#queue.release(id);
-    } finally {
-      this.#draining = wasDraining;
-    }
-    this.notify();
-  }
-
   /** Drains now if the gate and the window allow. Called by itself on every new message. */
   notify(): void {
     if (this.#draining) {
@@ -113,12 +93,7 @@ export class Outbox {
     try {
       do {
         this.#again = false;
-        while (
-          this.#gateOpen &&
-          !this.#disposed &&
-          this.#leasedIds.size < this.#maxInFlight &&
-          this.#subject.observed
-        ) {
+        while (this.#gateOpen && this.#leasedIds.size < this.#maxInFlight && this.#subject.observed) {
           const message = this.#queue.lease();
           if (message === undefined) break;
           this.#leasedIds.add(message.id);
@@ -130,10 +105,8 @@ export class Outbox {
     }
   }
 
-  /** Stops draining and completes `drain$`; leased messages stay leased in the queue. */
+  /** Stops draining and completes `drain$` (which leaves nobody to drain to); leased messages stay leased in the queue. */
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
     this.#availableSubscription.unsubscribe();
     this.#subject.complete();
   }

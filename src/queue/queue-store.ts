@@ -107,7 +107,7 @@ export class QueueStore {
     }
     this.#pending++;
     const settled = (): void => {
-      if (--this.#pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+      if (!--this.#pending) for (const resolve of this.#idleWaiters.splice(0)) resolve();
     };
     return operation.then(settled, (error: unknown) => {
       settled();

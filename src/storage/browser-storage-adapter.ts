@@ -22,16 +22,13 @@ export interface BrowserStorageAdapterOptions {
   driver?: string | string[];
 }
 
-/** A failed localforage call as a `StorageError`: QUOTA_EXCEEDED (Chrome, Safari, Firefox names and legacy codes) or IO. */
+/** A failed localforage call as a `StorageError`: QUOTA_EXCEEDED (any browser's name or legacy code) or IO. */
 function toStorageError(error: unknown, action: string): StorageError {
   const e = error as { name?: string; code?: number; message?: string } | null;
-  const quota =
-    ['QuotaExceededError', 'NS_ERROR_DOM_QUOTA_REACHED'].includes(e?.name as string) ||
-    e?.code === 22 ||
-    e?.code === 1014;
+  const quota = /quota/i.test(e?.name as string) || e?.code === 22 || e?.code === 1014;
   return new StorageError(
     quota ? 'QUOTA_EXCEEDED' : 'IO',
-    `Browser storage could not ${action}: ${e?.message ?? String(error)}${quota ? '. Free space or lower `queueSize`.' : ''}`,
+    `Browser storage could not ${action}: ${e?.message ?? String(error)}${quota ? '; free space or lower `queueSize`' : ''}`,
     { cause: error },
   );
 }
@@ -51,7 +48,6 @@ function toStorageError(error: unknown, action: string): StorageError {
 export class BrowserStorageAdapter implements StorageAdapter {
   readonly durable = true;
   #store: LocalForage;
-  #opened: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: BrowserStorageAdapterOptions = {}) {
@@ -65,7 +61,7 @@ export class BrowserStorageAdapter implements StorageAdapter {
 
   /** The localforage driver in use (`asyncStorage` is IndexedDB), once one is ready. */
   driverName(): Promise<string> {
-    return this.#run((store) => store.driver(), 'name its driver');
+    return this.#run((store) => store.driver(), 'start');
   }
 
   getItem<T = unknown>(key: string): Promise<T | null> {
@@ -93,15 +89,15 @@ export class BrowserStorageAdapter implements StorageAdapter {
   async #run<T>(operation: (store: LocalForage) => T | Promise<T>, action: string): Promise<T> {
     if (this.#closed) throw new StorageError('UNAVAILABLE', 'The BrowserStorageAdapter is closed.');
     const store = this.#store;
-    await (this.#opened ??= store.ready().catch((error: unknown) => {
-      this.#opened = undefined; // a later call may find storage available again
+    // localforage remembers a failed driver setup: every call rejects alike.
+    await store.ready().catch((error: unknown) => {
       throw new StorageError(
         'UNAVAILABLE',
-        `No browser storage is available (tried ${String(store.config('driver'))}): ${(error as Error)?.message ?? String(error)}. ` +
-          "Pass another StorageAdapter, or accept losing the queue on reload (storageFallback: 'memory').",
+        `No browser storage (tried ${String(store.config('driver'))}): ${(error as Error)?.message ?? String(error)}; ` +
+          "pass another StorageAdapter or set storageFallback: 'memory'",
         { cause: error },
       );
-    }));
+    });
     try {
       return await operation(store);
     } catch (error) {
