@@ -17,9 +17,9 @@
  * ```
  */
 export class PriorityHeap<T> {
-  #items: T[] = [];
-  #priorities: number[] = [];
-  #seqs: number[] = [];
+  readonly #items: T[] = [];
+  readonly #priorities: number[] = [];
+  readonly #seqs: number[] = [];
   #nextSeq = 0;
 
   get size(): number {

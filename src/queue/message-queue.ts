@@ -49,28 +49,28 @@ export class MessageQueue {
   readonly config: Readonly<MessageQueueConfig>;
 
   /** Pending messages. No id index beside it: lookups by id are rare and O(n) is fine there. */
-  #heap = new PriorityHeap<QueuedMessage>();
-  #leased = new Map<string, QueuedMessage>();
+  readonly #heap = new PriorityHeap<QueuedMessage>();
+  readonly #leased = new Map<string, QueuedMessage>();
   /** Victims held aside while the message evicting them is being persisted. */
-  #evicting = new Map<string, QueuedMessage>();
+  readonly #evicting = new Map<string, QueuedMessage>();
   /** Ids of accepted messages still being persisted: they hold a slot already. */
-  #reserved = new Set<string>();
-  #storage: StorageAdapter;
-  #store: QueueStore;
-  #persist: boolean;
-  #scheduler: SchedulerLike;
+  readonly #reserved = new Set<string>();
+  readonly #storage: StorageAdapter;
+  readonly #store: QueueStore;
+  readonly #persist: boolean;
+  readonly #scheduler: SchedulerLike;
   /** `ready`, with its failure handled (reported on errors$ and by every enqueue instead). */
-  #settledReady: Promise<void>;
+  readonly #settledReady: Promise<void>;
   #meta = new Map<string, unknown>();
   #nextSeq = 0;
   #isReady: boolean;
   #closed = false;
 
-  #size = new BehaviorSubject(0);
-  #expired = new Subject<QueuedMessage>();
-  #evicted = new Subject<EvictedMessage>();
-  #errors = new Subject<StorageError>();
-  #available = new Subject<QueuedMessage>();
+  readonly #size = new BehaviorSubject(0);
+  readonly #expired = new Subject<QueuedMessage>();
+  readonly #evicted = new Subject<EvictedMessage>();
+  readonly #errors = new Subject<StorageError>();
+  readonly #available = new Subject<QueuedMessage>();
 
   /** The current `size`, then every change of it. */
   readonly size$: Observable<number> = this.#size.asObservable();
@@ -196,8 +196,7 @@ export class MessageQueue {
   /** Reads a value stored beside the queue (e.g. the client's `clientId`). */
   async getMeta<T = unknown>(key: string): Promise<T | null> {
     await this.ready;
-    const meta = this.#meta;
-    return meta.has(key) ? (meta.get(key) as T) : null;
+    return (this.#meta.get(key) as T | undefined) ?? null;
   }
 
   /** Stores a value beside the queue; resolves once persisted. */

@@ -35,11 +35,11 @@ export class Outbox {
   /** Hot: leased messages, emitted only while the gate is open and someone subscribes. */
   readonly drain$: Observable<QueuedMessage>;
 
-  #queue: MessageQueue;
-  #subject = new Subject<QueuedMessage>();
-  #leasedIds = new Set<string>();
-  #maxInFlight: number;
-  #availableSubscription: Subscription;
+  readonly #queue: MessageQueue;
+  readonly #subject = new Subject<QueuedMessage>();
+  readonly #leasedIds = new Set<string>();
+  readonly #maxInFlight: number;
+  readonly #availableSubscription: Subscription;
   #gateOpen = false;
   #draining = false;
   #again = false;

@@ -26,11 +26,11 @@ function toStorageError(error: unknown, action: string): StorageError {
  * operation writes one record instead of rewriting the queue.
  */
 export class QueueStore {
-  #storage: StorageAdapter;
-  #prefix: string;
-  #metaKey: string;
+  readonly #storage: StorageAdapter;
+  readonly #prefix: string;
+  readonly #metaKey: string;
   #pending = 0;
-  #idleWaiters: Array<() => void> = [];
+  readonly #idleWaiters: Array<() => void> = [];
 
   constructor(storage: StorageAdapter, storageKey: string) {
     this.#storage = storage;

@@ -28,7 +28,7 @@ function toStorageError(error: unknown, action: string): StorageError {
   const quota = /quota/i.test(e?.name as string) || e?.code === 22 || e?.code === 1014;
   return new StorageError(
     quota ? 'QUOTA_EXCEEDED' : 'IO',
-    `Browser storage could not ${action}: ${e?.message ?? String(error)}${quota ? '; free space or lower `queueSize`' : ''}`,
+    `Browser storage could not ${action}: ${e?.message ?? error}${quota ? '; free space or lower `queueSize`' : ''}`,
     { cause: error },
   );
 }
@@ -47,7 +47,7 @@ function toStorageError(error: unknown, action: string): StorageError {
  */
 export class BrowserStorageAdapter implements StorageAdapter {
   readonly durable = true;
-  #store: LocalForage;
+  readonly #store: LocalForage;
   #closed = false;
 
   constructor(options: BrowserStorageAdapterOptions = {}) {
@@ -93,7 +93,7 @@ export class BrowserStorageAdapter implements StorageAdapter {
     await store.ready().catch((error: unknown) => {
       throw new StorageError(
         'UNAVAILABLE',
-        `No browser storage (tried ${String(store.config('driver'))}): ${(error as Error)?.message ?? String(error)}; ` +
+        `No browser storage (tried ${store.config('driver')}): ${(error as Error)?.message ?? error}; ` +
           "pass another StorageAdapter or set storageFallback: 'memory'",
         { cause: error },
       );

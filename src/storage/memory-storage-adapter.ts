@@ -31,7 +31,7 @@ export class MemoryStorageAdapter implements StorageAdapter {
     try {
       data.set(key, structuredClone(value));
     } catch (error) {
-      throw new StorageError('IO', `Cannot store ${key}: ${String(error)}`, { cause: error });
+      throw new StorageError('IO', `Cannot store ${key}: ${error}`, { cause: error });
     }
   }
 
