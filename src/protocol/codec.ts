@@ -58,6 +58,14 @@ const ACK_MANY: Schema = {
 /** A `connect` holding a `sessionId` is the server's welcome. */
 const WELCOME: Schema = { v: NUMBER, dedupeTtl: SIZE, heartbeatInterval: SIZE, maxPayload: SIZE };
 
+/** Each schema as a flat list, built once: a `for...in` over the literal per envelope is measurably slower. */
+type Field = readonly [key: string, test: Rule[0], expected: string];
+const fields = (schema: Schema): Field[] =>
+  Object.entries(schema).map(([key, [test, expected]]) => [key, test, expected]);
+const FIELDS = new Map(Object.entries(SCHEMAS).map(([type, schema]) => [type, fields(schema)]));
+const ACK_MANY_FIELDS = fields(ACK_MANY);
+const WELCOME_FIELDS = fields(WELCOME);
+
 export function encodeFrame(envelopes: Envelope | readonly Envelope[]): string {
   return JSON.stringify(envelopes);
 }
@@ -110,17 +118,14 @@ export function validateEnvelope(
   const structural = checkStructure(env, maxDepth, checkKeys);
   if (structural) return error(structural[0], structural[1], id);
   const type = env['type'];
-  if (typeof type !== 'string' || !Object.hasOwn(SCHEMAS, type)) {
-    return error('UNKNOWN_TYPE', `Unknown type ${JSON.stringify(type)}.`, id);
-  }
   const schema =
     type === MessageType.ACK && env['id'] === undefined
-      ? ACK_MANY
+      ? ACK_MANY_FIELDS
       : type === MessageType.CONNECT && typeof env['sessionId'] === 'string'
-        ? WELCOME
-        : SCHEMAS[type as MessageType];
-  for (const key in schema) {
-    const [test, expected] = schema[key]!;
+        ? WELCOME_FIELDS
+        : FIELDS.get(type as string);
+  if (!schema) return error('UNKNOWN_TYPE', `Unknown type ${JSON.stringify(type)}.`, id);
+  for (const [key, test, expected] of schema) {
     if (!test(env[key])) return error('INVALID_FIELD', `\`${key}\` must be ${expected}.`, id);
   }
   return env as unknown as Envelope;

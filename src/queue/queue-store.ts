@@ -93,7 +93,8 @@ export class QueueStore {
       // A valid message whose id differs from its key belongs to another queue whose
       // storageKey extends ours (`q` vs `q:m`): not ours to load or to report.
     });
-    return { messages, meta: new Map(Object.entries(meta ?? {})), corrupt };
+    // A meta record that is not an object (corrupt) restores as empty, like a missing one.
+    return { messages, meta: new Map(typeof meta === 'object' && meta ? Object.entries(meta) : []), corrupt };
   }
 
   /** One promise per operation (this is on every send's path); `action` is built only on failure. */
@@ -106,12 +107,16 @@ export class QueueStore {
       operation = Promise.reject(error);
     }
     this.#pending++;
-    const settled = (): void => {
-      if (!--this.#pending) for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    };
-    return operation.then(settled, (error: unknown) => {
-      settled();
-      throw toStorageError(error, action());
-    });
+    return operation.then(
+      () => this.#settled(),
+      (error: unknown) => {
+        this.#settled();
+        throw toStorageError(error, action());
+      },
+    );
+  }
+
+  #settled(): void {
+    if (--this.#pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
