@@ -1,6 +1,6 @@
 /**
  * Child process of the kill -9 spec:
- * `node --import tsx spec/reliability/helpers/kill-child.ts DIR URL RUN COUNT` (API key in `RXWS_API_KEY`).
+ * `node --import tsx spec/reliability/helpers/kill-child.ts DIR URL RUN COUNT FACTS` (API key in `RXWS_API_KEY`).
  *
  * A ReliableWebSocketClient on a FileStorageAdapter in DIR restores its queue,
  * connects to URL in the background (a dead port: it queues offline), then
@@ -11,18 +11,29 @@
  *   `acked <id>`      a messageAcknowledged event (restored messages included)
  *   `failed <id> <code>`  a messageFailed or messageExpired event
  *   `done`            every send resolved
+ * Each line goes to the FACTS file with a synchronous write before anything
+ * else happens, so a kill -9 cannot lose it: stdout to a pipe is asynchronous
+ * in Node, and a line still in this process's buffer dies with it, while the
+ * journal write that follows an ack survives. stdout carries the same lines
+ * for the parent's timing (`ready`).
  * It never exits on its own before its 20 s safety limit: the parent kills it.
  */
+import { openSync, writeSync } from 'node:fs';
 import { FileStorageAdapter, ReliableWebSocketClient } from '../../../src/node';
 
-const [dir, url, runText, countText] = process.argv.slice(2);
-if (!dir || !url || !runText || !countText) throw new Error('usage: kill-child.ts DIR URL RUN COUNT');
+const [dir, url, runText, countText, factsPath] = process.argv.slice(2);
+if (!dir || !url || !runText || !countText || !factsPath)
+  throw new Error('usage: kill-child.ts DIR URL RUN COUNT FACTS');
 const run = Number(runText);
 const count = Number(countText);
 const WINDOW = 8;
 
 setTimeout(() => process.exit(2), 20_000);
-const write = (line: string): void => void process.stdout.write(`${line}\n`);
+const facts = openSync(factsPath, 'a');
+const write = (line: string): void => {
+  writeSync(facts, `${line}\n`);
+  process.stdout.write(`${line}\n`);
+};
 
 const client = new ReliableWebSocketClient(url, {
   apiKey: process.env['RXWS_API_KEY'],

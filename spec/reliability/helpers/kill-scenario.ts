@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,6 +58,7 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
   const random = seededRandom(options.seed);
   const rig = await ReliabilityRig.start({ seed: options.seed });
   const dir = mkdtempSync(join(tmpdir(), 'rxws-kill-'));
+  const factsDir = mkdtempSync(join(tmpdir(), 'rxws-kill-facts-'));
   const deadUrl = `ws://127.0.0.1:${await freePort()}`;
   const promised = new Set<string>();
   const acked = new Set<string>();
@@ -73,6 +74,7 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
       const killAfterMs = Math.floor(random() * options.maxKillDelayMs);
       const outcome = await killOnce({
         dir,
+        facts: join(factsDir, `run-${run}.log`),
         url: mode === 'online' ? rig.url : deadUrl,
         run,
         perRun: options.perRun,
@@ -130,11 +132,14 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
   } finally {
     await rig.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(factsDir, { recursive: true, force: true });
   }
 }
 
 interface KillOnce {
   dir: string;
+  /** The file the child writes each fact to synchronously: what it knew when it died. */
+  facts: string;
   url: string;
   run: number;
   perRun: number;
@@ -147,7 +152,7 @@ async function killOnce(
 ): Promise<{ counts: Omit<KillRun, 'mode' | 'killAfterMs'>; crash?: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CHILD, o.dir, o.url, String(o.run), String(o.perRun)],
+    ['--import', 'tsx', CHILD, o.dir, o.url, String(o.run), String(o.perRun), o.facts],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, RXWS_API_KEY: API_KEY },
@@ -165,19 +170,29 @@ async function killOnce(
   const kill = (): void => void child.kill('SIGKILL');
   // Bounded even if the child never gets ready.
   const safety = setTimeout(kill, 15_000);
+  // stdout times the kill; the facts file is the record (stdout lines may die with the child).
   createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line === 'ready') killTimer = setTimeout(kill, o.killAfterMs);
+  });
+  const { code, signal } = await exited;
+  clearTimeout(safety);
+  if (killTimer) clearTimeout(killTimer);
+  let factsText = '';
+  try {
+    factsText = readFileSync(o.facts, 'utf8');
+  } catch {
+    // The child died before it opened the file: it knew nothing yet.
+  }
+  // Only complete lines: a line is one write, but do not trust a torn tail.
+  for (const line of factsText.slice(0, factsText.lastIndexOf('\n') + 1).split('\n')) {
     const [verb, id] = line.split(' ');
-    if (verb === 'ready') killTimer = setTimeout(kill, o.killAfterMs);
-    else if (verb === 'done') counts.done = true;
+    if (verb === 'done') counts.done = true;
     else if (verb && id) {
       if (verb === 'sent') counts.sentLines++;
       if (verb === 'acked') counts.ackedLines++;
       o.onLine(verb, id);
     }
-  });
-  const { code, signal } = await exited;
-  clearTimeout(safety);
-  if (killTimer) clearTimeout(killTimer);
+  }
   const crash =
     signal === 'SIGKILL'
       ? undefined
