@@ -1,4 +1,5 @@
 // `npm run size`: what the browser entry costs a web app, and proof it pulls in no Node code.
+// `-- --files`: bytes per source file; `-- --floor`: the entry without multi-tab and without strings.
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -73,6 +74,50 @@ export async function measureBundle(entry = join(ROOT, 'src', 'index.ts')): Prom
   };
 }
 
+/** Stand-ins for the multi-tab modules: browser-platform then finds no tab coordination. */
+const WITHOUT_MULTI_TAB: Record<string, string> = {
+  'single-sender.ts': 'export class SingleSender {}',
+  'leader-gated-storage.ts': 'export class LeaderGatedStorage {}',
+  'web-locks-coordination.ts': 'export const webLocksCoordination = () => undefined;',
+  'transferable-error.ts': 'export const transferError = () => undefined, reviveError = transferError;',
+};
+
+/**
+ * What no amount of polishing gets under: the entry without multi-tab, then
+ * also with every string literal emptied (messages, event names, protocol
+ * words). Evidence for the budget discussion in docs/browser.md, not a build.
+ */
+export async function measureFloor(): Promise<{ withoutMultiTab: number; withoutStrings: number }> {
+  const result = await build({
+    entryPoints: [join(ROOT, 'src', 'index.ts')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    external: ['rxjs', 'rxjs/*', 'localforage'],
+    plugins: [
+      {
+        name: 'without-multi-tab',
+        setup(b) {
+          b.onLoad({ filter: /\.ts$/ }, ({ path }) => {
+            const stub = Object.keys(WITHOUT_MULTI_TAB).find((file) => path.endsWith(`/client/${file}`));
+            return stub ? { contents: WITHOUT_MULTI_TAB[stub], loader: 'ts' } : undefined;
+          });
+        },
+      },
+    ],
+  });
+  const code = result.outputFiles[0]!.text;
+  const emptied = code.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '""');
+  return {
+    withoutMultiTab: gzipSync(code, { level: 9 }).byteLength,
+    withoutStrings: gzipSync(emptied, { level: 9 }).byteLength,
+  };
+}
+
 export function formatReport(report: BundleReport): string {
   const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
   return (
@@ -88,6 +133,14 @@ if (require.main === module) {
       console.log(formatReport(report));
       if (process.argv.includes('--files')) {
         for (const { file, bytes } of report.byFile) console.log(`${String(bytes).padStart(7)}  ${file}`);
+      }
+      if (process.argv.includes('--floor')) {
+        void measureFloor().then(({ withoutMultiTab, withoutStrings }) =>
+          console.log(
+            `floor (minified + gzipped): without multi-tab ${(withoutMultiTab / 1024).toFixed(1)} KB; ` +
+              `also with every string literal emptied ${(withoutStrings / 1024).toFixed(1)} KB`,
+          ),
+        );
       }
       if (report.nodeImports.length > 0 || report.gzippedBytes > SIZE_BUDGET) process.exitCode = 1;
     },
