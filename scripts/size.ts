@@ -3,7 +3,7 @@
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /** Minified + gzipped budget of our code (rxjs and localforage excluded), in bytes. */
 export const SIZE_BUDGET = 12 * 1024;
@@ -45,20 +45,25 @@ function nodeImportsPlugin(found: string[]): Plugin {
   };
 }
 
+/** How a web app's bundler would take the entry: minified ESM for browsers, rxjs and localforage external. */
+const BROWSER_BUNDLE = {
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  write: false,
+  logLevel: 'silent',
+  external: ['rxjs', 'rxjs/*', 'localforage'],
+} satisfies BuildOptions;
+
 /** Bundles `entry` for browsers with esbuild, rxjs and localforage left external. */
 export async function measureBundle(entry = join(ROOT, 'src', 'index.ts')): Promise<BundleReport> {
   const nodeImports: string[] = [];
   const result = await build({
+    ...BROWSER_BUNDLE,
     entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
     metafile: true,
-    logLevel: 'silent',
-    external: ['rxjs', 'rxjs/*', 'localforage'],
     plugins: [nodeImportsPlugin(nodeImports)],
   });
   const code = result.outputFiles[0]!.contents;
@@ -89,15 +94,8 @@ const WITHOUT_MULTI_TAB: Record<string, string> = {
  */
 export async function measureFloor(): Promise<{ withoutMultiTab: number; withoutStrings: number }> {
   const result = await build({
+    ...BROWSER_BUNDLE,
     entryPoints: [join(ROOT, 'src', 'index.ts')],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-    external: ['rxjs', 'rxjs/*', 'localforage'],
     plugins: [
       {
         name: 'without-multi-tab',
