@@ -371,6 +371,9 @@ describe('AckTracker', () => {
       expect(() => new AckTracker<Msg>({ ...ok, ...patch } as any)).toThrow(TypeError);
       expect(() => new AckTracker<Msg>({ ...ok, ...patch } as any)).toThrow(name);
     }
+    expect(() => new AckTracker<Msg>(null as any)).toThrow(
+      new TypeError('config must be an object; got null.'),
+    );
     const tracker = new AckTracker<Msg>(ok);
     expect(() => tracker.track(a, { timeout: -1 })).toThrow(/timeout/);
     expect(() => tracker.track(a, { maxRetries: NaN })).toThrow(/maxRetries/);

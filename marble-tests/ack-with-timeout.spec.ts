@@ -214,5 +214,8 @@ describe('ackWithTimeout', () => {
       expect(() => ackWithTimeout<Msg>({ ...ok, ...patch } as any)).toThrow(TypeError);
       expect(() => ackWithTimeout<Msg>({ ...ok, ...patch } as any)).toThrow(name);
     }
+    expect(() => ackWithTimeout<Msg>(undefined as any)).toThrow(
+      new TypeError('config must be an object; got undefined.'),
+    );
   });
 });

@@ -111,6 +111,7 @@ export class AckTracker<M extends { id: string }> {
   #disposed = false;
 
   constructor(config: AckTrackerConfig<M>) {
+    if (typeof config !== 'object' || config === null) throw invalidOption('config', 'an object', config);
     checkPositive('timeout', config.timeout);
     checkCount('maxRetries', config.maxRetries);
     checkFunction('send', config.send);

@@ -53,6 +53,7 @@ export interface AckWithTimeoutConfig<M> {
 export function ackWithTimeout<M extends { id: string }>(
   config: AckWithTimeoutConfig<M>,
 ): OperatorFunction<M, AckOutcome<M>> {
+  if (typeof config !== 'object' || config === null) throw invalidOption('config', 'an object', config);
   const { acks$ } = config;
   if (!isObservable(acks$)) throw invalidOption('acks$', 'an Observable', acks$);
   // A snapshot taken now; the tracker validates timeout, maxRetries and send now rather than at subscribe time.
