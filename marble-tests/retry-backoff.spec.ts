@@ -2,18 +2,7 @@ import { defer, Observable, of, SchedulerLike, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { exponentialBackoffDelay, getDelay, retryBackoff } from '../src/operators/retry-backoff';
 import type { RetryBackoffConfig, RetryBackoffRetryInfo } from '../src/operators/retry-backoff';
-
-/** mulberry32: a tiny seeded PRNG so jitter is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../src/cli/seeded-random';
 
 const ALMOST_ONE = 1 - Number.EPSILON;
 
@@ -208,7 +197,7 @@ describe('retryBackoff', () => {
             maxInterval: 100,
             maxRetries: 10,
             jitter,
-            random: seeded(seed),
+            random: seededRandom(seed),
             onRetry: (info) => infos.push(info),
           };
           source.pipe(retryBackoff(config)).subscribe({ error: () => undefined });

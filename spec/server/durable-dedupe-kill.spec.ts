@@ -5,21 +5,10 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { withTimeout } from '../helpers/raw-client';
+import { seededRandom } from '../../src/cli/seeded-random';
 
 const ROOT = resolve(__dirname, '../..');
 const SEED = 20_240_611;
-
-/** mulberry32: a seeded random, so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Answer =
   | { type: 'ack'; response: { order: string; run: number }; round: number }
@@ -166,7 +155,7 @@ function verify(ids: readonly string[]): { acked: number; remembered: number; un
 
 describe('FileDedupeStore across server kills (kill -9 of a child server process)', () => {
   it('killed after an outcome is durable and before its ack: the resend gets the remembered result, nothing runs twice', async () => {
-    const random = seeded(SEED);
+    const random = seededRandom(SEED);
     const ids = Array.from({ length: 60 }, (_, i) => `m${i + 1}`);
     const KILLS = 3;
     for (let run = 1; run <= KILLS + 1; run++) {
@@ -189,7 +178,7 @@ describe('FileDedupeStore across server kills (kill -9 of a child server process
   });
 
   it('killed at random moments with 8 in flight: never processed twice; acked ids ran exactly once; the rest are OUTCOME_UNKNOWN', async () => {
-    const random = seeded(SEED + 1);
+    const random = seededRandom(SEED + 1);
     const ids = Array.from({ length: 150 }, (_, i) => `r${i + 1}`);
     const KILLS = 3;
     for (let run = 1; run <= KILLS + 1; run++) {
