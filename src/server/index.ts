@@ -1,6 +1,7 @@
 // rx-reliable-ws/server: the Node reference server (depends on `ws` and node built-ins).
 
 export { ReliableWebSocketServer } from './reliable-websocket-server';
+export type { PushTarget } from './reliable-websocket-server';
 export type { ReliableWebSocketServerOptions, RateLimitOptions, Authenticate } from './server-options';
 export { DEFAULT_SERVER_OPTIONS } from './server-options';
 export type { HandlerContext, MessageHandler } from './message-dispatcher';

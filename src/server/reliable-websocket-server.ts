@@ -21,6 +21,12 @@ import { startServerTimers } from './server-timers';
 import { SessionRegistry } from './session-registry';
 import { abortUpgrade, upgradeRefusal } from './upgrade-policy';
 
+/** Who an at-most-once push goes to: every open session of `principal`, or only its session `clientId`. */
+export interface PushTarget {
+  readonly principal: string;
+  readonly clientId?: string;
+}
+
 /**
  * The reference server of the rx-reliable-ws protocol (docs/protocol.md):
  * authenticates each socket's `connect` frame, routes app messages by name to
@@ -173,9 +179,20 @@ export class ReliableWebSocketServer {
     };
   }
 
-  /** Pushes `{ type: 'data', id, name, payload }` to every session of `clientId` (at most once); false if none is open. */
-  send(clientId: string, name: string, payload?: unknown): boolean {
-    const holders = this.registry.withClientId(clientId);
+  /**
+   * Pushes `{ type: 'data', id, name, payload }` at most once to the open
+   * sessions of `to.principal` (all of them, or only the one of `to.clientId`);
+   * false if none is open. A clientId is chosen by the client, so a push is
+   * always addressed by principal: no push for A reaches B, whatever clientId B
+   * picked.
+   *
+   * The older form `send(clientId, …)` is kept for servers with a single
+   * principal (no authentication, or one API key), where it cannot reach
+   * another account; with `authenticate` or several `apiKeys` it throws a
+   * TypeError asking for `{ principal, clientId }`.
+   */
+  send(to: PushTarget | string, name: string, payload?: unknown): boolean {
+    const holders = this.pushHolders(to);
     if (holders === undefined) return false;
     const envelope = this.pushEnvelope(name, payload);
     let sent = false;
@@ -185,6 +202,26 @@ export class ReliableWebSocketServer {
       sent = true;
     }
     return sent;
+  }
+
+  private pushHolders(to: PushTarget | string): Iterable<ServerConnection> | undefined {
+    if (typeof to === 'string') {
+      const { authenticate, apiKeys } = this.options;
+      if (authenticate !== undefined || (apiKeys !== undefined && apiKeys.length > 1)) {
+        throw new TypeError(
+          'send(clientId, …) is ambiguous with several principals: a clientId is chosen by the client, so another account may use the same one. Address the push as send({ principal, clientId? }, …).',
+        );
+      }
+      return this.registry.withClientId(to);
+    }
+    if (typeof to !== 'object' || to === null || typeof to.principal !== 'string')
+      throw new TypeError(
+        '`to` must be { principal, clientId? } (or a clientId on a single-principal server).',
+      );
+    const sessions = this.registry.withPrincipal(to.principal);
+    if (sessions === undefined || to.clientId === undefined) return sessions;
+    const one = [...sessions].find((c) => c.session?.clientId === to.clientId);
+    return one && [one];
   }
 
   /** Pushes to every authenticated session; returns how many. */

@@ -28,7 +28,7 @@ export function sessionKey(principal: string, clientId: string): string {
 export class SessionRegistry<C extends SessionHolder> {
   private readonly byKey = new Map<string, C>();
   private readonly byClientId = new Map<string, Set<C>>();
-  private readonly perPrincipal = new Map<string, number>();
+  private readonly byPrincipal = new Map<string, Set<C>>();
 
   get size(): number {
     return this.byKey.size;
@@ -44,13 +44,8 @@ export class SessionRegistry<C extends SessionHolder> {
       previous.replaced();
     }
     this.byKey.set(session.key, holder);
-    this.perPrincipal.set(session.principal, this.sessionsOf(session.principal) + 1);
-    let set = this.byClientId.get(session.clientId);
-    if (set === undefined) {
-      set = new Set();
-      this.byClientId.set(session.clientId, set);
-    }
-    set.add(holder);
+    addTo(this.byPrincipal, session.principal, holder);
+    addTo(this.byClientId, session.clientId, holder);
   }
 
   /** Forgets `holder` if it still owns its session (a replaced holder owns nothing). */
@@ -58,17 +53,18 @@ export class SessionRegistry<C extends SessionHolder> {
     const session = holder.session;
     if (session === undefined || this.byKey.get(session.key) !== holder) return;
     this.byKey.delete(session.key);
-    const left = this.sessionsOf(session.principal) - 1;
-    if (left > 0) this.perPrincipal.set(session.principal, left);
-    else this.perPrincipal.delete(session.principal);
-    const set = this.byClientId.get(session.clientId);
-    set?.delete(holder);
-    if (set?.size === 0) this.byClientId.delete(session.clientId);
+    removeFrom(this.byPrincipal, session.principal, holder);
+    removeFrom(this.byClientId, session.clientId, holder);
   }
 
   /** Sessions held by `principal` (one per clientId). */
   sessionsOf(principal: string): number {
-    return this.perPrincipal.get(principal) ?? 0;
+    return this.byPrincipal.get(principal)?.size ?? 0;
+  }
+
+  /** Every session of `principal` (one per clientId). */
+  withPrincipal(principal: string): ReadonlySet<C> | undefined {
+    return this.byPrincipal.get(principal);
   }
 
   /** Whether a session with this key (see {@link sessionKey}) is held. */
@@ -84,4 +80,19 @@ export class SessionRegistry<C extends SessionHolder> {
   values(): IterableIterator<C> {
     return this.byKey.values();
   }
+}
+
+function addTo<C>(index: Map<string, Set<C>>, key: string, holder: C): void {
+  let set = index.get(key);
+  if (set === undefined) {
+    set = new Set();
+    index.set(key, set);
+  }
+  set.add(holder);
+}
+
+function removeFrom<C>(index: Map<string, Set<C>>, key: string, holder: C): void {
+  const set = index.get(key);
+  set?.delete(holder);
+  if (set?.size === 0) index.delete(key);
 }
