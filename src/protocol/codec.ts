@@ -1,6 +1,7 @@
 import { MessageType } from './enums';
 import type { Envelope } from './envelope';
 import { ProtocolError, type ProtocolErrorReason } from './errors';
+import { MAX_STREAMS_PER_SESSION, STREAM_GAP_REASONS, StreamFrameType } from './stream-envelope';
 
 export interface DecodeLimits {
   /** Largest accepted frame in characters. @default 1048576 */
@@ -35,6 +36,36 @@ const SIZE: Rule = [(value) => Number.isFinite(value) && (value as number) >= 0,
 const OPTIONAL_NUMBER = optional(NUMBER);
 const OPTIONAL_STRING = optional(STRING);
 
+const isSeq = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+const SEQ: Rule = [isSeq, 'an integer >= 0'];
+const GAP_REASON: Rule = [
+  (value) => STREAM_GAP_REASONS.includes(value as never),
+  STREAM_GAP_REASONS.join(' | '),
+];
+const isCursor = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' &&
+  value !== null &&
+  isId((value as Record<string, unknown>)['stream']) &&
+  isId((value as Record<string, unknown>)['epoch']) &&
+  isSeq((value as Record<string, unknown>)['seq']);
+const isVerdict = (value: unknown): boolean =>
+  isCursor(value) &&
+  typeof value['resumed'] === 'boolean' &&
+  (value['reason'] === undefined || value['reason'] === 'NEW' || GAP_REASON[0](value['reason']));
+const streamList = (test: (value: unknown) => boolean, expected: string): Rule => [
+  (value) =>
+    value === undefined ||
+    (Array.isArray(value) && value.length <= MAX_STREAMS_PER_SESSION && value.every(test)),
+  `an array of at most ${MAX_STREAMS_PER_SESSION} ${expected}`,
+];
+/** Stream frames (docs/protocol.md section 14); not `MessageType` members. */
+const STREAM_CURSOR: Schema = { stream: ID, epoch: ID, seq: SEQ };
+const STREAM_SCHEMAS: Record<string, Schema> = {
+  [StreamFrameType.MESSAGE]: { ...STREAM_CURSOR, name: ID },
+  [StreamFrameType.ACK]: STREAM_CURSOR,
+  [StreamFrameType.RESET]: { ...STREAM_CURSOR, reason: GAP_REASON },
+};
+
 /** The fields of each envelope type, checked in this order. */
 type Schema = Record<string, Rule>;
 const DATA: Schema = { id: ID, name: ID };
@@ -47,7 +78,12 @@ const SCHEMAS: Record<MessageType, Schema> = {
   [MessageType.NACK]: { id: optional(ID), code: STRING, message: STRING, retryAfter: OPTIONAL_NUMBER },
   [MessageType.HEARTBEAT]: HEARTBEAT,
   [MessageType.HEARTBEAT_ACK]: HEARTBEAT,
-  [MessageType.CONNECT]: { v: NUMBER, apiKey: OPTIONAL_STRING, clientId: ID },
+  [MessageType.CONNECT]: {
+    v: NUMBER,
+    apiKey: OPTIONAL_STRING,
+    clientId: ID,
+    streams: streamList(isCursor, '{ stream, epoch, seq }'),
+  },
   [MessageType.DISCONNECT]: { code: OPTIONAL_NUMBER, reason: OPTIONAL_STRING },
   [MessageType.RECONNECT]: { retryAfter: OPTIONAL_NUMBER },
 };
@@ -56,13 +92,24 @@ const ACK_MANY: Schema = {
   ids: [(value) => Array.isArray(value) && value.length > 0 && value.every(isId), 'a non-empty array of ids'],
 };
 /** A `connect` holding a `sessionId` is the server's welcome. */
-const WELCOME: Schema = { v: NUMBER, dedupeTtl: SIZE, heartbeatInterval: SIZE, maxPayload: SIZE };
+const WELCOME: Schema = {
+  v: NUMBER,
+  dedupeTtl: SIZE,
+  heartbeatInterval: SIZE,
+  maxPayload: SIZE,
+  streams: streamList(isVerdict, '{ stream, epoch, seq, resumed, reason? }'),
+};
 
 /** Each schema as a flat list, built once: a `for...in` over the literal per envelope is measurably slower. */
 type Field = readonly [key: string, test: Rule[0], expected: string];
 const fields = (schema: Schema): Field[] =>
   Object.entries(schema).map(([key, [test, expected]]) => [key, test, expected]);
-const FIELDS = new Map(Object.entries(SCHEMAS).map(([type, schema]) => [type, fields(schema)]));
+const FIELDS = new Map(
+  [...Object.entries(SCHEMAS), ...Object.entries(STREAM_SCHEMAS)].map(([type, schema]) => [
+    type,
+    fields(schema),
+  ]),
+);
 const ACK_MANY_FIELDS = fields(ACK_MANY);
 const WELCOME_FIELDS = fields(WELCOME);
 

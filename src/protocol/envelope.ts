@@ -1,4 +1,5 @@
 import type { MessageType } from './enums';
+import type { StreamCursor, StreamEnvelope, StreamVerdict } from './stream-envelope';
 
 /**
  * The JSON envelopes that travel over the socket. A frame is one envelope or an
@@ -47,6 +48,8 @@ export interface HelloEnvelope {
   v: number;
   clientId: string;
   apiKey?: string;
+  /** Present when the client speaks reliable streams (section 14): its cursor per stream, maybe none. */
+  streams?: StreamCursor[];
 }
 
 /** Server welcome: the handshake succeeded; the session's rules. */
@@ -60,6 +63,8 @@ export interface WelcomeEnvelope {
   heartbeatInterval: number;
   /** Largest frame the server accepts, in bytes. */
   maxPayload: number;
+  /** Only when the hello offered `streams`: the verdict for each stream of the session (section 14). */
+  streams?: StreamVerdict[];
 }
 
 export interface DisconnectEnvelope {
@@ -91,7 +96,8 @@ export type Envelope =
   | WelcomeEnvelope
   | DisconnectEnvelope
   | ReconnectEnvelope
-  | ResponseEnvelope;
+  | ResponseEnvelope
+  | StreamEnvelope;
 
 /** What an application sends: the seed's `{ type, payload }`. */
 export interface OutboundMessage<T = unknown> {
