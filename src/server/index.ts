@@ -17,6 +17,21 @@ export type {
   MaybePromise,
 } from './dedupe-store';
 export { FileDedupeStore, OUTCOME_UNKNOWN } from './file-dedupe-store';
+
+export type {
+  InboundLog,
+  InboundRecord,
+  InboundReadResult,
+  InboundRetention,
+  InboundGapReason,
+  StreamPosition,
+} from './inbound-log';
+export { MemoryInboundLog, DEFAULT_INBOUND_RETENTION } from './memory-inbound-log';
+export { FileInboundLog } from './file-inbound-log';
+export type { FileInboundLogOptions } from './file-inbound-log';
+export { PublishError } from './publish-error';
+export { MAX_UNACKED } from './stream-publisher';
+export type { StreamSession } from './server-options';
 export type { FileDedupeStoreOptions } from './file-dedupe-store';
 
 export { ApiKeyAuthenticator, ANONYMOUS_PRINCIPAL } from './authenticator';
@@ -25,3 +40,5 @@ export { MAX_CONSECUTIVE_BAD_FRAMES } from './server-connection';
 
 // The protocol pieces a server author needs, so `rx-reliable-ws/server` stands alone.
 export { CloseCode, isRetryableClose, closeCodeName, MessageType, PROTOCOL_VERSION } from '../protocol';
+export { StreamFrameType, STREAM_GAP_REASONS } from '../protocol';
+export type { StreamCursor, StreamVerdict, StreamGapReason } from '../protocol';

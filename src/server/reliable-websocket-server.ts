@@ -20,6 +20,9 @@ import {
 import { startServerTimers } from './server-timers';
 import { SessionRegistry } from './session-registry';
 import { abortUpgrade, upgradeRefusal } from './upgrade-policy';
+import type { InboundLog } from './inbound-log';
+import { MemoryInboundLog } from './memory-inbound-log';
+import { StreamPublisher } from './stream-publisher';
 
 /** Who an at-most-once push goes to: every open session of `principal`, or only its session `clientId`. */
 export interface PushTarget {
@@ -47,6 +50,8 @@ export class ReliableWebSocketServer {
   private readonly events = new Subject<ServerEvent>();
   private readonly counters = new ServerCounters();
   private readonly store: DedupeStore;
+  private readonly inboundLog: InboundLog;
+  private readonly publisher: StreamPublisher;
   private readonly dispatcher: MessageDispatcher;
   private readonly registry = new SessionRegistry<ServerConnection>();
   private readonly connections = new Set<ServerConnection>();
@@ -84,6 +89,10 @@ export class ReliableWebSocketServer {
       handled: () => this.counters.messagesHandled++,
       error: (error, session) => this.events.next({ type: 'error', error, clientId: session.clientId }),
     });
+    this.inboundLog = o.inboundLog ?? new MemoryInboundLog(o.inboundRetention);
+    this.publisher = new StreamPublisher(this.inboundLog, (error) =>
+      this.events.next({ type: 'error', error, clientId: undefined }),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -99,6 +108,7 @@ export class ReliableWebSocketServer {
       admit: (principal, key) => this.admit(principal, key),
       authenticated: (connection) => this.registry.register(connection),
       closed: (connection, code, reason) => this.onConnectionClosed(connection, code, reason),
+      publisher: this.publisher,
     };
   }
 
@@ -114,7 +124,7 @@ export class ReliableWebSocketServer {
       throw new Error(`listen() can be called once, on a new server (state: ${this.state}).`);
     this.state = 'listening';
     try {
-      await this.store.ready;
+      await Promise.all([this.store.ready, this.inboundLog.ready]);
     } catch (error) {
       this.state = 'closed';
       throw error;
@@ -144,6 +154,7 @@ export class ReliableWebSocketServer {
       this.state = 'closed';
       throw error;
     }
+    this.publisher.start();
     this.stopTimers = startServerTimers({
       heartbeatInterval: this.options.heartbeatInterval,
       dedupeTtl: this.options.dedupeTtl,
@@ -224,6 +235,22 @@ export class ReliableWebSocketServer {
     return one && [one];
   }
 
+  /**
+   * Appends a message to `stream`'s log and resolves with its seq once the log
+   * holds it (durably, for a durable log); every live session subscribed to the
+   * stream gets it, and one that is away gets it on resume, in order, once
+   * (docs/protocol.md, section 14). Rejects with a `PublishError` when the log
+   * cannot take it (nothing was published), a TypeError for bad arguments.
+   *
+   * ## Example
+   * ```ts
+   * await server.publish('principal:' + ctx.principal, 'EXECUTION_REPORT', { orderId, status: 'FILLED' });
+   * ```
+   */
+  publish(stream: string, name: string, payload?: unknown): Promise<{ stream: string; seq: number }> {
+    return this.publisher.publish(stream, name, payload);
+  }
+
   /** Pushes to every authenticated session; returns how many. */
   broadcast(name: string, payload?: unknown): number {
     const envelope = this.pushEnvelope(name, payload);
@@ -288,6 +315,7 @@ export class ReliableWebSocketServer {
 
   private onConnectionClosed(connection: ServerConnection, code: number, reason: string): void {
     this.connections.delete(connection);
+    this.publisher.detach(connection);
     const session = connection.session;
     if (session === undefined) return;
     this.registry.remove(connection);
@@ -299,6 +327,7 @@ export class ReliableWebSocketServer {
     const wasListening = this.state === 'listening';
     this.state = 'closing';
     this.stopTimers();
+    this.publisher.stop();
     await Promise.all([...this.sockets].map(([ws, connection]) => goAway(ws, connection)));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     const server = this.httpServer;

@@ -7,11 +7,14 @@ import {
   decodeFrame,
   MessageType,
   PROTOCOL_VERSION,
+  MAX_STREAMS_PER_SESSION,
+  StreamFrameType,
   type DataEnvelope,
   type DecodeLimits,
   type Envelope,
   type NackEnvelope,
   type ProtocolError,
+  type StreamCursor,
   type WelcomeEnvelope,
 } from '../protocol';
 import { CLOSE_GRACE_MS } from './go-away';
@@ -22,6 +25,7 @@ import { TokenBucket } from './rate-limiter';
 import type { ServerCounters, ServerEvent } from './server-events';
 import type { Authenticate, ResolvedServerOptions } from './server-options';
 import { sessionKey, type Session, type SessionHolder } from './session-registry';
+import type { StreamPublisher } from './stream-publisher';
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {
@@ -36,6 +40,8 @@ export interface ConnectionContext {
   authenticated(connection: ServerConnection): void;
   /** The socket closed, authenticated or not. */
   closed(connection: ServerConnection, code: number, reason: string): void;
+  /** Reliable streams, for clients whose hello offers them (docs/protocol.md, section 14). */
+  readonly publisher?: StreamPublisher;
 }
 
 /** More malformed frames than this in a row and the peer is not a client of this protocol. */
@@ -157,6 +163,8 @@ export class ServerConnection implements SessionHolder {
         return this.batcher.push({ type: MessageType.HEARTBEAT_ACK, ts: envelope.ts });
       case MessageType.DISCONNECT:
         return this.close(CloseCode.NORMAL, 'client disconnected');
+      case StreamFrameType.ACK:
+        return this.ctx.publisher?.ack(this, envelope);
       case MessageType.CONNECT:
         this.ctx.counters.protocolErrors++;
         return this.nack(
@@ -258,15 +266,28 @@ export class ServerConnection implements SessionHolder {
       this.nack(undefined, 'AUTHENTICATION_FAILED', 'The API key was not accepted; check `apiKey`.');
       return this.close(CloseCode.AUTHENTICATION_FAILED, 'authentication failed');
     }
-    this.open(principal, hello.clientId);
+    await this.open(principal, hello.clientId, hello.streams);
   }
 
-  private open(principal: string, clientId: string): void {
-    clearTimeout(this.handshakeTimer);
+  private async open(principal: string, clientId: string, cursors?: StreamCursor[]): Promise<void> {
     const key = sessionKey(principal, clientId);
     const refusal = this.ctx.admit(principal, key);
     if (refusal !== undefined) return this.close(CloseCode.TOO_MANY_CONNECTIONS, refusal);
     const sessionId = randomUUID();
+    const publisher = this.ctx.publisher;
+    let streams: Awaited<ReturnType<StreamPublisher['open']>> | undefined;
+    if (publisher !== undefined && cursors !== undefined) {
+      try {
+        const names = checkStreams(this.ctx.options.streams({ principal, clientId, sessionId }));
+        streams = await publisher.open(this, names, cursors);
+      } catch (error) {
+        this.report(error);
+        publisher.detach(this);
+        return this.close(CloseCode.INTERNAL_ERROR, 'streams unavailable');
+      }
+      if ((this.state as State) !== 'authenticating') return publisher.detach(this);
+    }
+    clearTimeout(this.handshakeTimer);
     this.session = { principal, clientId, sessionId, key };
     this.state = 'open';
     this.ctx.authenticated(this);
@@ -279,8 +300,10 @@ export class ServerConnection implements SessionHolder {
       heartbeatInterval,
       maxPayload,
     };
+    if (streams !== undefined) welcome.streams = streams.verdicts;
     this.batcher.push(welcome);
     this.batcher.flush();
+    streams?.begin(); // replay follows the welcome, before anything live
     this.ctx.events.next({
       type: 'connection',
       clientId,
@@ -351,4 +374,18 @@ export class ServerConnection implements SessionHolder {
     this.early = [];
     this.ctx.closed(this, code, reason);
   }
+}
+
+/** The `streams(session)` option's answer, checked: a bad list is a server fault (1011), not the client's. */
+function checkStreams(value: unknown): readonly string[] {
+  if (
+    !Array.isArray(value) ||
+    value.length > MAX_STREAMS_PER_SESSION ||
+    !value.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 128)
+  ) {
+    throw new TypeError(
+      `\`streams(session)\` must return an array of at most ${MAX_STREAMS_PER_SESSION} stream names of 1 to 128 characters.`,
+    );
+  }
+  return value as string[];
 }

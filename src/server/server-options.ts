@@ -1,6 +1,15 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { DedupeStore } from './dedupe-store';
+import type { InboundLog, InboundRetention } from './inbound-log';
+import { checkRetention } from './memory-inbound-log';
+
+/** What `streams(session)` is told about a session. */
+export interface StreamSession {
+  readonly principal: string;
+  readonly clientId: string;
+  readonly sessionId: string;
+}
 
 /**
  * Decides who a connecting client is. Return a principal (any non-empty
@@ -76,6 +85,17 @@ export interface ReliableWebSocketServerOptions {
    * @default false
    */
   perMessageDeflate?: boolean;
+  /**
+   * The reliable streams a session receives (docs/protocol.md, section 14).
+   * Return the same list for every session of a principal you want to share a
+   * stream; never another principal's stream.
+   * @default (session) => ['principal:' + session.principal]
+   */
+  streams?: (session: StreamSession) => readonly string[];
+  /** Where `publish` appends. Not allowed together with `inboundRetention` (size the log itself). @default new MemoryInboundLog(inboundRetention) */
+  inboundLog?: InboundLog;
+  /** Retention per stream of the default in-memory log. @default { maxMessages: 10000, maxAgeMs: dedupeTtl } */
+  inboundRetention?: Partial<InboundRetention>;
 }
 
 /** Options after validation, defaults filled in. */
@@ -98,6 +118,9 @@ export interface ResolvedServerOptions {
   rateLimit: { messagesPerSecond: number; burst: number } | undefined;
   allowedOrigins: ReadonlySet<string> | undefined;
   perMessageDeflate: boolean;
+  streams: (session: StreamSession) => readonly string[];
+  inboundLog: InboundLog | undefined;
+  inboundRetention: InboundRetention;
 }
 
 export const DEFAULT_SERVER_OPTIONS = {
@@ -135,6 +158,9 @@ const KNOWN_KEYS = new Set<string>([
   'rateLimit',
   'allowedOrigins',
   'perMessageDeflate',
+  'streams',
+  'inboundLog',
+  'inboundRetention',
 ]);
 
 /** Validates every option; a bad value throws a TypeError that names it. */
@@ -156,6 +182,18 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
       '`dedupeMaxEntries` sizes the default store; with a custom `dedupeStore` size the store itself.',
     );
   }
+  if (o.inboundLog !== undefined && o.inboundRetention !== undefined) {
+    throw new TypeError(
+      '`inboundRetention` sizes the default log; with a custom `inboundLog` pass the retention to the log itself (new FileInboundLog(dir, { maxMessages, maxAgeMs })).',
+    );
+  }
+  const dedupeTtl = integer(
+    'dedupeTtl',
+    o.dedupeTtl,
+    DEFAULT_SERVER_OPTIONS.dedupeTtl,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
   return {
     port: integer('port', o.port, DEFAULT_SERVER_OPTIONS.port, 0, 65_535),
     host: nonEmptyString('host', o.host) ?? DEFAULT_SERVER_OPTIONS.host,
@@ -207,7 +245,29 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
       o.perMessageDeflate,
       DEFAULT_SERVER_OPTIONS.perMessageDeflate,
     ),
+    streams: (fn('streams', o.streams) as ResolvedServerOptions['streams'] | undefined) ?? principalStream,
+    inboundLog: inboundLog(o.inboundLog),
+    inboundRetention: inboundRetention(o.inboundRetention, dedupeTtl),
   };
+}
+
+const principalStream = (session: StreamSession): readonly string[] => ['principal:' + session.principal];
+
+function inboundLog(value: unknown): InboundLog | undefined {
+  if (value === undefined) return undefined;
+  const log = value as Record<string, unknown>;
+  const methods = ['append', 'read', 'position', 'watch', 'trim'];
+  if (typeof log !== 'object' || log === null || !methods.every((m) => typeof log[m] === 'function')) {
+    throw new TypeError('`inboundLog` must implement InboundLog (append, read, position, watch, trim).');
+  }
+  return value as InboundLog;
+}
+
+function inboundRetention(value: unknown, dedupeTtl: number): InboundRetention {
+  if (value !== undefined && (typeof value !== 'object' || value === null))
+    throw new TypeError('`inboundRetention` must be an object { maxMessages?, maxAgeMs? }.');
+  const r = (value ?? {}) as Partial<InboundRetention>;
+  return checkRetention({ maxMessages: r.maxMessages ?? 10_000, maxAgeMs: r.maxAgeMs ?? dedupeTtl });
 }
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {

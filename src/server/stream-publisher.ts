@@ -1,0 +1,275 @@
+import {
+  encodeFrame,
+  StreamFrameType,
+  type Envelope,
+  type StreamAckEnvelope,
+  type StreamCursor,
+  type StreamGapReason,
+  type StreamMessageEnvelope,
+  type StreamVerdict,
+} from '../protocol';
+import type { InboundLog, InboundRecord } from './inbound-log';
+import { PublishError } from './publish-error';
+
+/** Where a session's stream frames go (a `ServerConnection`). */
+export interface StreamSink {
+  readonly isOpen: boolean;
+  push(envelope: Envelope): void;
+}
+
+/**
+ * Messages of one stream sent to a session and not yet acked, at most. The
+ * client acks every 100 messages or 100 ms, so this never stalls a healthy
+ * session; a client that stops acking (or an app that never commits, in
+ * manual ack mode) stops receiving until it acks, and the server holds
+ * nothing for it meanwhile: the rest stays in the log.
+ */
+export const MAX_UNACKED = 1000;
+/** Records read from the log at once during replay. */
+const READ_CHUNK = 256;
+const MAX_NAME = 128;
+/** The inbound log's retention sweep runs this often. */
+const TRIM_INTERVAL_MS = 1000;
+
+/** One session's place in one stream: `sent` is the newest seq written to it, `acked` the newest it acked. */
+interface Feed {
+  readonly sink: StreamSink;
+  readonly stream: string;
+  epoch: string;
+  sent: number;
+  acked: number;
+  /** A read of the log is under way (or replay has not started): live records wait for it. */
+  pumping: boolean;
+  /** A record was appended while pumping: read again before stopping. */
+  dirty: boolean;
+  closed: boolean;
+}
+
+export interface PublisherStats {
+  published: number;
+  streamed: number;
+  resets: number;
+}
+
+/**
+ * Reliable server → client streams on an `InboundLog` (DESIGN §6): appends,
+ * computes each session's resume verdict, replays what came after a cursor
+ * before anything live, and sends live records to caught-up sessions. A
+ * session holds only a position; what it has not received stays in the log.
+ */
+export class StreamPublisher {
+  readonly stats: PublisherStats = { published: 0, streamed: 0, resets: 0 };
+  private readonly byStream = new Map<string, Set<Feed>>();
+  private readonly bySink = new Map<StreamSink, Feed[]>();
+  private unwatch: (() => void) | undefined;
+  private trimTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: InboundLog,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  /** Follows the log and starts the retention sweep. */
+  start(): void {
+    this.unwatch ??= this.log.watch(this.onRecord);
+    if (this.trimTimer === undefined) {
+      this.trimTimer = setInterval(() => {
+        Promise.resolve()
+          .then(() => this.log.trim(Date.now()))
+          .catch(this.report);
+      }, TRIM_INTERVAL_MS);
+      this.trimTimer.unref();
+    }
+  }
+
+  stop(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
+    clearInterval(this.trimTimer);
+    this.trimTimer = undefined;
+  }
+
+  /** Appends; resolves once the log holds it. A bad argument is a TypeError, a log failure a `PublishError`. */
+  async publish(stream: string, name: string, payload?: unknown): Promise<{ stream: string; seq: number }> {
+    checkName('stream', stream);
+    checkName('name', name);
+    try {
+      encodeFrame({ type: StreamFrameType.MESSAGE, stream, epoch: '-', seq: 0, name, payload });
+    } catch (cause) {
+      throw new TypeError(`The payload of ${JSON.stringify(name)} cannot be encoded as JSON.`, { cause });
+    }
+    let record: InboundRecord;
+    try {
+      await this.log.ready;
+      record = await this.log.append(stream, name, payload, Date.now());
+    } catch (error) {
+      throw new PublishError(stream, error);
+    }
+    this.stats.published++;
+    return { stream, seq: record.seq };
+  }
+
+  /**
+   * The verdict for each of a session's streams, from the client's cursors.
+   * The feeds are registered at once but send nothing until `begin()`, which the
+   * connection calls right after writing the welcome: replay follows it.
+   */
+  async open(
+    sink: StreamSink,
+    streams: readonly string[],
+    cursors: readonly StreamCursor[],
+  ): Promise<{ verdicts: StreamVerdict[]; begin: () => void }> {
+    const byName = new Map(cursors.map((c) => [c.stream, c]));
+    const feeds: Feed[] = [];
+    const verdicts: StreamVerdict[] = [];
+    this.detach(sink);
+    this.bySink.set(sink, feeds);
+    for (const stream of new Set(streams)) {
+      const bounds = await this.log.read(stream, 0, 0);
+      const verdict = decide(stream, byName.get(stream), bounds);
+      verdicts.push(verdict);
+      const feed: Feed = {
+        sink,
+        stream,
+        epoch: verdict.epoch,
+        sent: verdict.seq,
+        acked: verdict.seq,
+        pumping: true,
+        dirty: false,
+        closed: false,
+      };
+      feeds.push(feed);
+      let set = this.byStream.get(stream);
+      if (set === undefined) this.byStream.set(stream, (set = new Set()));
+      set.add(feed);
+    }
+    const begin = (): void => {
+      for (const feed of feeds) {
+        feed.pumping = false;
+        void this.pump(feed);
+      }
+    };
+    return { verdicts, begin };
+  }
+
+  /** A cumulative ack from the session: opens the window again. */
+  ack(sink: StreamSink, ack: StreamAckEnvelope): void {
+    const feed = this.bySink.get(sink)?.find((f) => f.stream === ack.stream);
+    if (feed === undefined || feed.epoch !== ack.epoch || ack.seq <= feed.acked) return;
+    feed.acked = Math.min(ack.seq, feed.sent);
+    if (!feed.pumping) void this.pump(feed);
+  }
+
+  /** The session is gone: forget its feeds. */
+  detach(sink: StreamSink): void {
+    const feeds = this.bySink.get(sink);
+    if (feeds === undefined) return;
+    this.bySink.delete(sink);
+    for (const feed of feeds) {
+      feed.closed = true;
+      const set = this.byStream.get(feed.stream);
+      set?.delete(feed);
+      if (set?.size === 0) this.byStream.delete(feed.stream);
+    }
+  }
+
+  private readonly onRecord = (record: InboundRecord): void => {
+    const feeds = this.byStream.get(record.stream);
+    if (feeds === undefined) return;
+    let envelope: StreamMessageEnvelope | undefined;
+    for (const feed of feeds) {
+      if (feed.pumping) {
+        feed.dirty = true;
+        continue;
+      }
+      if (record.seq !== feed.sent + 1 || feed.sent - feed.acked >= MAX_UNACKED || !feed.sink.isOpen) {
+        void this.pump(feed);
+        continue;
+      }
+      if (envelope?.epoch !== feed.epoch) envelope = toEnvelope(record, feed.epoch);
+      this.send(feed, envelope);
+    }
+  };
+
+  /** Reads from the log until the feed is caught up or its window is full. */
+  private async pump(feed: Feed): Promise<void> {
+    if (feed.pumping || feed.closed) return;
+    feed.pumping = true;
+    try {
+      for (;;) {
+        const room = MAX_UNACKED - (feed.sent - feed.acked);
+        if (room <= 0 || feed.closed || !feed.sink.isOpen) return;
+        feed.dirty = false;
+        const read = await this.log.read(feed.stream, feed.sent, Math.min(room, READ_CHUNK));
+        if (feed.closed) return;
+        if (read.epoch !== feed.epoch) {
+          this.reset(feed, 'EPOCH_CHANGED', read.epoch, read.firstSeq - 1);
+          continue;
+        }
+        if (read.lastSeq < feed.sent) {
+          this.reset(feed, 'CURSOR_AHEAD', read.epoch, read.lastSeq);
+          continue;
+        }
+        if (read.firstSeq > feed.sent + 1) this.reset(feed, 'WINDOW_EXCEEDED', read.epoch, read.firstSeq - 1);
+        for (const record of read.records) {
+          if (record.seq !== feed.sent + 1) break; // defensive: a log must return a contiguous run
+          this.send(feed, toEnvelope(record, feed.epoch));
+        }
+        if (read.records.length === 0 && !feed.dirty) return;
+      }
+    } catch (error) {
+      this.report(error); // the session keeps its position; the next record or ack tries again
+    } finally {
+      feed.pumping = false;
+    }
+  }
+
+  private send(feed: Feed, envelope: StreamMessageEnvelope): void {
+    feed.sink.push(envelope);
+    feed.sent = envelope.seq;
+    this.stats.streamed++;
+  }
+
+  /** Announces mid-session that the stream continues after `seq` of `epoch`, not where it was. */
+  private reset(feed: Feed, reason: StreamGapReason, epoch: string, seq: number): void {
+    this.stats.resets++;
+    feed.sink.push({ type: StreamFrameType.RESET, stream: feed.stream, epoch, seq, reason });
+    feed.epoch = epoch;
+    feed.sent = feed.acked = seq;
+  }
+}
+
+/** Resume, or say why not (docs/protocol.md, section 14). */
+export function decide(
+  stream: string,
+  cursor: StreamCursor | undefined,
+  bounds: { epoch: string; firstSeq: number; lastSeq: number },
+): StreamVerdict {
+  const { epoch, firstSeq, lastSeq } = bounds;
+  const verdict = (seq: number, reason?: StreamVerdict['reason']): StreamVerdict =>
+    reason === undefined
+      ? { stream, epoch, seq, resumed: true }
+      : { stream, epoch, seq, resumed: false, reason };
+  if (cursor === undefined) return verdict(lastSeq, 'NEW');
+  if (cursor.epoch !== epoch) return verdict(firstSeq - 1, 'EPOCH_CHANGED');
+  if (cursor.seq > lastSeq) return verdict(lastSeq, 'CURSOR_AHEAD');
+  if (cursor.seq < firstSeq - 1) return verdict(firstSeq - 1, 'WINDOW_EXCEEDED');
+  return verdict(cursor.seq);
+}
+
+function toEnvelope(record: InboundRecord, epoch: string): StreamMessageEnvelope {
+  const envelope: StreamMessageEnvelope = {
+    type: StreamFrameType.MESSAGE,
+    stream: record.stream,
+    epoch,
+    seq: record.seq,
+    name: record.name,
+  };
+  if (record.payload !== undefined) envelope.payload = record.payload;
+  return envelope;
+}
+
+function checkName(what: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME)
+    throw new TypeError(`\`${what}\` must be a string of 1 to ${MAX_NAME} characters, got ${String(value)}.`);
+}
