@@ -47,7 +47,7 @@ const SCHEMAS: Record<MessageType, Schema> = {
   [MessageType.NACK]: { id: optional(ID), code: STRING, message: STRING, retryAfter: OPTIONAL_NUMBER },
   [MessageType.HEARTBEAT]: HEARTBEAT,
   [MessageType.HEARTBEAT_ACK]: HEARTBEAT,
-  [MessageType.CONNECT]: { v: NUMBER, apiKey: OPTIONAL_STRING, clientId: ID },
+  [MessageType.CONNECT]: { v: NUMBER, apiKey: OPTIONAL_STRING, clientId: ID, maxPayload: optional(SIZE) },
   [MessageType.DISCONNECT]: { code: OPTIONAL_NUMBER, reason: OPTIONAL_STRING },
   [MessageType.RECONNECT]: { retryAfter: OPTIONAL_NUMBER },
 };
@@ -65,6 +65,11 @@ const fields = (schema: Schema): Field[] =>
 const FIELDS = new Map(Object.entries(SCHEMAS).map(([type, schema]) => [type, fields(schema)]));
 const ACK_MANY_FIELDS = fields(ACK_MANY);
 const WELCOME_FIELDS = fields(WELCOME);
+
+/** The largest inbound frame a peer takes unless it says otherwise (the client's own limit, advertised in its hello). */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+/** No peer may advertise a smaller inbound limit: below it not even a nack fits. */
+export const MIN_PEER_FRAME_BYTES = 1024;
 
 export function encodeFrame(envelopes: Envelope | readonly Envelope[]): string {
   return JSON.stringify(envelopes);

@@ -47,6 +47,11 @@ export interface HelloEnvelope {
   v: number;
   clientId: string;
   apiKey?: string;
+  /**
+   * Largest frame this client accepts, in bytes; the server cuts its frames
+   * under it. Optional: without it the server assumes 1 MiB (v1 clients).
+   */
+  maxPayload?: number;
 }
 
 /** Server welcome: the handshake succeeded; the session's rules. */

@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame, MessageType, type DataEnvelope } from '../protocol';
 import { createAuthenticator } from './authenticator';
 import { goAway } from './go-away';
+import { checkingInterval, guardHttpServer } from './http-guard';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe-store';
 import { MessageDispatcher, type MessageHandler } from './message-dispatcher';
 import { ServerConnection, type ConnectionContext } from './server-connection';
@@ -54,6 +55,8 @@ export class ReliableWebSocketServer {
   private closing: Promise<void> | undefined;
   private readonly pushPrefix = `s-${randomUUID().slice(0, 8)}-`;
   private pushSeq = 0;
+  /** Tells the HTTP guard a socket left the HTTP stage (only on the library's own HTTP server). */
+  private upgraded: (socket: unknown) => void = () => undefined;
 
   constructor(options: ReliableWebSocketServerOptions = {}) {
     this.options = resolveServerOptions(options);
@@ -77,6 +80,9 @@ export class ReliableWebSocketServer {
       },
       handled: () => this.counters.messagesHandled++,
       error: (error, session) => this.events.next({ type: 'error', error, clientId: session.clientId }),
+    }, {
+      handlerTimeoutMs: o.handlerTimeout,
+      maxPerPrincipal: o.dedupeMaxEntriesPerPrincipal,
     });
     this.wss = new WebSocketServer({
       noServer: true,
@@ -116,9 +122,19 @@ export class ReliableWebSocketServer {
     if ((this.state as string) !== 'listening')
       throw new Error('close() was called while listen() waited for the dedupe store.');
     const own = this.options.server === undefined;
+    const { handshakeTimeout, maxConnections } = this.options;
     const server =
       this.options.server ??
-      createServer((_req, res) => res.writeHead(426, { Connection: 'close' }).end('Upgrade Required'));
+      createServer({ connectionsCheckingInterval: checkingInterval(handshakeTimeout) }, (_req, res) =>
+        res.writeHead(426, { Connection: 'close' }).end('Upgrade Required'),
+      );
+    if (own) {
+      this.upgraded = guardHttpServer(server as HttpServer, {
+        handshakeTimeout,
+        maxConnections,
+        connections: () => this.sockets.size,
+      });
+    }
     this.httpServer = server;
     server.on('upgrade', this.onUpgrade);
     try {
@@ -141,7 +157,10 @@ export class ReliableWebSocketServer {
     this.stopTimers = startServerTimers({
       heartbeatInterval: this.options.heartbeatInterval,
       dedupeTtl: this.options.dedupeTtl,
-      heartbeat: () => this.connections.forEach((c) => c.heartbeat()),
+      heartbeat: () => {
+        this.connections.forEach((c) => c.heartbeat());
+        this.dispatcher.sweep(Date.now());
+      },
       store: this.store,
       report: (error) => this.events.next({ type: 'error', error, clientId: undefined }),
     });
@@ -217,6 +236,7 @@ export class ReliableWebSocketServer {
   }
 
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.upgraded(socket);
     const { path, allowedOrigins, server } = this.options;
     const refusal = upgradeRefusal(request, { path, allowedOrigins, sharedServer: server !== undefined });
     if (refusal === 'ignore') return;
@@ -262,6 +282,7 @@ export class ReliableWebSocketServer {
     const wasListening = this.state === 'listening';
     this.state = 'closing';
     this.stopTimers();
+    this.dispatcher.stop();
     await Promise.all([...this.sockets].map(([ws, connection]) => goAway(ws, connection)));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     const server = this.httpServer;
