@@ -253,7 +253,12 @@ export class Connection {
       }
       if (socket.readyState === 1) {
         // maxPayload: the largest frame this client reads (below); the server cuts its answers under it.
-        const hello = { type: MessageType.CONNECT as const, v: PROTOCOL_VERSION, clientId, maxPayload: INBOUND_LIMIT };
+        const hello = {
+          type: MessageType.CONNECT as const,
+          v: PROTOCOL_VERSION,
+          clientId,
+          maxPayload: INBOUND_LIMIT,
+        };
         send({ ...hello, ...(apiKey ? { apiKey } : {}) });
       }
     };

@@ -63,27 +63,32 @@ export class ReliableWebSocketServer {
     const o = this.options;
     this.events$ = this.events.asObservable();
     this.store = o.dedupeStore ?? new MemoryDedupeStore({ maxEntries: o.dedupeMaxEntries });
-    this.dispatcher = new MessageDispatcher(this.store, o.dedupeTtl, {
-      duplicate: (session, envelope, inFlight) => {
-        this.counters.duplicates++;
-        if (this.events.observed) {
-          const { clientId, principal } = session;
-          this.events.next({
-            type: 'duplicate',
-            clientId,
-            principal,
-            messageId: envelope.id,
-            name: envelope.name,
-            inFlight,
-          });
-        }
+    this.dispatcher = new MessageDispatcher(
+      this.store,
+      o.dedupeTtl,
+      {
+        duplicate: (session, envelope, inFlight) => {
+          this.counters.duplicates++;
+          if (this.events.observed) {
+            const { clientId, principal } = session;
+            this.events.next({
+              type: 'duplicate',
+              clientId,
+              principal,
+              messageId: envelope.id,
+              name: envelope.name,
+              inFlight,
+            });
+          }
+        },
+        handled: () => this.counters.messagesHandled++,
+        error: (error, session) => this.events.next({ type: 'error', error, clientId: session.clientId }),
       },
-      handled: () => this.counters.messagesHandled++,
-      error: (error, session) => this.events.next({ type: 'error', error, clientId: session.clientId }),
-    }, {
-      handlerTimeoutMs: o.handlerTimeout,
-      maxPerPrincipal: o.dedupeMaxEntriesPerPrincipal,
-    });
+      {
+        handlerTimeoutMs: o.handlerTimeout,
+        maxPerPrincipal: o.dedupeMaxEntriesPerPrincipal,
+      },
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,

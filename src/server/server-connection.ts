@@ -155,7 +155,10 @@ export class ServerConnection implements SessionHolder {
     const seen = envelopes.length > 1 ? new Set<string>() : undefined;
     for (const envelope of envelopes) {
       if (this.state !== 'open') return;
-      if (seen !== undefined && (envelope.type === MessageType.DATA || envelope.type === MessageType.COMMAND)) {
+      if (
+        seen !== undefined &&
+        (envelope.type === MessageType.DATA || envelope.type === MessageType.COMMAND)
+      ) {
         if (seen.has(envelope.id)) {
           this.ctx.counters.messagesReceived++;
           this.ctx.counters.duplicates++;
@@ -351,7 +354,11 @@ export class ServerConnection implements SessionHolder {
   /** An answer the peer could not take: a nack in its place (the dispatcher already records such outcomes). */
   private readonly tooLarge = (envelope: Envelope, bytes: number): Envelope | undefined => {
     const limit = this.batcher.limits.maxFrameBytes;
-    this.report(new RangeError(`An outgoing ${envelope.type} of ${bytes} bytes is over the peer's ${limit}-byte frame limit.`));
+    this.report(
+      new RangeError(
+        `An outgoing ${envelope.type} of ${bytes} bytes is over the peer's ${limit}-byte frame limit.`,
+      ),
+    );
     if (envelope.type !== MessageType.ACK || envelope.id === undefined) return undefined;
     this.ctx.counters.nacks++;
     return {
