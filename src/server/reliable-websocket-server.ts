@@ -126,6 +126,9 @@ export class ReliableWebSocketServer {
     }
     if ((this.state as string) !== 'listening')
       throw new Error('close() was called while listen() waited for the dedupe store.');
+    // A damaged journal lost ids: resends of those may run again. Never silent.
+    const lost = this.store.recoveryError;
+    if (lost !== undefined) this.events.next({ type: 'error', error: lost, clientId: undefined });
     const own = this.options.server === undefined;
     const { handshakeTimeout, maxConnections } = this.options;
     const server =
@@ -194,6 +197,7 @@ export class ReliableWebSocketServer {
       slowConsumers: c.slowConsumers,
       inFlight: this.dispatcher.inFlight,
       dedupeEntries: this.store.size?.() ?? -1,
+      dedupeRecordsLost: this.store.recoveryError === undefined ? 0 : (this.store.damage?.records ?? 1),
     };
   }
 
