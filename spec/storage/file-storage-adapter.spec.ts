@@ -108,7 +108,7 @@ describe('FileStorageAdapter', () => {
     expect(third.recovery).toEqual({ records: 3, truncatedBytes: 0 });
   });
 
-  it('drops a record whose checksum does not match, and everything after it', async () => {
+  it('drops only a record whose checksum does not match, keeps what follows, and sets the damaged file aside', async () => {
     const dir = tempDir();
     const first = adapter(dir);
     await first.setItem('a', 'first');
@@ -122,9 +122,35 @@ describe('FileStorageAdapter', () => {
 
     const second = adapter(dir);
     await second.ready;
-    expect(second.recovery.records).toBe(1);
-    expect(second.recovery.truncatedBytes).toBe(bytes.length - recordB);
+    expect(second.recovery).toEqual({ records: 2, truncatedBytes: 0 });
+    expect((await second.keys()).sort()).toEqual(['a', 'c']);
+    const recordBSize = encodeRecord(OP_SET, 'b', '"second"').length;
+    expect(second.damage).toMatchObject({ records: 1, bytes: recordBSize });
+    expect(second.recoveryError).toMatchObject({ reason: 'CORRUPT' });
+    expect(second.recoveryError!.message).toMatch(/1 record\(s\) \(\d+ bytes\) could not be read/);
+    // The damaged file is kept as it was; the journal is a clean one of what was read.
+    expect(readFileSync(second.damage.movedTo!)).toEqual(bytes);
+    await second.setItem('d', 4);
+    await second.close();
+    const third = adapter(dir);
+    expect((await third.keys()).sort()).toEqual(['a', 'c', 'd']);
+    expect(third.recoveryError).toBeUndefined();
+  });
+
+  it('treats a whole record with a bad checksum at the very end as damage, not as a torn write', async () => {
+    const dir = tempDir();
+    const first = adapter(dir);
+    await first.setItem('a', 1);
+    await first.setItem('b', 2);
+    await first.close();
+    const bytes = readFileSync(journal(dir));
+    bytes[bytes.length - 1] ^= 0x01;
+    writeFileSync(journal(dir), bytes);
+    const second = adapter(dir);
+    await second.ready;
     expect(await second.keys()).toEqual(['a']);
+    expect(second.damage.records).toBe(1);
+    expect(second.recoveryError).toBeDefined();
   });
 
   it('refuses a file that is not a journal', async () => {

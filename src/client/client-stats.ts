@@ -24,6 +24,8 @@ export interface ClientStats {
   averageAckLatency: number | undefined;
   /** False when the queue lives in memory only. */
   durable: boolean;
+  /** Records the storage could not read back when it opened (a damaged journal; reported as an `error` event). */
+  storageRecordsLost: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export class ClientStatsCounter {
   messagesEvicted = 0;
   messagesReceived = 0;
   reconnects = 0;
+  storageRecordsLost = 0;
   latency: number | undefined;
   #ackLatencyTotal = 0;
 

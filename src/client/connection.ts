@@ -10,7 +10,7 @@ import {
   type Subscription,
   type TeardownLogic,
 } from 'rxjs';
-import { decodeFrame, encodeFrame } from '../protocol/codec';
+import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeFrame } from '../protocol/codec';
 import { CloseCode, closeCodeName, isRetryableClose } from '../protocol/close-codes';
 import { ConnectionState, MessageType, PROTOCOL_VERSION } from '../protocol/enums';
 import type { Envelope, WelcomeEnvelope } from '../protocol/envelope';
@@ -252,11 +252,18 @@ export class Connection {
         return;
       }
       if (socket.readyState === 1) {
-        send({ type: MessageType.CONNECT, v: PROTOCOL_VERSION, clientId, ...(apiKey ? { apiKey } : {}) });
+        // maxPayload: the largest frame this client reads (below); the server cuts its answers under it.
+        const hello = {
+          type: MessageType.CONNECT as const,
+          v: PROTOCOL_VERSION,
+          clientId,
+          maxPayload: INBOUND_LIMIT,
+        };
+        send({ ...hello, ...(apiKey ? { apiKey } : {}) });
       }
     };
     socket.onmessage = (event) => {
-      const { envelopes, errors } = decodeFrame(event.data);
+      const { envelopes, errors } = decodeFrame(event.data, INBOUND_DECODE_LIMITS);
       for (const error of errors) callbacks.protocolError(error);
       for (const envelope of envelopes) onEnvelope(envelope);
     };
@@ -308,6 +315,10 @@ export class Connection {
     if (this.state !== next) this.state$.next(next);
   }
 }
+
+/** The largest frame the client reads, in characters (at least as many bytes): advertised in the hello. */
+const INBOUND_LIMIT = DEFAULT_MAX_FRAME_BYTES;
+const INBOUND_DECODE_LIMITS = { maxLength: INBOUND_LIMIT };
 
 /** A bad credential or a final close code ends the loop; anything else is transient. */
 function isRetryable(error: Error): boolean {

@@ -242,7 +242,23 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         this.#clientId = this.#options.clientId ?? newClientId();
         return;
       }
+      const storage = this.#options.storage ?? this.#ownedStorage;
+      if (storage?.recoveryError !== undefined) {
+        this.#counters.storageRecordsLost = storage.damage?.records ?? 1;
+        this.#error(storage.recoveryError);
+      }
       this.#clientId = this.#options.clientId ?? (await queue.getMeta<string>('clientId')) ?? undefined;
+      if (!this.#clientId && (queue.size > 0 || storage?.recoveryError !== undefined)) {
+        // Queued messages were sent under an identity that is gone: a new one would defeat server-side dedupe.
+        const error = new StorageError(
+          'CORRUPT',
+          `The stored clientId could not be read back${queue.size > 0 ? ` (${queue.size} stored message(s) were sent under it)` : ''}; ` +
+            'a new identity would let the server run resends again. Pass the old `clientId` option, or clear the storage to start afresh.',
+          { cause: storage?.recoveryError },
+        );
+        this.#error(error);
+        throw error;
+      }
       if (!this.#clientId) await queue.setMeta('clientId', (this.#clientId = newClientId()));
       this.#delivery.restored();
     })());

@@ -82,6 +82,7 @@ const SCHEMAS: Record<MessageType, Schema> = {
     v: NUMBER,
     apiKey: OPTIONAL_STRING,
     clientId: ID,
+    maxPayload: optional(SIZE),
     streams: streamList(isCursor, '{ stream, epoch, seq }'),
   },
   [MessageType.DISCONNECT]: { code: OPTIONAL_NUMBER, reason: OPTIONAL_STRING },
@@ -112,6 +113,11 @@ const FIELDS = new Map(
 );
 const ACK_MANY_FIELDS = fields(ACK_MANY);
 const WELCOME_FIELDS = fields(WELCOME);
+
+/** The largest inbound frame a peer takes unless it says otherwise (the client's own limit, advertised in its hello). */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+/** No peer may advertise a smaller inbound limit: below it not even a nack fits. */
+export const MIN_PEER_FRAME_BYTES = 1024;
 
 export function encodeFrame(envelopes: Envelope | readonly Envelope[]): string {
   return JSON.stringify(envelopes);

@@ -48,6 +48,11 @@ export interface HelloEnvelope {
   v: number;
   clientId: string;
   apiKey?: string;
+  /**
+   * Largest frame this client accepts, in bytes; the server cuts its frames
+   * under it. Optional: without it the server assumes 1 MiB (v1 clients).
+   */
+  maxPayload?: number;
   /** Present when the client speaks reliable streams (section 14): its cursor per stream, maybe none. */
   streams?: StreamCursor[];
 }

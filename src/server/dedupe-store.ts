@@ -34,6 +34,10 @@ export interface DedupeStore {
   size?(): number;
   /** Resolves once the store can answer (a durable one has loaded); `listen()` waits for it and fails if it rejects. */
   readonly ready?: PromiseLike<void>;
+  /** Set once ready when loading lost entries (a damaged journal); `listen()` reports it as an `error` event. */
+  readonly recoveryError?: Error | undefined;
+  /** How many entries that recovery lost; `stats().dedupeRecordsLost`. */
+  readonly damage?: { readonly records: number };
 }
 
 export interface MemoryDedupeStoreOptions {

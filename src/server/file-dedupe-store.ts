@@ -86,6 +86,16 @@ export class FileDedupeStore implements DedupeStore {
     this.ready.catch(() => undefined); // reported through listen() and every call
   }
 
+  /** Set when the journal was damaged on open (see `FileStorageAdapter.recoveryError`): those entries are forgotten. */
+  get recoveryError(): Error | undefined {
+    return this.storage.recoveryError;
+  }
+
+  /** What the journal's recovery lost (records, bytes, where the damaged file was kept). */
+  get damage(): FileStorageAdapter['damage'] {
+    return this.storage.damage;
+  }
+
   get(key: string, now: number): DedupeLookup | Promise<DedupeLookup> {
     if (!this.loaded) return this.ready.then(() => this.get(key, now));
     const entry = this.done.get(key);

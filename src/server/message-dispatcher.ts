@@ -1,5 +1,8 @@
 import type { DataEnvelope } from '../protocol';
 import type { DedupeOutcome, DedupeStore, MaybePromise } from './dedupe-store';
+import { HandlerDeadlines } from './handler-deadlines';
+import { PrincipalShare } from './principal-share';
+import { boundOutcome } from './response-size';
 import type { Session } from './session-registry';
 
 /** What a handler learns about the message besides its payload. */
@@ -35,6 +38,25 @@ export interface DispatchObserver {
   error(error: unknown, session: Session): void;
 }
 
+/** The dispatcher's bounds (docs/security.md). */
+export interface DispatchLimits {
+  /** Past this a running handler's outcome is recorded as nack `HANDLER_TIMEOUT` (ms; Infinity: never). */
+  handlerTimeoutMs: number;
+  /** Most ids one principal may hold in the dedupe window (Infinity: no share). */
+  maxPerPrincipal: number;
+  /** Most copies of a pending id answered when it settles (the original included). */
+  maxWaiters: number;
+  /** The peer's frame limit when its session does not say (v1 clients). */
+  defaultMaxFrameBytes: number;
+}
+
+export const DEFAULT_DISPATCH_LIMITS: DispatchLimits = {
+  handlerTimeoutMs: 30_000,
+  maxPerPrincipal: Infinity,
+  maxWaiters: 8,
+  defaultMaxFrameBytes: 1024 * 1024,
+};
+
 const OK_EMPTY: DedupeOutcome = Object.freeze({ ok: true });
 const MAX_ERROR_MESSAGE = 1000;
 
@@ -54,14 +76,36 @@ function then<T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>)
  */
 export class MessageDispatcher {
   private readonly handlers = new Map<string, MessageHandler>();
-  /** Answers not known yet, by dedupe key: duplicates wait on these. */
-  private readonly inflight = new Map<string, Promise<Answer | undefined>>();
+  /**
+   * Answers not known yet, by dedupe key: who to answer when they are (the
+   * original's reply first). At most `maxWaiters` are kept, so resends of a
+   * stuck id cost no memory.
+   */
+  private readonly inflight = new Map<string, Reply[]>();
+  private readonly limits: DispatchLimits;
+  private readonly deadlines: HandlerDeadlines;
+  private readonly shares: PrincipalShare;
 
   constructor(
     private readonly store: DedupeStore,
     private readonly ttlMs: number,
     private readonly observer: DispatchObserver,
-  ) {}
+    limits: Partial<DispatchLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_DISPATCH_LIMITS, ...limits };
+    this.deadlines = new HandlerDeadlines(this.limits.handlerTimeoutMs);
+    this.shares = new PrincipalShare(this.limits.maxPerPrincipal, ttlMs);
+  }
+
+  /** Handlers past their deadline are no longer waited for (the server is closing). */
+  stop(): void {
+    this.deadlines.stop();
+  }
+
+  /** Forgets per-principal tallies that are empty (called from the eviction timer). */
+  sweep(now: number): void {
+    this.shares.sweep(now);
+  }
 
   get inFlight(): number {
     return this.inflight.size;
@@ -80,10 +124,11 @@ export class MessageDispatcher {
   /** Answers `envelope` through `reply`, now or later; never throws. */
   dispatch(session: Session, envelope: DataEnvelope, reply: Reply): void {
     const key = session.key + envelope.id;
-    const running = this.inflight.get(key);
-    if (running !== undefined) {
+    const waiters = this.inflight.get(key);
+    if (waiters !== undefined) {
       this.observer.duplicate(session, envelope, true);
-      void running.then((answer) => answer !== undefined && reply(envelope.id, answer));
+      // Beyond the bound a resend goes unanswered now; its next resend finds the outcome remembered.
+      if (waiters.length < this.limits.maxWaiters) waiters.push(reply);
       return;
     }
     let answer: MaybePromise<Answer | undefined>;
@@ -93,17 +138,26 @@ export class MessageDispatcher {
       answer = this.storeFailure(error, session);
     }
     if (!isPromiseLike<Answer | undefined>(answer)) {
-      if (answer !== undefined) reply(envelope.id, answer);
+      if (answer !== undefined) this.answer(reply, envelope.id, answer, session);
       return;
     }
-    const settled = Promise.resolve(answer)
+    const replies = [reply];
+    this.inflight.set(key, replies);
+    void Promise.resolve(answer)
       .catch((error: unknown) => this.storeFailure(error, session))
       .then((final) => {
         this.inflight.delete(key);
-        if (final !== undefined) reply(envelope.id, final);
-        return final;
+        if (final !== undefined) for (const r of replies) this.answer(r, envelope.id, final, session);
       });
-    this.inflight.set(key, settled);
+  }
+
+  /** A reply that throws costs that answer, never the process (this may run in a promise callback). */
+  private answer(reply: Reply, id: string, answer: Answer, session: Session): void {
+    try {
+      reply(id, answer);
+    } catch (error) {
+      this.observer.error(error, session);
+    }
   }
 
   private decide(
@@ -129,8 +183,19 @@ export class MessageDispatcher {
         message: `No handler for message name ${JSON.stringify(envelope.name)}.`,
       };
     }
-    return then(this.store.begin(key, Date.now() + this.ttlMs), (claim): MaybePromise<Answer | undefined> => {
+    const now = Date.now();
+    const shareWait = this.shares.claim(session.principal, now);
+    if (shareWait !== undefined) {
+      return {
+        ok: false,
+        code: 'DEDUPE_FULL',
+        message: `DEDUPE_FULL: this account holds its share of ${this.limits.maxPerPrincipal} message ids in the dedupe window; retry after \`retryAfter\` ms.`,
+        retryAfterMs: shareWait,
+      };
+    }
+    return then(this.store.begin(key, now + this.ttlMs), (claim): MaybePromise<Answer | undefined> => {
       if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
+      this.shares.release(session.principal, now);
       if (claim.status === 'full') {
         return {
           ok: false,
@@ -164,11 +229,27 @@ export class MessageDispatcher {
       return this.finish(session, envelope, key, failure(error));
     }
     if (isPromiseLike(result)) {
-      return Promise.resolve(result)
-        .then(success, failure)
-        .then((outcome) => this.finish(session, envelope, key, outcome));
+      return this.withDeadline(result).then((outcome) => this.finish(session, envelope, key, outcome));
     }
     return this.finish(session, envelope, key, success(result));
+  }
+
+  /** The handler's outcome, or nack `HANDLER_TIMEOUT` once `handlerTimeout` has passed. */
+  private withDeadline(result: PromiseLike<unknown>): Promise<DedupeOutcome> {
+    return new Promise<DedupeOutcome>((resolve) => {
+      let late = false;
+      const token = this.deadlines.add(() => {
+        late = true;
+        resolve(timedOut(this.limits.handlerTimeoutMs));
+      });
+      Promise.resolve(result)
+        .then(success, failure)
+        .then((outcome) => {
+          if (late) return; // already answered HANDLER_TIMEOUT; that stays the outcome
+          this.deadlines.cancel(token);
+          resolve(outcome);
+        });
+    });
   }
 
   /** Remembers the outcome; a failing store is reported but the real outcome is still sent. */
@@ -176,8 +257,9 @@ export class MessageDispatcher {
     session: Session,
     envelope: DataEnvelope,
     key: string,
-    outcome: DedupeOutcome,
+    handled: DedupeOutcome,
   ): MaybePromise<Answer> {
+    const outcome = boundOutcome(handled, session.maxFrameBytes ?? this.limits.defaultMaxFrameBytes);
     this.observer.handled(session, envelope, outcome);
     try {
       const stored = this.store.complete(key, outcome, Date.now() + this.ttlMs);
@@ -209,6 +291,14 @@ export class MessageDispatcher {
 
 function success(response: unknown): DedupeOutcome {
   return response === undefined ? OK_EMPTY : { ok: true, response };
+}
+
+function timedOut(ms: number): DedupeOutcome {
+  return {
+    ok: false,
+    code: 'HANDLER_TIMEOUT',
+    message: `HANDLER_TIMEOUT: the handler did not settle within ${ms} ms (handlerTimeout); its outcome is unknown and it will not run again for this id.`,
+  };
 }
 
 function failure(error: unknown): DedupeOutcome {

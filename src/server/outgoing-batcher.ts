@@ -1,43 +1,99 @@
-import { encodeFrame, MessageType, type AckEnvelope, type Envelope } from '../protocol';
+import { encodeFrame, MessageType, type Envelope } from '../protocol';
+import { encodedAck } from './response-size';
+
+/** What the batcher needs to know about its peer and its budget. */
+export interface BatcherLimits {
+  /** Largest frame the peer accepts, in bytes (its advertised inbound limit). */
+  maxFrameBytes: number;
+  /** Most bytes that may wait for this peer (queued here plus `buffered()`); past it `overBudget()` is called. */
+  maxQueuedBytes: number;
+  /** Bytes already handed to the socket and not yet taken by the peer. */
+  buffered(): number;
+  /** The output budget is exhausted: the connection must be cut (the batcher has already discarded its queue). */
+  overBudget(): void;
+  /** An envelope alone is bigger than the peer's frame limit: its replacement (a nack), or `undefined` to drop it. */
+  tooLarge(envelope: Envelope, bytes: number): Envelope | undefined;
+  /** Encoding or writing failed in a way that was contained; reported, never thrown. */
+  failed(error: unknown): void;
+}
+
+/** `[`, `]` and the commas: a frame of n parts costs n + 1 bytes besides the parts. */
+const ARRAY_OVERHEAD = 2;
+/** `{"type":"ack","ids":[` + `]}`. */
+const BARE_ACK_OVERHEAD = 24;
 
 /**
- * Collects what one connection sends during a tick and writes it as one
- * frame on `setImmediate`: bare acks (no response) merge into a single
- * `{ type: 'ack', ids }`, and several envelopes go out as a JSON array.
- * Handlers that finish in the same tick therefore cost one write, not one each.
+ * Collects what one connection sends during a tick and writes it on
+ * `setImmediate`: bare acks (no response) merge into `{ type: 'ack', ids }`,
+ * several envelopes go out as a JSON array. Every envelope is encoded when it
+ * is queued, so the bytes waiting for a peer are known at all times and are
+ * bounded by `maxQueuedBytes`; frames are cut so none is bigger than the
+ * peer's inbound limit. Nothing here throws: a failure is reported through
+ * `limits.failed` and costs the envelope, never the process.
  */
 export class OutgoingBatcher {
-  private queue: Envelope[] = [];
-  /** The tick's shared bare ack, already in `queue`, grown in place. */
-  private bareAck: { type: MessageType.ACK; id?: string; ids: string[] } | undefined;
+  private parts: string[] = [];
+  private partBytes: number[] = [];
+  private bareIds: string[] = [];
+  private queuedBytes = 0;
   private immediate: NodeJS.Immediate | undefined;
+  /** Bumped by `discard()`: a flush in progress stops writing. */
+  private generation = 0;
 
   /**
    * @param write Sends one text frame.
-   * @param onEncodeError Told about an envelope that cannot be serialised (it is replaced by `fallback(envelope)`).
+   * @param onEncodeError Told about an envelope that cannot be serialised (it is replaced by the result, if any).
+   * @param limits The peer's frame limit and this connection's output budget.
    */
   constructor(
     private readonly write: (frame: string) => void,
     private readonly onEncodeError: (error: unknown, envelope: Envelope) => Envelope | undefined,
+    readonly limits: BatcherLimits,
   ) {}
 
   get size(): number {
-    return this.queue.length;
+    return this.parts.length + (this.bareIds.length > 0 ? 1 : 0);
+  }
+
+  /** Bytes queued and not yet written. */
+  get pendingBytes(): number {
+    return this.queuedBytes;
   }
 
   /** Acknowledges `id` without a response; merged with the tick's other bare acks. */
   ack(id: string): void {
-    if (this.bareAck === undefined) {
-      this.bareAck = { type: MessageType.ACK, ids: [id] };
-      this.push(this.bareAck as AckEnvelope);
-    } else {
-      this.bareAck.ids.push(id);
-    }
+    this.bareIds.push(id);
+    this.grow(id.length + 3);
+    this.schedule();
   }
 
-  push(envelope: Envelope): void {
-    this.queue.push(envelope);
-    this.immediate ??= setImmediate(this.flush);
+  /** Acknowledges `id` with `response`, reusing the response's encoding when it was measured before. */
+  ackWith(id: string, response: unknown, outcome: object): void {
+    let text: string | undefined;
+    try {
+      text = encodedAck(id, response, outcome);
+    } catch (error) {
+      return this.push({ type: MessageType.ACK, id, response } as Envelope, error);
+    }
+    this.queueText(text, { type: MessageType.ACK, id, response });
+  }
+
+  push(envelope: Envelope, knownError?: unknown): void {
+    let text: string;
+    try {
+      if (knownError !== undefined) throw knownError;
+      text = encodeFrame(envelope);
+    } catch (error) {
+      // A handler returned something JSON cannot carry (BigInt, a cycle), or the string would be too long.
+      const replacement = this.safely(() => this.onEncodeError(error, envelope));
+      if (replacement === undefined) return;
+      try {
+        text = encodeFrame(replacement);
+      } catch (again) {
+        return this.limits.failed(again);
+      }
+    }
+    this.queueText(text, envelope);
   }
 
   /** Writes everything queued now (used before a close so replies precede the close frame). */
@@ -46,46 +102,123 @@ export class OutgoingBatcher {
       clearImmediate(this.immediate);
       this.immediate = undefined;
     }
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    if (this.bareAck !== undefined) {
-      const ack = this.bareAck;
-      this.bareAck = undefined;
-      if (ack.ids.length === 1) {
-        ack.id = ack.ids[0];
-        delete (ack as Partial<typeof ack>).ids;
-      }
+    try {
+      this.writeAll();
+    } catch (error) {
+      this.limits.failed(error);
     }
-    const frame = this.encode(batch);
-    if (frame !== undefined) this.write(frame);
   };
 
-  /** Drops whatever is queued (the socket is gone). */
+  /** Drops whatever is queued (the socket is gone, or the peer is being cut). */
   discard(): void {
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.immediate = undefined;
-    this.queue = [];
-    this.bareAck = undefined;
+    this.generation++;
+    this.parts = [];
+    this.partBytes = [];
+    this.bareIds = [];
+    this.queuedBytes = 0;
   }
 
-  private encode(batch: Envelope[]): string | undefined {
-    try {
-      return encodeFrame(batch.length === 1 ? batch[0]! : batch);
-    } catch {
-      // Rare path: a handler returned something JSON cannot carry (BigInt, a cycle).
-      // Encode one by one so the others still go out.
-      const good: Envelope[] = [];
-      for (const envelope of batch) {
-        try {
-          encodeFrame(envelope);
-          good.push(envelope);
-        } catch (error) {
-          const replacement = this.onEncodeError(error, envelope);
-          if (replacement !== undefined) good.push(replacement);
-        }
+  private queueText(text: string, envelope: Envelope): void {
+    let bytes = Buffer.byteLength(text);
+    if (bytes > this.limits.maxFrameBytes) {
+      const replacement = this.safely(() => this.limits.tooLarge(envelope, bytes));
+      if (replacement === undefined) return;
+      try {
+        text = encodeFrame(replacement);
+      } catch (error) {
+        return this.limits.failed(error);
       }
-      return good.length === 0 ? undefined : encodeFrame(good.length === 1 ? good[0]! : good);
+      bytes = Buffer.byteLength(text);
+    }
+    this.parts.push(text);
+    this.partBytes.push(bytes);
+    this.grow(bytes + 1);
+    this.schedule();
+  }
+
+  private grow(bytes: number): void {
+    this.queuedBytes += bytes;
+    if (this.queuedBytes + this.limits.buffered() > this.limits.maxQueuedBytes) {
+      this.discard();
+      this.limits.overBudget();
+    }
+  }
+
+  private schedule(): void {
+    this.immediate ??= setImmediate(this.flush);
+  }
+
+  private writeAll(): void {
+    const generation = this.generation;
+    const parts = this.parts;
+    const sizes = this.partBytes;
+    const ids = this.bareIds;
+    this.parts = [];
+    this.partBytes = [];
+    this.bareIds = [];
+    this.queuedBytes = 0;
+    if (ids.length > 0) this.bareAcks(ids, parts, sizes);
+    const max = this.limits.maxFrameBytes;
+    let start = 0;
+    let bytes = ARRAY_OVERHEAD;
+    for (let i = 0; i < parts.length; i++) {
+      const next = sizes[i]! + 1;
+      if (i > start && bytes + next > max) {
+        if (!this.emit(parts, start, i, generation)) return;
+        start = i;
+        bytes = ARRAY_OVERHEAD;
+      }
+      bytes += next;
+    }
+    if (start < parts.length) this.emit(parts, start, parts.length, generation);
+  }
+
+  /** Turns the tick's bare acks into as few `{ type: 'ack', ids }` parts as the frame limit allows. */
+  private bareAcks(ids: string[], parts: string[], sizes: number[]): void {
+    const max = this.limits.maxFrameBytes - ARRAY_OVERHEAD - BARE_ACK_OVERHEAD;
+    let chunk: string[] = [];
+    let bytes = 0;
+    const close = (): void => {
+      const text =
+        chunk.length === 1
+          ? encodeFrame({ type: MessageType.ACK, id: chunk[0]! })
+          : encodeFrame({ type: MessageType.ACK, ids: chunk });
+      parts.unshift(text);
+      sizes.unshift(Buffer.byteLength(text));
+    };
+    for (const id of ids) {
+      const next = Buffer.byteLength(id) + 3;
+      if (chunk.length > 0 && bytes + next > max) {
+        close();
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(id);
+      bytes += next;
+    }
+    if (chunk.length > 0) close();
+  }
+
+  /** Writes parts[from, to) as one frame; false when the batcher was discarded meanwhile. */
+  private emit(parts: string[], from: number, to: number, generation: number): boolean {
+    if (generation !== this.generation) return false;
+    const frame = to - from === 1 ? parts[from]! : `[${parts.slice(from, to).join(',')}]`;
+    try {
+      this.write(frame);
+    } catch (error) {
+      this.limits.failed(error);
+    }
+    return generation === this.generation;
+  }
+
+  private safely<T>(fn: () => T | undefined): T | undefined {
+    try {
+      return fn();
+    } catch (error) {
+      this.limits.failed(error);
+      return undefined;
     }
   }
 }

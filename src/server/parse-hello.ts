@@ -1,5 +1,6 @@
 import {
   decodeFrame,
+  MIN_PEER_FRAME_BYTES,
   isWelcome,
   MessageType,
   PROTOCOL_VERSION,
@@ -28,5 +29,7 @@ export function parseHello(
   }
   if (hello.v !== PROTOCOL_VERSION)
     return `unsupported protocol version ${hello.v}; this server speaks ${PROTOCOL_VERSION}`;
+  if (hello.maxPayload !== undefined && hello.maxPayload < MIN_PEER_FRAME_BYTES)
+    return `\`maxPayload\` of ${hello.maxPayload} is below ${MIN_PEER_FRAME_BYTES} bytes: no answer would fit`;
   return hello;
 }

@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame, MessageType, type DataEnvelope } from '../protocol';
 import { createAuthenticator } from './authenticator';
 import { goAway } from './go-away';
+import { checkingInterval, guardHttpServer } from './http-guard';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe-store';
 import { MessageDispatcher, type MessageHandler } from './message-dispatcher';
 import { ServerConnection, type ConnectionContext } from './server-connection';
@@ -65,30 +66,40 @@ export class ReliableWebSocketServer {
   private closing: Promise<void> | undefined;
   private readonly pushPrefix = `s-${randomUUID().slice(0, 8)}-`;
   private pushSeq = 0;
+  /** Tells the HTTP guard a socket left the HTTP stage (only on the library's own HTTP server). */
+  private upgraded: (socket: unknown) => void = () => undefined;
 
   constructor(options: ReliableWebSocketServerOptions = {}) {
     this.options = resolveServerOptions(options);
     const o = this.options;
     this.events$ = this.events.asObservable();
     this.store = o.dedupeStore ?? new MemoryDedupeStore({ maxEntries: o.dedupeMaxEntries });
-    this.dispatcher = new MessageDispatcher(this.store, o.dedupeTtl, {
-      duplicate: (session, envelope, inFlight) => {
-        this.counters.duplicates++;
-        if (this.events.observed) {
-          const { clientId, principal } = session;
-          this.events.next({
-            type: 'duplicate',
-            clientId,
-            principal,
-            messageId: envelope.id,
-            name: envelope.name,
-            inFlight,
-          });
-        }
+    this.dispatcher = new MessageDispatcher(
+      this.store,
+      o.dedupeTtl,
+      {
+        duplicate: (session, envelope, inFlight) => {
+          this.counters.duplicates++;
+          if (this.events.observed) {
+            const { clientId, principal } = session;
+            this.events.next({
+              type: 'duplicate',
+              clientId,
+              principal,
+              messageId: envelope.id,
+              name: envelope.name,
+              inFlight,
+            });
+          }
+        },
+        handled: () => this.counters.messagesHandled++,
+        error: (error, session) => this.events.next({ type: 'error', error, clientId: session.clientId }),
       },
-      handled: () => this.counters.messagesHandled++,
-      error: (error, session) => this.events.next({ type: 'error', error, clientId: session.clientId }),
-    });
+      {
+        handlerTimeoutMs: o.handlerTimeout,
+        maxPerPrincipal: o.dedupeMaxEntriesPerPrincipal,
+      },
+    );
     this.inboundLog = o.inboundLog ?? new MemoryInboundLog(o.inboundRetention);
     this.publisher = new StreamPublisher(this.inboundLog, (error) =>
       this.events.next({ type: 'error', error, clientId: undefined }),
@@ -131,10 +142,23 @@ export class ReliableWebSocketServer {
     }
     if ((this.state as string) !== 'listening')
       throw new Error('close() was called while listen() waited for the dedupe store.');
+    // A damaged journal lost ids: resends of those may run again. Never silent.
+    const lost = this.store.recoveryError;
+    if (lost !== undefined) this.events.next({ type: 'error', error: lost, clientId: undefined });
     const own = this.options.server === undefined;
+    const { handshakeTimeout, maxConnections } = this.options;
     const server =
       this.options.server ??
-      createServer((_req, res) => res.writeHead(426, { Connection: 'close' }).end('Upgrade Required'));
+      createServer({ connectionsCheckingInterval: checkingInterval(handshakeTimeout) }, (_req, res) =>
+        res.writeHead(426, { Connection: 'close' }).end('Upgrade Required'),
+      );
+    if (own) {
+      this.upgraded = guardHttpServer(server as HttpServer, {
+        handshakeTimeout,
+        maxConnections,
+        connections: () => this.sockets.size,
+      });
+    }
     this.httpServer = server;
     server.on('upgrade', this.onUpgrade);
     try {
@@ -158,7 +182,10 @@ export class ReliableWebSocketServer {
     this.stopTimers = startServerTimers({
       heartbeatInterval: this.options.heartbeatInterval,
       dedupeTtl: this.options.dedupeTtl,
-      heartbeat: () => this.connections.forEach((c) => c.heartbeat()),
+      heartbeat: () => {
+        this.connections.forEach((c) => c.heartbeat());
+        this.dispatcher.sweep(Date.now());
+      },
       store: this.store,
       report: (error) => this.events.next({ type: 'error', error, clientId: undefined }),
     });
@@ -187,6 +214,7 @@ export class ReliableWebSocketServer {
       slowConsumers: c.slowConsumers,
       inFlight: this.dispatcher.inFlight,
       dedupeEntries: this.store.size?.() ?? -1,
+      dedupeRecordsLost: this.store.recoveryError === undefined ? 0 : (this.store.damage?.records ?? 1),
     };
   }
 
@@ -281,6 +309,7 @@ export class ReliableWebSocketServer {
   }
 
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.upgraded(socket);
     const { path, allowedOrigins, server } = this.options;
     const refusal = upgradeRefusal(request, { path, allowedOrigins, sharedServer: server !== undefined });
     if (refusal === 'ignore') return;
@@ -328,6 +357,7 @@ export class ReliableWebSocketServer {
     this.state = 'closing';
     this.stopTimers();
     this.publisher.stop();
+    this.dispatcher.stop();
     await Promise.all([...this.sockets].map(([ws, connection]) => goAway(ws, connection)));
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     const server = this.httpServer;

@@ -5,6 +5,7 @@ import { WebSocket, type RawData } from 'ws';
 import {
   CloseCode,
   decodeFrame,
+  DEFAULT_MAX_FRAME_BYTES,
   MessageType,
   PROTOCOL_VERSION,
   MAX_STREAMS_PER_SESSION,
@@ -77,7 +78,14 @@ export class ServerConnection implements SessionHolder {
   ) {
     const { options } = ctx;
     this.limits = { maxLength: options.maxPayload };
-    this.batcher = new OutgoingBatcher(this.write, this.unserialisable);
+    this.batcher = new OutgoingBatcher(this.write, this.unserialisable, {
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      maxQueuedBytes: options.maxBufferedBytes,
+      buffered: () => this.ws.bufferedAmount,
+      overBudget: () => this.cutSlowConsumer(),
+      tooLarge: this.tooLarge,
+      failed: (error) => this.report(error),
+    });
     this.bucket =
       options.rateLimit && new TokenBucket(options.rateLimit.messagesPerSecond, options.rateLimit.burst);
     ws.on('message', this.onMessage);
@@ -148,8 +156,22 @@ export class ServerConnection implements SessionHolder {
     } else {
       this.badFrames = 0;
     }
+    // Copies of one id in one frame get one answer: the first copy's (a hostile frame of
+    // 10,000 copies of an answered id would otherwise ask for 10,000 copies of its response).
+    const seen = envelopes.length > 1 ? new Set<string>() : undefined;
     for (const envelope of envelopes) {
       if (this.state !== 'open') return;
+      if (
+        seen !== undefined &&
+        (envelope.type === MessageType.DATA || envelope.type === MessageType.COMMAND)
+      ) {
+        if (seen.has(envelope.id)) {
+          this.ctx.counters.messagesReceived++;
+          this.ctx.counters.duplicates++;
+          continue;
+        }
+        seen.add(envelope.id);
+      }
       this.route(envelope);
     }
   }
@@ -221,7 +243,7 @@ export class ServerConnection implements SessionHolder {
         'retryAfterMs' in answer ? answer.retryAfterMs : undefined,
       );
     if (answer.response === undefined) this.batcher.ack(id);
-    else this.batcher.push({ type: MessageType.ACK, id, response: answer.response });
+    else this.batcher.ackWith(id, answer.response, answer);
   };
 
   private nack(id: string | undefined, code: string, message: string, retryAfter?: number): void {
@@ -266,10 +288,15 @@ export class ServerConnection implements SessionHolder {
       this.nack(undefined, 'AUTHENTICATION_FAILED', 'The API key was not accepted; check `apiKey`.');
       return this.close(CloseCode.AUTHENTICATION_FAILED, 'authentication failed');
     }
-    await this.open(principal, hello.clientId, hello.streams);
+    await this.open(principal, hello.clientId, hello.maxPayload ?? DEFAULT_MAX_FRAME_BYTES, hello.streams);
   }
 
-  private async open(principal: string, clientId: string, cursors?: StreamCursor[]): Promise<void> {
+  private async open(
+    principal: string,
+    clientId: string,
+    maxFrameBytes: number,
+    cursors?: StreamCursor[],
+  ): Promise<void> {
     const key = sessionKey(principal, clientId);
     const refusal = this.ctx.admit(principal, key);
     if (refusal !== undefined) return this.close(CloseCode.TOO_MANY_CONNECTIONS, refusal);
@@ -288,7 +315,8 @@ export class ServerConnection implements SessionHolder {
       if ((this.state as State) !== 'authenticating') return publisher.detach(this);
     }
     clearTimeout(this.handshakeTimer);
-    this.session = { principal, clientId, sessionId, key };
+    this.session = { principal, clientId, sessionId, key, maxFrameBytes };
+    this.batcher.limits.maxFrameBytes = maxFrameBytes;
     this.state = 'open';
     this.ctx.authenticated(this);
     const { dedupeTtl, heartbeatInterval, maxPayload } = this.ctx.options;
@@ -325,7 +353,7 @@ export class ServerConnection implements SessionHolder {
 
   private readonly write = (frame: string): void => {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(frame);
+    this.ws.send(frame, this.sent);
     // Only writes grow the buffer, so checking here catches every peer that stopped reading.
     if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) this.cutSlowConsumer();
   };
@@ -345,6 +373,29 @@ export class ServerConnection implements SessionHolder {
     this.cutTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
     this.cutTimer.unref();
   }
+
+  /** `ws` reports a failed write here instead of throwing; the close that follows is handled in onClose. */
+  private readonly sent = (error?: Error | null): void => {
+    if (error && this.state === 'open') this.report(error);
+  };
+
+  /** An answer the peer could not take: a nack in its place (the dispatcher already records such outcomes). */
+  private readonly tooLarge = (envelope: Envelope, bytes: number): Envelope | undefined => {
+    const limit = this.batcher.limits.maxFrameBytes;
+    this.report(
+      new RangeError(
+        `An outgoing ${envelope.type} of ${bytes} bytes is over the peer's ${limit}-byte frame limit.`,
+      ),
+    );
+    if (envelope.type !== MessageType.ACK || envelope.id === undefined) return undefined;
+    this.ctx.counters.nacks++;
+    return {
+      type: MessageType.NACK,
+      id: envelope.id,
+      code: 'RESPONSE_TOO_LARGE',
+      message: `RESPONSE_TOO_LARGE: the ack is ${bytes} bytes; this client takes frames of at most ${limit} bytes.`,
+    };
+  };
 
   private readonly unserialisable = (error: unknown, envelope: Envelope): Envelope | undefined => {
     this.report(error);

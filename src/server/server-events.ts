@@ -68,6 +68,8 @@ export interface ServerStats {
   inFlight: number;
   /** Entries in the dedupe store, when the store can tell (-1 otherwise). */
   dedupeEntries: number;
+  /** Entries a durable dedupe store could not read back when it loaded (a damaged journal; reported as an `error` event). */
+  dedupeRecordsLost: number;
 }
 
 /** The counters behind `ServerStats`; plain fields so the hot path costs an increment. */

@@ -72,6 +72,21 @@ export interface ReliableWebSocketServerOptions {
   dedupeTtl?: number;
   /** Cap of remembered ids in the default `MemoryDedupeStore` (see docs/protocol.md, "Dedupe"). @default 1000000 */
   dedupeMaxEntries?: number;
+  /**
+   * Most message ids one principal (account) may hold in the dedupe window, so
+   * one account that fills its share is refused alone (nack `DEDUPE_FULL`
+   * with `retryAfter`) and the others keep theirs. Counted by the server
+   * whatever the store; `Infinity` turns it off.
+   * @default 100000 (a tenth of the default cap; never more than `dedupeMaxEntries`)
+   */
+  dedupeMaxEntriesPerPrincipal?: number;
+  /**
+   * How long a handler may run (ms). Past it the id's outcome is recorded as
+   * nack `HANDLER_TIMEOUT` (remembered like any outcome: the handler is never
+   * run again for that id) and every waiting resend is answered. `Infinity`
+   * waits forever (a pending id then stays pending). @default 30000
+   */
+  handlerTimeout?: number;
   /** Where message ids and outcomes are remembered. Not allowed together with `dedupeMaxEntries`. @default new MemoryDedupeStore({ maxEntries: dedupeMaxEntries }) */
   dedupeStore?: DedupeStore;
   /** Per-connection token bucket for app messages. @default undefined (off) */
@@ -114,6 +129,8 @@ export interface ResolvedServerOptions {
   handshakeTimeout: number;
   dedupeTtl: number;
   dedupeMaxEntries: number;
+  dedupeMaxEntriesPerPrincipal: number;
+  handlerTimeout: number;
   dedupeStore: DedupeStore | undefined;
   rateLimit: { messagesPerSecond: number; burst: number } | undefined;
   allowedOrigins: ReadonlySet<string> | undefined;
@@ -134,6 +151,8 @@ export const DEFAULT_SERVER_OPTIONS = {
   handshakeTimeout: 5_000,
   dedupeTtl: 600_000,
   dedupeMaxEntries: 1_000_000,
+  dedupeMaxEntriesPerPrincipal: 100_000,
+  handlerTimeout: 30_000,
   perMessageDeflate: false,
 } as const;
 
@@ -154,6 +173,8 @@ const KNOWN_KEYS = new Set<string>([
   'handshakeTimeout',
   'dedupeTtl',
   'dedupeMaxEntries',
+  'dedupeMaxEntriesPerPrincipal',
+  'handlerTimeout',
   'dedupeStore',
   'rateLimit',
   'allowedOrigins',
@@ -194,6 +215,13 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
     1,
     Number.MAX_SAFE_INTEGER,
   );
+  const dedupeMaxEntries = integer(
+    'dedupeMaxEntries',
+    o.dedupeMaxEntries,
+    DEFAULT_SERVER_OPTIONS.dedupeMaxEntries,
+    1,
+    2 ** 32,
+  );
   return {
     port: integer('port', o.port, DEFAULT_SERVER_OPTIONS.port, 0, 65_535),
     host: nonEmptyString('host', o.host) ?? DEFAULT_SERVER_OPTIONS.host,
@@ -223,20 +251,17 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
       1,
       MAX_TIMER_MS,
     ),
-    dedupeTtl: integer(
-      'dedupeTtl',
-      o.dedupeTtl,
-      DEFAULT_SERVER_OPTIONS.dedupeTtl,
-      1,
-      Number.MAX_SAFE_INTEGER,
+    dedupeTtl,
+    dedupeMaxEntries,
+    dedupeMaxEntriesPerPrincipal: limit(
+      'dedupeMaxEntriesPerPrincipal',
+      o.dedupeMaxEntriesPerPrincipal,
+      Math.min(DEFAULT_SERVER_OPTIONS.dedupeMaxEntriesPerPrincipal, dedupeMaxEntries),
     ),
-    dedupeMaxEntries: integer(
-      'dedupeMaxEntries',
-      o.dedupeMaxEntries,
-      DEFAULT_SERVER_OPTIONS.dedupeMaxEntries,
-      1,
-      2 ** 32,
-    ),
+    handlerTimeout:
+      o.handlerTimeout === Infinity
+        ? Infinity
+        : integer('handlerTimeout', o.handlerTimeout, DEFAULT_SERVER_OPTIONS.handlerTimeout, 1, MAX_TIMER_MS),
     dedupeStore: dedupeStore(o.dedupeStore),
     rateLimit: rateLimit(o.rateLimit),
     allowedOrigins: allowedOrigins(o.allowedOrigins),

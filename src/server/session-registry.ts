@@ -6,6 +6,8 @@ export interface Session {
   readonly sessionId: string;
   /** (principal, clientId), length-prefixed so no two pairs can collide; prefixes dedupe keys. */
   readonly key: string;
+  /** Largest frame the peer accepts, in bytes (its hello's `maxPayload`; 1 MiB for a v1 client without it). */
+  readonly maxFrameBytes?: number;
 }
 
 /** Anything that can hold a session and be told it was replaced. */

@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { StorageError } from '../protocol/errors';
-import { JOURNAL_HEADER, recordLength, replayJournal } from './journal-codec';
+import { JOURNAL_HEADER, recordLength, recoverJournal, type JournalRecovery } from './journal-codec';
 import {
   encodeBatch,
   JOURNAL_FILE,
@@ -43,6 +43,16 @@ export interface FileStorageStats {
   compactions: number;
 }
 
+/** What a lossy recovery could not read back (all zero after a clean open or a torn tail). */
+export interface StorageDamage {
+  /** Damaged records skipped (at least this many writes were lost). */
+  records: number;
+  /** Bytes of those records. */
+  bytes: number;
+  /** Where the damaged journal was moved, untouched, for inspection; `undefined` if nothing was lost. */
+  movedTo: string | undefined;
+}
+
 type PendingOp = JournalEntry;
 
 /** All writes of one batch share one promise: one allocation per batch, not per write. */
@@ -69,8 +79,11 @@ const openDirs = new Set<string>();
  * - **Group commit.** Writes issued while a batch is being written and fsynced
  *   form the next batch: one write + one fsync for all of them. Each
  *   `setItem`/`removeItem` resolves only after the fsync covering it.
- * - **Recovery.** A torn or corrupt tail (crash mid-write) is cut off on open;
- *   everything before it is intact. See {@link recovery}.
+ * - **Recovery.** A torn tail (crash mid-write: never acknowledged) is cut off
+ *   on open. Damage elsewhere (a flipped byte) costs only the damaged records:
+ *   the replay resynchronises on the next valid record, the damaged file is
+ *   moved aside untouched, a clean journal of what was read is written in its
+ *   place, and {@link recoveryError} / {@link damage} say what was lost.
  * - **Compaction.** When dead records dominate, the live data is written to a
  *   temporary file, fsynced and renamed over the journal: a crash at any step
  *   leaves either the old or the new journal, both complete.
@@ -91,6 +104,13 @@ export class FileStorageAdapter implements StorageAdapter {
   readonly ready: Promise<void>;
   /** What the last open found: records replayed and bytes of torn tail cut off. */
   readonly recovery = { records: 0, truncatedBytes: 0 };
+  /** What the last open could not read back; all zero unless the journal was damaged. */
+  readonly damage: StorageDamage = { records: 0, bytes: 0, movedTo: undefined };
+  /**
+   * Set when the last open lost data (a damaged journal): a `StorageError`
+   * (`CORRUPT`) with the counts, which the client reports as an `error` event.
+   */
+  recoveryError: StorageError | undefined;
 
   private readonly dir: string;
   private readonly compactRatio: number;
@@ -331,6 +351,29 @@ export class FileStorageAdapter implements StorageAdapter {
     for (const [key, { json, size }] of this.committed) yield { key, json, size };
   }
 
+  /**
+   * A damaged journal: moved aside as it is (never rewritten in place), and a
+   * new one holding every record that was read is written in its place.
+   */
+  private async setAside(file: string, found: JournalRecovery): Promise<void> {
+    const tailDamaged = found.tailIsTorn ? 0 : 1;
+    const movedTo = path.join(this.dir, `journal.damaged-${Date.now()}.log`);
+    await rename(file, movedTo);
+    const replaced = await replaceJournal(this.dir, this.liveEntries(), this.fsync);
+    this.fh = replaced.fh;
+    this.fileSize = replaced.size;
+    this.liveBytes = replaced.size - JOURNAL_HEADER.length;
+    if (this.fsync) await syncDir(this.dir);
+    const records = found.damagedRecords + tailDamaged;
+    const bytes = found.damagedBytes + (tailDamaged ? found.tailBytes : 0);
+    Object.assign(this.damage, { records, bytes, movedTo });
+    this.recoveryError = new StorageError(
+      'CORRUPT',
+      `The journal in ${this.dir} was damaged: ${records} record(s) (${bytes} bytes) could not be read and are lost; ` +
+        `${this.recovery.records} record(s) were recovered. The damaged file was kept as ${movedTo}.`,
+    );
+  }
+
   private async openJournal(): Promise<void> {
     if (openDirs.has(this.dir)) {
       throw new StorageError(
@@ -363,10 +406,15 @@ export class FileStorageAdapter implements StorageAdapter {
           `${file} is not a rx-reliable-ws journal (bad header); move it away or use another dir.`,
         );
       }
-      const valid = replayJournal(buf, JOURNAL_HEADER.length, (r) => {
+      const found = recoverJournal(buf, JOURNAL_HEADER.length, (r) => {
         this.apply(r.key, r.json, r.size);
         this.recovery.records++;
       });
+      if (found.damagedRecords > 0 || !found.tailIsTorn) {
+        await this.setAside(file, found);
+        return;
+      }
+      const valid = found.validEnd;
       this.fh ??= await open(file, 'r+');
       if (valid < buf.length) {
         await this.fh.truncate(valid);

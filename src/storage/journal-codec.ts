@@ -10,7 +10,8 @@ import * as zlib from 'node:zlib';
  * ```
  *
  * A record is valid only whole and with a matching checksum, so a write torn
- * by a crash is detected and cut off on recovery.
+ * by a crash is detected and cut off on recovery, and damage in the middle
+ * costs only the damaged records (recovery resynchronises on the next valid one).
  */
 export const JOURNAL_HEADER = Buffer.from('RXWSJ001', 'latin1');
 
@@ -84,34 +85,105 @@ export interface JournalRecord {
 /**
  * Reads records from `buf` starting at `offset` (just past the header) and
  * hands each to `apply`. Stops at the first torn or corrupt record and
- * returns the length of the valid prefix: the caller truncates the rest.
+ * returns the length of the valid prefix. (Recovery uses {@link recoverJournal},
+ * which also reads what comes after a damaged record.)
  */
 export function replayJournal(buf: Buffer, offset: number, apply: (record: JournalRecord) => void): number {
   let pos = offset;
-  while (pos + RECORD_OVERHEAD <= buf.length) {
-    const payloadLength = buf.readUInt32LE(pos);
-    if (payloadLength < 5 || payloadLength > MAX_PAYLOAD) break;
-    const end = pos + RECORD_OVERHEAD + payloadLength;
-    if (end > buf.length) break; // torn: the crash came mid-write
-    const payload = buf.subarray(pos + RECORD_OVERHEAD, end);
-    if (crc32(payload) !== buf.readUInt32LE(pos + 4)) break;
-    const op = payload[0];
-    const keyLength = payload.readUInt32LE(1);
-    if ((op !== OP_SET && op !== OP_REMOVE) || 5 + keyLength > payloadLength) break;
-    const key = payload.toString('utf8', 5, 5 + keyLength);
-    let json: string | undefined;
-    if (op === OP_SET) {
-      json = payload.toString('utf8', 5 + keyLength);
-      try {
-        JSON.parse(json);
-      } catch {
-        break;
-      }
-    } else if (5 + keyLength !== payloadLength) {
-      break;
-    }
-    apply({ op, key, json, size: end - pos });
-    pos = end;
+  for (let record = readRecord(buf, pos); record !== undefined; record = readRecord(buf, pos)) {
+    apply(record);
+    pos += record.size;
   }
   return pos;
+}
+
+/** What {@link recoverJournal} found. */
+export interface JournalRecovery {
+  /** End of the last valid record: the file is cut here if only a torn tail follows. */
+  validEnd: number;
+  /** Damaged stretches between valid records (each at least one lost record). */
+  damagedRecords: number;
+  /** Bytes in those stretches. */
+  damagedBytes: number;
+  /** Bytes after the last valid record: a write torn by a crash, or damage at the very end. */
+  tailBytes: number;
+  /** Whether that tail looks like a torn write (a partial record, or zeros) rather than damage. */
+  tailIsTorn: boolean;
+}
+
+/**
+ * Like {@link replayJournal}, but past a damaged record it searches forward
+ * for the next valid one (length, op, key and checksum all agreeing) and goes
+ * on from there, so one flipped byte costs one record, not the rest of the
+ * file. A record is only accepted whole with a matching CRC-32, so resyncing
+ * cannot invent data.
+ */
+export function recoverJournal(
+  buf: Buffer,
+  offset: number,
+  apply: (record: JournalRecord) => void,
+): JournalRecovery {
+  const result: JournalRecovery = {
+    validEnd: offset,
+    damagedRecords: 0,
+    damagedBytes: 0,
+    tailBytes: 0,
+    tailIsTorn: true,
+  };
+  let pos = offset;
+  while (pos < buf.length) {
+    const record = readRecord(buf, pos);
+    if (record !== undefined) {
+      apply(record);
+      pos += record.size;
+      result.validEnd = pos;
+      continue;
+    }
+    let next = pos + 1;
+    while (next + RECORD_OVERHEAD <= buf.length && readRecord(buf, next) === undefined) next++;
+    if (next + RECORD_OVERHEAD > buf.length) {
+      result.tailBytes = buf.length - pos;
+      result.tailIsTorn = looksTorn(buf, pos);
+      return result;
+    }
+    result.damagedRecords++;
+    result.damagedBytes += next - pos;
+    pos = next;
+  }
+  return result;
+}
+
+/** A crash mid-write leaves a record cut short (its length runs past the end) or zeros, never a whole bad record. */
+function looksTorn(buf: Buffer, pos: number): boolean {
+  if (buf.length - pos < RECORD_OVERHEAD) return true;
+  const payloadLength = buf.readUInt32LE(pos);
+  if (pos + RECORD_OVERHEAD + payloadLength > buf.length) return true;
+  for (let i = pos; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** The valid record at `pos`, or `undefined` (torn, corrupt, or not a record boundary). */
+function readRecord(buf: Buffer, pos: number): JournalRecord | undefined {
+  if (pos + RECORD_OVERHEAD > buf.length) return undefined;
+  const payloadLength = buf.readUInt32LE(pos);
+  if (payloadLength < 5 || payloadLength > MAX_PAYLOAD) return undefined;
+  const end = pos + RECORD_OVERHEAD + payloadLength;
+  if (end > buf.length) return undefined; // torn: the crash came mid-write
+  const op = buf[pos + RECORD_OVERHEAD];
+  const keyLength = buf.readUInt32LE(pos + RECORD_OVERHEAD + 1);
+  if ((op !== OP_SET && op !== OP_REMOVE) || 5 + keyLength > payloadLength) return undefined;
+  if (op === OP_REMOVE && 5 + keyLength !== payloadLength) return undefined;
+  const payload = buf.subarray(pos + RECORD_OVERHEAD, end);
+  if (crc32(payload) !== buf.readUInt32LE(pos + 4)) return undefined;
+  const key = payload.toString('utf8', 5, 5 + keyLength);
+  let json: string | undefined;
+  if (op === OP_SET) {
+    json = payload.toString('utf8', 5 + keyLength);
+    try {
+      JSON.parse(json);
+    } catch {
+      return undefined;
+    }
+  }
+  return { op: op as JournalOp, key, json, size: end - pos };
 }

@@ -13,4 +13,12 @@ export interface StorageAdapter {
   readonly durable: boolean;
   /** Releases files or handles; further calls reject. */
   close?(): Promise<void>;
+  /**
+   * Set once the adapter has opened, when opening lost data (a damaged file
+   * journal): the client reports it as an `error` event and counts it in
+   * `getStats().storageRecordsLost`.
+   */
+  readonly recoveryError?: Error | undefined;
+  /** How many records that recovery lost. */
+  readonly damage?: { readonly records: number };
 }
