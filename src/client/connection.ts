@@ -191,6 +191,16 @@ export class Connection {
       this.#socketClosed$.next(socket);
     };
 
+    const failHandshake = (error: ProtocolError): void =>
+      fail(
+        new ConnectionError(
+          `Invalid handshake answer (PROTOCOL_ERROR ${error.reason}): ${error.message}`,
+          CloseCode.PROTOCOL_ERROR,
+          { cause: error },
+        ),
+        CloseCode.PROTOCOL_ERROR,
+      );
+
     const handshakeTimer = timer(connectTimeout, scheduler).subscribe(() =>
       fail(
         new ConnectionError(`No handshake answer within ${connectTimeout} ms.`, CloseCode.HANDSHAKE_TIMEOUT),
@@ -258,6 +268,9 @@ export class Connection {
     socket.onmessage = (event) => {
       const { envelopes, errors } = decodeFrame(event.data);
       for (const error of errors) callbacks.protocolError(error);
+      // A broken frame before the welcome (a broken welcome, most likely): this attempt cannot
+      // succeed, so it fails now instead of waiting out connectTimeout.
+      if (!welcomed && errors.length > 0) return failHandshake(errors[0]!);
       for (const envelope of envelopes) onEnvelope(envelope);
     };
     // A close event always follows an error; it carries the code we act on. Closing a socket
