@@ -171,6 +171,16 @@ export class Connection {
     }
     let welcomed = false;
     let released = false;
+    /** Whether the handshake carried a key: a refusal then says which mistake it was. */
+    let sentKey = false;
+    /** What the transport reported (`ws` gives an Error, e.g. ECONNREFUSED; browsers give nothing): the close's cause. */
+    let transportError: Error | undefined;
+    const rejected = (detail: string): AuthenticationError =>
+      new AuthenticationError(
+        sentKey
+          ? `API key rejected: ${detail}`
+          : `API key rejected: no apiKey was given; pass the \`apiKey\` option (${detail}).`,
+      );
     const pongs$ = new Subject<void>();
     const send = (envelope: Envelope): void => socket.send(encodeFrame(envelope));
 
@@ -245,7 +255,7 @@ export class Connection {
       } else if (envelope.type === MessageType.CONNECT && 'sessionId' in envelope) {
         onWelcome(envelope);
       } else if (envelope.type === MessageType.NACK && envelope.code === 'AUTHENTICATION_FAILED') {
-        fail(new AuthenticationError(`API key rejected: ${envelope.message}`), CloseCode.NORMAL);
+        fail(rejected(envelope.message), CloseCode.NORMAL);
       } else {
         callbacks.protocolError(
           new ProtocolError('UNEXPECTED', `Expected the welcome, got ${envelope.type}.`),
@@ -262,6 +272,7 @@ export class Connection {
         return;
       }
       if (socket.readyState === 1) {
+        sentKey = !!apiKey;
         send({ type: MessageType.CONNECT, v: PROTOCOL_VERSION, clientId, ...(apiKey ? { apiKey } : {}) });
       }
     };
@@ -275,16 +286,23 @@ export class Connection {
     };
     // A close event always follows an error; it carries the code we act on. Closing a socket
     // that is still connecting makes `ws` emit 'error' later: it must find a listener.
-    socket.onerror = () => {};
+    socket.onerror = (event) => {
+      // Duck-typed: an Error from another realm (Node's core in a test VM) is not `instanceof Error` here.
+      const error = (event as { error?: { message?: unknown } } | null)?.error;
+      if (typeof error?.message === 'string') transportError = error as Error;
+    };
     socket.onclose = ({ code, reason }) => {
       release(code, reason);
       socketClosed();
       subscriber.error(
         code === CloseCode.AUTHENTICATION_FAILED
-          ? new AuthenticationError(`API key rejected (${reason || code}).`)
+          ? rejected(reason || String(code))
           : new ConnectionError(
-              `Closed with ${code} ${closeCodeName(code)}${reason && ` (${reason})`}.`,
+              `Closed with ${code} ${closeCodeName(code)}${reason && ` (${reason})`}${
+                transportError ? `: ${transportError.message}` : ''
+              }.`,
               code,
+              transportError && { cause: transportError },
             ),
       );
     };
