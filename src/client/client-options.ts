@@ -42,7 +42,12 @@ export interface ConnectionConfig {
   maxReconnectAttempts?: number;
   /** Heartbeat ping interval, ms. @default 5000 */
   heartbeatInterval?: number;
-  /** Time a ping may go unanswered before it counts as missed, ms. @default 3000 */
+  /**
+   * Time a ping may go unanswered before it counts as missed, ms. May exceed
+   * `heartbeatInterval` (a slow link: pings then overlap, and one pong answers
+   * them all); a dead link is declared `(heartbeatMaxMissed - 1) * heartbeatInterval
+   * + heartbeatTimeout` ms after its first unanswered ping either way. @default 3000
+   */
   heartbeatTimeout?: number;
   /** Time to wait for a message's ack before resending it, ms. @default 10000 */
   messageTimeout?: number;
