@@ -40,6 +40,15 @@ export interface ConnectionConfig {
   reconnectInterval?: number;
   /** Reconnection attempts before giving up (state `error`). @default 5 */
   maxReconnectAttempts?: number;
+  /**
+   * Time budget of one run of reconnection, ms, beside `maxReconnectAttempts`
+   * (whichever runs out first ends it, state `error`). It starts at the failure
+   * that starts reconnecting and pauses while a session is up; a session that
+   * proves stable (one `heartbeatInterval`) ends the run. At the deadline the
+   * attempt in progress, or the wait for the next one, is given up on.
+   * `Infinity`: no time limit. @default Infinity
+   */
+  reconnectTimeout?: number;
   /** Heartbeat ping interval, ms. @default 5000 */
   heartbeatInterval?: number;
   /**
@@ -116,6 +125,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
   reconnect: true,
   reconnectInterval: 1000,
   maxReconnectAttempts: 5,
+  reconnectTimeout: Infinity,
   heartbeatInterval: 5000,
   heartbeatTimeout: 3000,
   messageTimeout: 10000,

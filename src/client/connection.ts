@@ -55,6 +55,13 @@ export class Connection {
   #socket: WebSocketLike | undefined;
   #stopping = false;
   #everConnected = false;
+  /** `reconnectTimeout`: when the current run of reconnection began (the failure that started it). */
+  #runStartedAt: number | undefined;
+  /** Reconnect attempts started in the current run. */
+  #runAttempts = 0;
+  /** Fires when the run's time budget is spent; off while a session is up. */
+  #deadline: Subscription | undefined;
+  #lastError: Error | undefined;
 
   constructor(
     options: ResolvedClientOptions,
@@ -75,8 +82,10 @@ export class Connection {
         backoffDelay: (iteration, initial) => initial * backoff.multiplier ** iteration,
         resetOnSuccess: true,
         scheduler: options.scheduler,
-        shouldRetry: (error: Error) => !this.#stopping && options.reconnect && isRetryable(error),
+        shouldRetry: (error: Error) =>
+          !this.#stopping && options.reconnect && isRetryable(error) && !this.#outOfTime(),
         onRetry: ({ attempt, delay, error }) => {
+          this.#armDeadline(error as Error);
           this.#setState(ConnectionState.RECONNECTING);
           callbacks.reconnecting(attempt, delay, error);
         },
@@ -124,6 +133,8 @@ export class Connection {
         );
       loop.unsubscribe();
       this.#loop = undefined;
+      this.#cancelDeadline();
+      this.#runStartedAt = undefined;
       this.#started$.next(new ConnectionError('disconnect() called while connecting.'));
       if (socketClosed) await socketClosed;
       this.#socket = undefined;
@@ -146,7 +157,40 @@ export class Connection {
   }
 
   #subscribe(): void {
-    this.#loop = this.#sessions$.subscribe({ error: (error: unknown) => this.#gaveUp(error as Error) });
+    this.#loop = this.#sessions$.subscribe({
+      // A session that proved stable ends the run: the next loss gets a whole budget again.
+      next: () => (this.#runStartedAt = undefined),
+      error: (error: unknown) => this.#gaveUp(error as Error),
+    });
+  }
+
+  /** True once the current run has used up `reconnectTimeout`. */
+  #outOfTime(): boolean {
+    const start = this.#runStartedAt;
+    return start !== undefined && this.#options.scheduler.now() - start >= this.#options.reconnectTimeout;
+  }
+
+  /** A retry is due: starts the run's clock (at its first failure) and arms its end. */
+  #armDeadline(error: Error): void {
+    const { reconnectTimeout, scheduler } = this.#options;
+    this.#lastError = error;
+    if (this.#runStartedAt === undefined) {
+      this.#runStartedAt = scheduler.now();
+      this.#runAttempts = 0;
+    }
+    if (this.#deadline || reconnectTimeout === Infinity) return;
+    const left = this.#runStartedAt + reconnectTimeout - scheduler.now();
+    this.#deadline = timer(Math.max(0, left), scheduler).subscribe(() => {
+      this.#deadline = undefined;
+      // The attempt in progress, or the wait for the next one, is given up on.
+      this.#loop?.unsubscribe();
+      this.#gaveUp(this.#lastError ?? new ConnectionError('Reconnection timed out.'));
+    });
+  }
+
+  #cancelDeadline(): void {
+    this.#deadline?.unsubscribe();
+    this.#deadline = undefined;
   }
 
   /**
@@ -162,6 +206,7 @@ export class Connection {
     const options = this.#options;
     const callbacks = this.#callbacks;
     const { url, scheduler, connectTimeout, heartbeatInterval } = options;
+    if (this.#runStartedAt !== undefined) this.#runAttempts++;
     let socket: WebSocketLike;
     try {
       socket = this.#socket = new WebSocketCtor(url, options.protocols);
@@ -222,6 +267,8 @@ export class Connection {
     const onWelcome = (welcome: WelcomeEnvelope): void => {
       welcomed = true;
       handshakeTimer.unsubscribe();
+      // Connected again: the budget pauses (a session lost before it proved stable resumes it).
+      this.#cancelDeadline();
       this.#setState(ConnectionState.CONNECTED);
       callbacks.welcome(welcome, socket, this.#everConnected);
       this.#everConnected = true;
@@ -317,7 +364,10 @@ export class Connection {
 
   #gaveUp(error: Error): void {
     this.#loop = undefined;
-    const { reconnect, url, maxReconnectAttempts } = this.#options;
+    this.#cancelDeadline();
+    const outOfTime = this.#outOfTime();
+    this.#runStartedAt = undefined;
+    const { reconnect, url, maxReconnectAttempts, reconnectTimeout } = this.#options;
     if (!reconnect && isRetryable(error) && this.#everConnected) {
       this.#setState(ConnectionState.DISCONNECTED);
       return;
@@ -326,7 +376,11 @@ export class Connection {
       error instanceof AuthenticationError
         ? error
         : new ConnectionError(
-            `Gave up on ${url} after ${maxReconnectAttempts} attempt(s): ${error.message} Call connect() to retry.`,
+            `Gave up on ${url} ${
+              outOfTime
+                ? `within reconnectTimeout (${reconnectTimeout} ms), after ${this.#runAttempts} reconnect attempt(s)`
+                : `after ${maxReconnectAttempts} attempt(s)`
+            }: ${error.message} Call connect() to retry.`,
             (error as ConnectionError).closeCode,
             { cause: error },
           );

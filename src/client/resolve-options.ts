@@ -1,5 +1,5 @@
 import { asyncScheduler } from 'rxjs';
-import { checkCount, checkPositive, invalidOption } from '../protocol/option-checks';
+import { checkCount, checkPositive, invalidOption, isPositiveNumber } from '../protocol/option-checks';
 import { checkOptionNames } from '../protocol/option-names';
 import {
   DEFAULT_BACKOFF_CONFIG,
@@ -41,6 +41,10 @@ const RULES: Record<string, Rule> = {
   connectTimeout: checkPositive,
   defaultTTL: checkPositive,
   maxReconnectAttempts: checkCount,
+  reconnectTimeout: rule(
+    'a positive number of ms or Infinity',
+    (value: number) => value === Infinity || isPositiveNumber(value),
+  ),
   maxRetries: checkCount,
   heartbeatMaxMissed: rule('a whole number >= 1', (value: number) => Number.isInteger(value) && value >= 1),
   clientId: rule(SHORT_TEXT, (value) => value === undefined || isShortText(value)),
