@@ -195,7 +195,7 @@ describe('client against a hostile server', () => {
     },
   );
 
-  it('a broken welcome is a protocol error and a handshake timeout, then the client reconnects and delivers', async () => {
+  it('a broken welcome is a protocol error that fails the attempt at once, then the client reconnects and delivers', async () => {
     server.welcome = {
       type: 'connect',
       v: 1,
@@ -217,7 +217,7 @@ describe('client against a hostile server', () => {
       maxPayload: 1048576,
     };
     server.behave = true;
-    await withTimeout(connected, 3000, 'connect after the handshake timeout');
+    await withTimeout(connected, 3000, 'connect after the failed attempt');
     const result = await withTimeout(pending, 3000, 'ack');
     const counts = countsOf([result]);
     console.log(formatCounts('broken welcome', counts, { 'error events': reasons().join(',') }));

@@ -40,9 +40,23 @@ export interface ConnectionConfig {
   reconnectInterval?: number;
   /** Reconnection attempts before giving up (state `error`). @default 5 */
   maxReconnectAttempts?: number;
+  /**
+   * Time budget of one run of reconnection, ms, beside `maxReconnectAttempts`
+   * (whichever runs out first ends it, state `error`). It starts at the failure
+   * that starts reconnecting and pauses while a session is up; a session that
+   * proves stable (one `heartbeatInterval`) ends the run. At the deadline the
+   * attempt in progress, or the wait for the next one, is given up on.
+   * `Infinity`: no time limit. @default Infinity
+   */
+  reconnectTimeout?: number;
   /** Heartbeat ping interval, ms. @default 5000 */
   heartbeatInterval?: number;
-  /** Time a ping may go unanswered before it counts as missed, ms. @default 3000 */
+  /**
+   * Time a ping may go unanswered before it counts as missed, ms. May exceed
+   * `heartbeatInterval` (a slow link: pings then overlap, and one pong answers
+   * them all); a dead link is declared `(heartbeatMaxMissed - 1) * heartbeatInterval
+   * + heartbeatTimeout` ms after its first unanswered ping either way. @default 3000
+   */
   heartbeatTimeout?: number;
   /** Time to wait for a message's ack before resending it, ms. @default 10000 */
   messageTimeout?: number;
@@ -111,6 +125,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
   reconnect: true,
   reconnectInterval: 1000,
   maxReconnectAttempts: 5,
+  reconnectTimeout: Infinity,
   heartbeatInterval: 5000,
   heartbeatTimeout: 3000,
   messageTimeout: 10000,

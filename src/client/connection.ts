@@ -55,6 +55,13 @@ export class Connection {
   #socket: WebSocketLike | undefined;
   #stopping = false;
   #everConnected = false;
+  /** `reconnectTimeout`: when the current run of reconnection began (the failure that started it). */
+  #runStartedAt: number | undefined;
+  /** Reconnect attempts started in the current run. */
+  #runAttempts = 0;
+  /** Fires when the run's time budget is spent; off while a session is up. */
+  #deadline: Subscription | undefined;
+  #lastError: Error | undefined;
 
   constructor(
     options: ResolvedClientOptions,
@@ -75,8 +82,10 @@ export class Connection {
         backoffDelay: (iteration, initial) => initial * backoff.multiplier ** iteration,
         resetOnSuccess: true,
         scheduler: options.scheduler,
-        shouldRetry: (error: Error) => !this.#stopping && options.reconnect && isRetryable(error),
+        shouldRetry: (error: Error) =>
+          !this.#stopping && options.reconnect && isRetryable(error) && !this.#outOfTime(),
         onRetry: ({ attempt, delay, error }) => {
+          this.#armDeadline(error as Error);
           this.#setState(ConnectionState.RECONNECTING);
           callbacks.reconnecting(attempt, delay, error);
         },
@@ -124,6 +133,8 @@ export class Connection {
         );
       loop.unsubscribe();
       this.#loop = undefined;
+      this.#cancelDeadline();
+      this.#runStartedAt = undefined;
       this.#started$.next(new ConnectionError('disconnect() called while connecting.'));
       if (socketClosed) await socketClosed;
       this.#socket = undefined;
@@ -146,7 +157,40 @@ export class Connection {
   }
 
   #subscribe(): void {
-    this.#loop = this.#sessions$.subscribe({ error: (error: unknown) => this.#gaveUp(error as Error) });
+    this.#loop = this.#sessions$.subscribe({
+      // A session that proved stable ends the run: the next loss gets a whole budget again.
+      next: () => (this.#runStartedAt = undefined),
+      error: (error: unknown) => this.#gaveUp(error as Error),
+    });
+  }
+
+  /** True once the current run has used up `reconnectTimeout`. */
+  #outOfTime(): boolean {
+    const start = this.#runStartedAt;
+    return start !== undefined && this.#options.scheduler.now() - start >= this.#options.reconnectTimeout;
+  }
+
+  /** A retry is due: starts the run's clock (at its first failure) and arms its end. */
+  #armDeadline(error: Error): void {
+    const { reconnectTimeout, scheduler } = this.#options;
+    this.#lastError = error;
+    if (this.#runStartedAt === undefined) {
+      this.#runStartedAt = scheduler.now();
+      this.#runAttempts = 0;
+    }
+    if (this.#deadline || reconnectTimeout === Infinity) return;
+    const left = this.#runStartedAt + reconnectTimeout - scheduler.now();
+    this.#deadline = timer(Math.max(0, left), scheduler).subscribe(() => {
+      this.#deadline = undefined;
+      // The attempt in progress, or the wait for the next one, is given up on.
+      this.#loop?.unsubscribe();
+      this.#gaveUp(this.#lastError ?? new ConnectionError('Reconnection timed out.'));
+    });
+  }
+
+  #cancelDeadline(): void {
+    this.#deadline?.unsubscribe();
+    this.#deadline = undefined;
   }
 
   /**
@@ -162,6 +206,7 @@ export class Connection {
     const options = this.#options;
     const callbacks = this.#callbacks;
     const { url, scheduler, connectTimeout, heartbeatInterval } = options;
+    if (this.#runStartedAt !== undefined) this.#runAttempts++;
     let socket: WebSocketLike;
     try {
       socket = this.#socket = new WebSocketCtor(url, options.protocols);
@@ -171,6 +216,16 @@ export class Connection {
     }
     let welcomed = false;
     let released = false;
+    /** Whether the handshake carried a key: a refusal then says which mistake it was. */
+    let sentKey = false;
+    /** What the transport reported (`ws` gives an Error, e.g. ECONNREFUSED; browsers give nothing): the close's cause. */
+    let transportError: Error | undefined;
+    const rejected = (detail: string): AuthenticationError =>
+      new AuthenticationError(
+        sentKey
+          ? `API key rejected: ${detail}`
+          : `API key rejected: no apiKey was given; pass the \`apiKey\` option (${detail}).`,
+      );
     const pongs$ = new Subject<void>();
     const send = (envelope: Envelope): void => socket.send(encodeFrame(envelope));
 
@@ -191,6 +246,16 @@ export class Connection {
       this.#socketClosed$.next(socket);
     };
 
+    const failHandshake = (error: ProtocolError): void =>
+      fail(
+        new ConnectionError(
+          `Invalid handshake answer (PROTOCOL_ERROR ${error.reason}): ${error.message}`,
+          CloseCode.PROTOCOL_ERROR,
+          { cause: error },
+        ),
+        CloseCode.PROTOCOL_ERROR,
+      );
+
     const handshakeTimer = timer(connectTimeout, scheduler).subscribe(() =>
       fail(
         new ConnectionError(`No handshake answer within ${connectTimeout} ms.`, CloseCode.HANDSHAKE_TIMEOUT),
@@ -202,6 +267,8 @@ export class Connection {
     const onWelcome = (welcome: WelcomeEnvelope): void => {
       welcomed = true;
       handshakeTimer.unsubscribe();
+      // Connected again: the budget pauses (a session lost before it proved stable resumes it).
+      this.#cancelDeadline();
       this.#setState(ConnectionState.CONNECTED);
       callbacks.welcome(welcome, socket, this.#everConnected);
       this.#everConnected = true;
@@ -235,7 +302,7 @@ export class Connection {
       } else if (envelope.type === MessageType.CONNECT && 'sessionId' in envelope) {
         onWelcome(envelope);
       } else if (envelope.type === MessageType.NACK && envelope.code === 'AUTHENTICATION_FAILED') {
-        fail(new AuthenticationError(`API key rejected: ${envelope.message}`), CloseCode.NORMAL);
+        fail(rejected(envelope.message), CloseCode.NORMAL);
       } else {
         callbacks.protocolError(
           new ProtocolError('UNEXPECTED', `Expected the welcome, got ${envelope.type}.`),
@@ -259,26 +326,37 @@ export class Connection {
           clientId,
           maxPayload: INBOUND_LIMIT,
         };
+        sentKey = !!apiKey;
         send({ ...hello, ...(apiKey ? { apiKey } : {}) });
       }
     };
     socket.onmessage = (event) => {
       const { envelopes, errors } = decodeFrame(event.data, INBOUND_DECODE_LIMITS);
       for (const error of errors) callbacks.protocolError(error);
+      // A broken frame before the welcome (a broken welcome, most likely): this attempt cannot
+      // succeed, so it fails now instead of waiting out connectTimeout.
+      if (!welcomed && errors.length > 0) return failHandshake(errors[0]!);
       for (const envelope of envelopes) onEnvelope(envelope);
     };
     // A close event always follows an error; it carries the code we act on. Closing a socket
     // that is still connecting makes `ws` emit 'error' later: it must find a listener.
-    socket.onerror = () => {};
+    socket.onerror = (event) => {
+      // Duck-typed: an Error from another realm (Node's core in a test VM) is not `instanceof Error` here.
+      const error = (event as { error?: { message?: unknown } } | null)?.error;
+      if (typeof error?.message === 'string') transportError = error as Error;
+    };
     socket.onclose = ({ code, reason }) => {
       release(code, reason);
       socketClosed();
       subscriber.error(
         code === CloseCode.AUTHENTICATION_FAILED
-          ? new AuthenticationError(`API key rejected (${reason || code}).`)
+          ? rejected(reason || String(code))
           : new ConnectionError(
-              `Closed with ${code} ${closeCodeName(code)}${reason && ` (${reason})`}.`,
+              `Closed with ${code} ${closeCodeName(code)}${reason && ` (${reason})`}${
+                transportError ? `: ${transportError.message}` : ''
+              }.`,
               code,
+              transportError && { cause: transportError },
             ),
       );
     };
@@ -293,7 +371,10 @@ export class Connection {
 
   #gaveUp(error: Error): void {
     this.#loop = undefined;
-    const { reconnect, url, maxReconnectAttempts } = this.#options;
+    this.#cancelDeadline();
+    const outOfTime = this.#outOfTime();
+    this.#runStartedAt = undefined;
+    const { reconnect, url, maxReconnectAttempts, reconnectTimeout } = this.#options;
     if (!reconnect && isRetryable(error) && this.#everConnected) {
       this.#setState(ConnectionState.DISCONNECTED);
       return;
@@ -302,7 +383,11 @@ export class Connection {
       error instanceof AuthenticationError
         ? error
         : new ConnectionError(
-            `Gave up on ${url} after ${maxReconnectAttempts} attempt(s): ${error.message} Call connect() to retry.`,
+            `Gave up on ${url} ${
+              outOfTime
+                ? `within reconnectTimeout (${reconnectTimeout} ms), after ${this.#runAttempts} reconnect attempt(s)`
+                : `after ${maxReconnectAttempts} attempt(s)`
+            }: ${error.message} Call connect() to retry.`,
             (error as ConnectionError).closeCode,
             { cause: error },
           );

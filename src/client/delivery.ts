@@ -25,6 +25,10 @@ interface Waiter {
   payloadJson?: string | undefined;
   timeout?: number | undefined;
   maxRetries?: number | undefined;
+  /** Times written so far: what a settlement on close() reports. */
+  attempts?: number;
+  /** Registered by `expect` and not yet `accepted`: an ending is held back until then. */
+  early?: { attempts: number; result: Settlement } | true;
 }
 
 /** How a message ended: acknowledged (`latency`, `response`) or failed (`error`). */
@@ -91,9 +95,28 @@ export class Delivery {
     return this.#tracker.size;
   }
 
-  /** Registers the caller of an accepted message; called right after the queue accepted it. */
+  /**
+   * Registers the caller of a message before the queue has it, so an ending that
+   * comes before the caller hears of the acceptance (a same-tick eviction) is not
+   * lost: it is held back until `accepted`. `forget` if the queue refuses it.
+   */
+  expect(messageId: string, waiter: Waiter): void {
+    waiter.early = true;
+    this.#waiters.set(messageId, waiter);
+  }
+
+  forget(messageId: string): void {
+    this.#waiters.delete(messageId);
+  }
+
+  /** Registers the caller of an accepted message (or confirms the `expect`ed one); called right after the queue accepted it. */
   accepted(message: QueuedMessage, waiter: Waiter | undefined): void {
     if (waiter) this.#waiters.set(message.id, waiter);
+    const early = this.#waiters.get(message.id)?.early;
+    if (early !== undefined) {
+      this.#waiters.get(message.id)!.early = undefined;
+      if (early !== true) return this.#finish(message.id, early.attempts, early.result);
+    }
     this.#outbox.notify();
     // Only waiting messages need the expiry timer; sent ones expire through the ack tracker.
     if (this.#queue.pendingCount > 0) this.#scheduleExpiry(message.expiresAt);
@@ -129,6 +152,16 @@ export class Delivery {
     this.#tracker.nack(id, code, message, retryAfter);
   }
 
+  /**
+   * The client is closing: every caller still waiting settles now, failed with
+   * `error(messageId)`, and is reported as `messageFailed`. The queue is left as
+   * it is: with persistence on the messages stay stored for the next client.
+   */
+  abandon(error: (messageId: string) => Error): void {
+    for (const [id, waiter] of [...this.#waiters])
+      this.#finish(id, waiter.attempts ?? 0, { error: error(id) });
+  }
+
   dispose(): void {
     this.#subscription.unsubscribe();
     this.#cancelExpiry();
@@ -150,7 +183,9 @@ export class Delivery {
 
   #write({ id, type, payload }: QueuedMessage, attempt: number): void {
     this.#stats.sent(attempt > 1);
-    const payloadJson = this.#waiters.get(id)?.payloadJson;
+    const waiter = this.#waiters.get(id);
+    if (waiter) waiter.attempts = attempt;
+    const payloadJson = waiter?.payloadJson;
     this.#writer.write(
       payloadJson === undefined
         ? encodeFrame({ type: MessageType.DATA, id, name: type, payload })
@@ -175,6 +210,10 @@ export class Delivery {
   /** Counts and reports how a message ended, then resolves its caller. */
   #finish(messageId: string, attempts: number, result: Settlement): void {
     const waiter = this.#waiters.get(messageId);
+    if (waiter?.early) {
+      waiter.early = { attempts, result };
+      return;
+    }
     this.#waiters.delete(messageId);
     const stats = this.#stats;
     const { error } = result;

@@ -46,6 +46,9 @@ const refused = (error: Error): Receipt => ({
 
 const newClientId = (): string => `c-${createMessageId()}`;
 
+const closedError = (): ConnectionError =>
+  new ConnectionError('The client is closed; create a new ReliableWebSocketClient.');
+
 /**
  * Reliable WebSocket client: a persisted priority queue, acks with retries and
  * server-side dedupe (effectively-once), heartbeats and reconnection with
@@ -69,6 +72,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   /** The server's limits; until a welcome advertises them, the reference server's defaults. */
   #limits = { dedupeTtl: 600_000, maxPayload: 1024 * 1024 };
   #initialized: Promise<void> | undefined;
+  /** Set by `close()`: from then on connect and send reject. */
+  #closed = false;
 
   /** Connection state; replays the current one. */
   readonly state$: Observable<ConnectionState>;
@@ -176,12 +181,17 @@ export class ReliableWebSocketClient extends ClientEventTarget {
 
   /** Restores the persisted queue, then connects; resolves once the handshake is done. */
   async connect(): Promise<void> {
+    if (this.#closed) throw closedError();
     if (!this.isLeader) return this.#sender!.connect();
     await this.#init();
     await this.#connection.start();
   }
 
-  /** Closes cleanly; no reconnection after it. Accepted messages stay queued (and persisted) for a later connect. */
+  /**
+   * Closes cleanly; no reconnection after it. Accepted messages stay queued (and
+   * persisted) for a later `connect()`: their results stay pending until they are
+   * delivered then, or their TTL runs out (`messageExpired`), or `close()` settles them.
+   */
   async disconnect(): Promise<void> {
     this.#sender?.disconnect();
     await this.#connection.stop();
@@ -218,9 +228,18 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     });
   }
 
-  /** Disconnects and releases timers and storage handles; the client cannot be used afterwards. */
+  /**
+   * Disconnects and releases timers and storage handles; the client cannot be
+   * used afterwards (connect and send reject). Every send still pending settles
+   * now as failed with a `ConnectionError` and a `messageFailed` event; with
+   * persistence on, its message stays in storage for the next client on the
+   * same `storageKey`.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.disconnect();
+    this.#delivery.abandon(this.#closedBeforeAck);
     this.#sender?.detach();
     this.#stopOnline();
     this.#delivery.dispose();
@@ -266,6 +285,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
 
   /** `throwIfRefused`: `send` rejects where `sendWithAcknowledgement` resolves with a failed result. */
   async #accept(message: OutboundMessage, options: SendOptions, throwIfRefused: boolean): Promise<Receipt> {
+    if (this.#closed) throw closedError();
     const o = this.#options;
     const ttl = options.ttl ?? o.defaultTTL;
     const payloadJson = validateOutbound(message, options, ttl, this.#sender?.limits ?? this.#limits);
@@ -279,10 +299,22 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const follower = this.isLeader ? undefined : this.#sender;
     if (!follower) await this.#init();
     let queued;
+    // The caller is registered before the queue has the message: the queue may evict it before
+    // this function resumes (a same-tick burst), and that ending must reach its promise.
+    const id = createMessageId();
+    let resolve!: (result: DeliveryResult) => void;
+    const result = new Promise<DeliveryResult>((r) => (resolve = r));
     try {
       if (follower) return await follower.accept(message, { priority, ttl });
-      queued = await this.#queue.enqueue(message, { priority, ttl });
+      this.#delivery.expect(id, {
+        resolve,
+        timeout: options.timeout,
+        maxRetries: options.maxRetries,
+        payloadJson,
+      });
+      queued = await this.#queue.enqueue(message, { id, priority, ttl });
     } catch (error) {
+      this.#delivery.forget(id);
       // A send refused by storage is the caller's rejection and, for whoever watches, an `error` event.
       if (error instanceof StorageError) this.#error(error);
       if (error instanceof QueueFullError && !throwIfRefused) {
@@ -293,15 +325,10 @@ export class ReliableWebSocketClient extends ClientEventTarget {
       throw error;
     }
     const { id: messageId, type } = queued;
-    const result = new Promise<DeliveryResult>((resolve) =>
-      this.#delivery.accepted(queued, {
-        resolve,
-        timeout: options.timeout,
-        maxRetries: options.maxRetries,
-        payloadJson,
-      }),
-    );
     this.#fire('messageQueued', { messageId, type, priority: queued.priority });
+    this.#delivery.accepted(queued, undefined);
+    // Accepted while close() ran: it settles at once, as the others did.
+    if (this.#closed) this.#delivery.abandon(this.#closedBeforeAck);
     return { messageId, result };
   }
 
@@ -332,6 +359,15 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   };
 
   readonly #error = (error: Error): void => this.#fire('error', { error });
+
+  readonly #closedBeforeAck = (messageId: string): ConnectionError => {
+    const { enablePersistence, storageKey } = this.#options;
+    return new ConnectionError(
+      enablePersistence
+        ? `Client closed before ${messageId} was acknowledged; it stays in storage (storageKey '${storageKey}') and a new client on that storageKey sends it.`
+        : `Client closed before ${messageId} was acknowledged; it was only in memory (enablePersistence is false) and is dropped.`,
+    );
+  };
 
   /** Per message: the DOM event is built only when someone listens for its type. */
   readonly #emit = (event: ClientEvent): void => {

@@ -1,5 +1,6 @@
 import { asyncScheduler } from 'rxjs';
-import { checkCount, checkPositive, invalidOption } from '../protocol/option-checks';
+import { checkCount, checkPositive, invalidOption, isPositiveNumber } from '../protocol/option-checks';
+import { checkOptionNames } from '../protocol/option-names';
 import {
   DEFAULT_BACKOFF_CONFIG,
   DEFAULT_CLIENT_OPTIONS,
@@ -7,6 +8,13 @@ import {
   type ResolvedClientOptions,
 } from './client-options';
 import { SHORT_TEXT, isShortText } from './validate-outbound';
+
+/** Every option name `ReliableClientOptions` knows: others throw (JavaScript has no excess-property check). */
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  ...Object.keys(DEFAULT_CLIENT_OPTIONS),
+  ...['apiKey', 'clientId', 'storage', 'WebSocketCtor', 'scheduler', 'backoff', 'protocols'],
+]);
+const KNOWN_BACKOFF: ReadonlySet<string> = new Set(Object.keys(DEFAULT_BACKOFF_CONFIG));
 
 /** Throws a TypeError naming the option unless its value passes. */
 type Rule = (name: string, value: never) => void;
@@ -33,6 +41,10 @@ const RULES: Record<string, Rule> = {
   connectTimeout: checkPositive,
   defaultTTL: checkPositive,
   maxReconnectAttempts: checkCount,
+  reconnectTimeout: rule(
+    'a positive number of ms or Infinity',
+    (value: number) => value === Infinity || isPositiveNumber(value),
+  ),
   maxRetries: checkCount,
   heartbeatMaxMissed: rule('a whole number >= 1', (value: number) => Number.isInteger(value) && value >= 1),
   clientId: rule(SHORT_TEXT, (value) => value === undefined || isShortText(value)),
@@ -62,6 +74,9 @@ export function resolveClientOptions(
   if (/[?&](api[-_]?key|token)=/i.test(url)) {
     throw new TypeError('Pass the API key as the `apiKey` option, not in the URL (URLs end up in logs).');
   }
+  checkOptionNames('ReliableClientOptions', options, KNOWN_OPTIONS);
+  if (typeof options.backoff === 'object' && options.backoff !== null)
+    checkOptionNames('ReliableClientOptions.backoff', options.backoff, KNOWN_BACKOFF);
   const resolved = {
     ...DEFAULT_CLIENT_OPTIONS,
     scheduler: asyncScheduler,

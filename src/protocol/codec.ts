@@ -33,6 +33,7 @@ const ID: Rule = [isId, `a string of 1 to ${MAX_ID_LENGTH} characters`];
 const NUMBER: Rule = [Number.isFinite, 'a finite number'];
 const STRING: Rule = [(value) => typeof value === 'string', 'a string'];
 const SIZE: Rule = [(value) => Number.isFinite(value) && (value as number) >= 0, 'a number >= 0'];
+const LIMIT: Rule = [(value) => Number.isFinite(value) && (value as number) > 0, 'a number > 0'];
 const OPTIONAL_NUMBER = optional(NUMBER);
 const OPTIONAL_STRING = optional(STRING);
 
@@ -92,12 +93,15 @@ const SCHEMAS: Record<MessageType, Schema> = {
 const ACK_MANY: Schema = {
   ids: [(value) => Array.isArray(value) && value.length > 0 && value.every(isId), 'a non-empty array of ids'],
 };
-/** A `connect` holding a `sessionId` is the server's welcome. */
+/**
+ * A `connect` holding a `sessionId` is the server's welcome. A window or frame
+ * limit of 0 would refuse every message: invalid. `heartbeatInterval: 0` means no pings.
+ */
 const WELCOME: Schema = {
   v: NUMBER,
-  dedupeTtl: SIZE,
+  dedupeTtl: LIMIT,
   heartbeatInterval: SIZE,
-  maxPayload: SIZE,
+  maxPayload: LIMIT,
   streams: streamList(isVerdict, '{ stream, epoch, seq, resumed, reason? }'),
 };
 

@@ -48,13 +48,22 @@ export class MessageQueue {
   readonly ready: Promise<void>;
   readonly config: Readonly<MessageQueueConfig>;
 
-  /** Pending messages. No id index beside it: lookups by id are rare and O(n) is fine there. */
+  /** Pending messages. */
   readonly #heap = new PriorityHeap<QueuedMessage>();
+  /** Ids of the messages in `#heap`: an `enqueue` with its own id is checked in O(1). */
+  readonly #pendingIds = new Set<string>();
   readonly #leased = new Map<string, QueuedMessage>();
   /** Victims held aside while the message evicting them is being persisted. */
   readonly #evicting = new Map<string, QueuedMessage>();
-  /** Ids of accepted messages still being persisted: they hold a slot already. */
-  readonly #reserved = new Set<string>();
+  /** Accepted messages still being persisted: they hold a slot already. */
+  readonly #reserved = new Map<string, QueuedMessage>();
+  /**
+   * Messages still being persisted that a higher-priority newcomer chose as its
+   * victim: false while the newcomer's own write is in flight (the victim is held
+   * aside when it lands), true once the newcomer is in (the victim is evicted as
+   * soon as it lands). They no longer hold a slot.
+   */
+  readonly #doomed = new Map<string, boolean>();
   readonly #storage: StorageAdapter;
   readonly #store: QueueStore;
   readonly #persist: boolean;
@@ -162,7 +171,7 @@ export class MessageQueue {
   async remove(id: string): Promise<boolean> {
     const leased = this.#leased;
     const evicting = this.#evicting;
-    const message = leased.get(id) ?? evicting.get(id) ?? this.#heap.removeWhere((m) => m.id === id)[0];
+    const message = leased.get(id) ?? evicting.get(id) ?? this.#removePending((m) => m.id === id)[0];
     if (message === undefined) return false;
     leased.delete(id);
     evicting.delete(id);
@@ -175,6 +184,7 @@ export class MessageQueue {
   async clear(): Promise<void> {
     const ids = [...this.#heap, ...this.#leased.values(), ...this.#evicting.values()].map((m) => m.id);
     this.#heap.clear();
+    this.#pendingIds.clear();
     this.#leased.clear();
     this.#evicting.clear();
     this.#emitSize();
@@ -184,7 +194,7 @@ export class MessageQueue {
   /** Removes the pending messages whose TTL has run out, reports them on `expired$` and returns them. */
   removeExpired(): QueuedMessage[] {
     const now = this.#scheduler.now();
-    const expired = this.#heap.removeWhere((m) => m.expiresAt <= now);
+    const expired = this.#removePending((m) => m.expiresAt <= now);
     for (const m of expired) {
       this.#forget(m.id);
       this.#expired.next(m);
@@ -228,13 +238,13 @@ export class MessageQueue {
     if (this.#isFull()) this.removeExpired();
     let victim: QueuedMessage | undefined;
     if (this.#isFull()) {
-      // The lowest-priority oldest pending message. O(n), only when full.
-      for (const m of this.#heap)
-        if (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0) victim = m;
+      victim = this.#victim();
       if (victim === undefined || victim.priority >= priority) {
         return Promise.reject(new QueueFullError(config.maxSize));
       }
-      this.#heap.removeWhere((m) => m === victim);
+      // A victim still being persisted is doomed instead: it is held aside or evicted once it lands.
+      if (this.#reserved.has(victim.id)) this.#doomed.set(victim.id, false);
+      else this.#removePending((m) => m === victim);
     }
     const now = this.#scheduler.now();
     const queued: QueuedMessage<T> = {
@@ -249,27 +259,59 @@ export class MessageQueue {
     // Without persistence the message is pending as soon as `enqueue` returns.
     if (!this.#persist) return Promise.resolve(this.#admit(queued, victim));
     // Until the write is done, the newcomer holds a slot and its victim is held aside.
-    this.#reserved.add(id);
-    if (victim) this.#evicting.set(victim.id, victim);
+    this.#reserved.set(id, queued);
+    if (victim && !this.#doomed.has(victim.id)) this.#evicting.set(victim.id, victim);
     return this.#store.write(queued).then(
-      () => this.#admit(queued, this.#unreserve(id, victim) ? victim : undefined),
+      () => {
+        const held = this.#unreserve(id, victim);
+        // A doomed victim still in flight is evicted as soon as it lands.
+        if (!held && victim && this.#doomed.has(victim.id)) this.#doomed.set(victim.id, true);
+        return this.#land(queued, held ? victim : undefined);
+      },
       (error: unknown) => {
+        this.#doomed.delete(id);
         // The newcomer was refused, so its victim keeps its place.
         if (this.#unreserve(id, victim)) this.#addPending(victim!);
+        else if (victim) this.#doomed.delete(victim.id);
         throw error;
       },
     );
   }
 
+  /** The newcomer's write is done: it is in, unless a higher priority chose it as its victim meanwhile. */
+  #land<T>(queued: QueuedMessage<T>, victim: QueuedMessage | undefined): QueuedMessage<T> {
+    const doomed = this.#doomed.get(queued.id);
+    if (doomed === undefined) return this.#admit(queued, victim);
+    this.#doomed.delete(queued.id);
+    if (victim) this.#evict(victim);
+    // Accepted, then evicted at once (its evictor is in) or held aside until its evictor is.
+    if (doomed) this.#evict(queued);
+    else this.#evicting.set(queued.id, queued);
+    return queued;
+  }
+
+  /**
+   * The lowest-priority oldest message that may be evicted: pending, or accepted
+   * and still being persisted (not already some newcomer's victim). O(n), only when full.
+   */
+  #victim(): QueuedMessage | undefined {
+    let victim: QueuedMessage | undefined;
+    for (const m of this.#heap)
+      if (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0) victim = m;
+    for (const m of this.#reserved.values())
+      if (!this.#doomed.has(m.id) && (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0))
+        victim = m;
+    return victim;
+  }
+
+  #evict(victim: QueuedMessage): void {
+    this.#forget(victim.id);
+    this.#evicted.next({ message: victim, error: new QueueFullError(this.config.maxSize, victim.id, true) });
+  }
+
   /** Makes `queued` pending, evicting `victim` for good. */
   #admit<T>(queued: QueuedMessage<T>, victim: QueuedMessage | undefined): QueuedMessage<T> {
-    if (victim) {
-      this.#forget(victim.id);
-      this.#evicted.next({
-        message: victim,
-        error: new QueueFullError(this.config.maxSize, victim.id, true),
-      });
-    }
+    if (victim) this.#evict(victim);
     this.#addPending(queued);
     return queued;
   }
@@ -285,6 +327,7 @@ export class MessageQueue {
     let m: QueuedMessage | undefined;
     while ((m = this.#heap.pop()) !== undefined) {
       const expired = m.expiresAt <= now;
+      this.#pendingIds.delete(m.id);
       if (lease && !expired) {
         this.#leased.set(m.id, m);
         return m;
@@ -298,20 +341,24 @@ export class MessageQueue {
   }
 
   #isFull(): boolean {
-    return this.size + this.#reserved.size >= this.config.maxSize;
+    return this.size + this.#reserved.size - this.#doomed.size >= this.config.maxSize;
   }
 
   #holds(id: string): boolean {
     return (
-      this.#leased.has(id) ||
-      this.#evicting.has(id) ||
-      this.#reserved.has(id) ||
-      [...this.#heap].some((m) => m.id === id)
+      this.#leased.has(id) || this.#evicting.has(id) || this.#reserved.has(id) || this.#pendingIds.has(id)
     );
+  }
+
+  #removePending(predicate: (m: QueuedMessage) => boolean): QueuedMessage[] {
+    const removed = this.#heap.removeWhere(predicate);
+    for (const m of removed) this.#pendingIds.delete(m.id);
+    return removed;
   }
 
   #addPending(message: QueuedMessage): void {
     this.#heap.push(message, message.priority, message.seq);
+    this.#pendingIds.add(message.id);
     this.#emitSize();
     this.#available.next(message);
   }
@@ -332,6 +379,7 @@ export class MessageQueue {
       this.#meta = meta;
       for (const m of messages) {
         this.#heap.push(m, m.priority, m.seq);
+        this.#pendingIds.add(m.id);
         this.#nextSeq = Math.max(this.#nextSeq, m.seq + 1);
       }
       this.#isReady = true;

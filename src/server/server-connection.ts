@@ -285,7 +285,13 @@ export class ServerConnection implements SessionHolder {
     if ((this.state as State) !== 'authenticating') return; // timed out or closed meanwhile
     if (typeof principal !== 'string' || principal.length === 0) {
       this.ctx.counters.authFailures++;
-      this.nack(undefined, 'AUTHENTICATION_FAILED', 'The API key was not accepted; check `apiKey`.');
+      this.nack(
+        undefined,
+        'AUTHENTICATION_FAILED',
+        hello.apiKey === undefined
+          ? 'No apiKey was given in the connect frame.'
+          : 'The API key was not accepted; check `apiKey`.',
+      );
       return this.close(CloseCode.AUTHENTICATION_FAILED, 'authentication failed');
     }
     await this.open(principal, hello.clientId, hello.maxPayload ?? DEFAULT_MAX_FRAME_BYTES, hello.streams);

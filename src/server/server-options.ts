@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import { checkOptionNames } from '../protocol/option-names';
 import type { DedupeStore } from './dedupe-store';
 import type { InboundLog, InboundRetention } from './inbound-log';
 import { checkRetention } from './memory-inbound-log';
@@ -188,10 +189,7 @@ const KNOWN_KEYS = new Set<string>([
 export function resolveServerOptions(options: ReliableWebSocketServerOptions = {}): ResolvedServerOptions {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('ReliableWebSocketServer options must be an object.');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.has(key))
-      throw new TypeError(`Unknown option \`${key}\`; see ReliableWebSocketServerOptions.`);
-  }
+  checkOptionNames('ReliableWebSocketServerOptions', options, KNOWN_KEYS);
   const o = options;
   if (o.port !== undefined && o.server !== undefined)
     throw new TypeError('Pass either `port` or `server`, not both.');

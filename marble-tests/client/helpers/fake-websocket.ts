@@ -11,6 +11,8 @@ export interface FakeServerBehaviour {
   ackData: boolean;
   /** Virtual ms from a client frame to the server's answer (and from construction to `open`). @default 0 */
   latency: number;
+  /** Fields laid over the welcome (a broken server: `{ dedupeTtl: -1 }`). @default {} */
+  welcome: Record<string, unknown>;
 }
 
 /** One frame the client wrote, with the virtual time and the socket (1-based) it went out on. */
@@ -31,6 +33,7 @@ export class FakeServer {
     answerHeartbeats: true,
     ackData: true,
     latency: 0,
+    welcome: {},
   };
   readonly sockets: FakeSocket[] = [];
   readonly frames: SentFrame[] = [];
@@ -124,6 +127,7 @@ export class FakeSocket implements WebSocketLike {
         dedupeTtl: 600_000,
         heartbeatInterval: 30_000,
         maxPayload: 1 << 20,
+        ...behaviour.welcome,
       };
     } else if (envelope['type'] === 'heartbeat' && behaviour.answerHeartbeats) {
       reply = { type: 'heartbeat_ack', ts: envelope['ts'] };
