@@ -15,6 +15,8 @@ export type {
   MemoryDedupeStoreOptions,
   MaybePromise,
 } from './dedupe-store';
+export type { DedupeClaim } from './dedupe-store';
+export type { ServerBackend, BackendHealth, BackendNode, BackendPush } from './server-backend';
 export { FileDedupeStore, OUTCOME_UNKNOWN } from './file-dedupe-store';
 export type { FileDedupeStoreOptions } from './file-dedupe-store';
 

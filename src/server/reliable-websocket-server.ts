@@ -10,6 +10,7 @@ import { createAuthenticator } from './authenticator';
 import { goAway } from './go-away';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe-store';
 import { MessageDispatcher, type MessageHandler } from './message-dispatcher';
+import type { BackendNode, BackendPush, ServerBackend } from './server-backend';
 import { ServerConnection, type ConnectionContext } from './server-connection';
 import { ServerCounters, type ServerEvent, type ServerStats } from './server-events';
 import {
@@ -41,6 +42,8 @@ export class ReliableWebSocketServer {
   private readonly events = new Subject<ServerEvent>();
   private readonly counters = new ServerCounters();
   private readonly store: DedupeStore;
+  /** Shared state of many nodes (`backend` option); undefined on one node. */
+  private readonly backend: ServerBackend | undefined;
   private readonly dispatcher: MessageDispatcher;
   private readonly registry = new SessionRegistry<ServerConnection>();
   private readonly connections = new Set<ServerConnection>();
@@ -59,7 +62,9 @@ export class ReliableWebSocketServer {
     this.options = resolveServerOptions(options);
     const o = this.options;
     this.events$ = this.events.asObservable();
-    this.store = o.dedupeStore ?? new MemoryDedupeStore({ maxEntries: o.dedupeMaxEntries });
+    this.backend = o.backend;
+    this.store =
+      o.backend?.dedupeStore ?? o.dedupeStore ?? new MemoryDedupeStore({ maxEntries: o.dedupeMaxEntries });
     this.dispatcher = new MessageDispatcher(this.store, o.dedupeTtl, {
       duplicate: (session, envelope, inFlight) => {
         this.counters.duplicates++;
@@ -91,7 +96,10 @@ export class ReliableWebSocketServer {
       authenticate: createAuthenticator(o),
       events: this.events,
       admit: (principal, key) => this.admit(principal, key),
-      authenticated: (connection) => this.registry.register(connection),
+      authenticated: (connection) => {
+        this.registry.register(connection);
+        this.backend?.sessionOpened(connection.session!);
+      },
       closed: (connection, code, reason) => this.onConnectionClosed(connection, code, reason),
     };
   }
@@ -108,8 +116,10 @@ export class ReliableWebSocketServer {
       throw new Error(`listen() can be called once, on a new server (state: ${this.state}).`);
     this.state = 'listening';
     try {
+      await this.backend?.start(this.backendNode());
       await this.store.ready;
     } catch (error) {
+      await this.backend?.close().catch(() => undefined);
       this.state = 'closed';
       throw error;
     }
@@ -170,14 +180,28 @@ export class ReliableWebSocketServer {
       slowConsumers: c.slowConsumers,
       inFlight: this.dispatcher.inFlight,
       dedupeEntries: this.store.size?.() ?? -1,
+      ...(this.backend !== undefined && { backend: this.backend.health() }),
     };
   }
 
-  /** Pushes `{ type: 'data', id, name, payload }` to every session of `clientId` (at most once); false if none is open. */
+  /**
+   * Pushes `{ type: 'data', id, name, payload }` to every session of `clientId` (at most once); false if none is open.
+   * With a `backend` the push also goes to the other nodes, and true means it was handed to them.
+   */
   send(clientId: string, name: string, payload?: unknown): boolean {
+    if (this.backend !== undefined) {
+      const envelope = this.pushEnvelope(name, payload);
+      this.backend.push({ clientId, envelope });
+      return this.sendLocal(clientId, envelope) || this.backend.health().healthy;
+    }
     const holders = this.registry.withClientId(clientId);
     if (holders === undefined) return false;
-    const envelope = this.pushEnvelope(name, payload);
+    return this.sendLocal(clientId, this.pushEnvelope(name, payload));
+  }
+
+  private sendLocal(clientId: string, envelope: DataEnvelope): boolean {
+    const holders = this.registry.withClientId(clientId);
+    if (holders === undefined) return false;
     let sent = false;
     for (const connection of holders) {
       if (!connection.isOpen) continue;
@@ -187,9 +211,14 @@ export class ReliableWebSocketServer {
     return sent;
   }
 
-  /** Pushes to every authenticated session; returns how many. */
+  /** Pushes to every authenticated session; returns how many on this node (with a `backend`, every node gets it). */
   broadcast(name: string, payload?: unknown): number {
     const envelope = this.pushEnvelope(name, payload);
+    this.backend?.push({ envelope });
+    return this.broadcastLocal(envelope);
+  }
+
+  private broadcastLocal(envelope: DataEnvelope): number {
     let count = 0;
     for (const connection of this.registry.values()) {
       if (!connection.isOpen) continue;
@@ -197,6 +226,24 @@ export class ReliableWebSocketServer {
       count++;
     }
     return count;
+  }
+
+  /** How the backend acts on this node for the others. */
+  private backendNode(): BackendNode {
+    return {
+      sessionTaken: (key, sessionId) => {
+        const holder = this.registry.get(key);
+        if (holder?.session?.sessionId === sessionId) holder.replaced();
+      },
+      deliver: (push: BackendPush) =>
+        push.clientId === undefined
+          ? this.broadcastLocal(push.envelope)
+          : this.sendLocal(push.clientId, push.envelope),
+      healthChanged: (health) => {
+        if (this.state === 'closed') return;
+        this.events.next({ type: 'backend', healthy: health.healthy, detail: health.detail });
+      },
+    };
   }
 
   private pushEnvelope(name: string, payload: unknown): DataEnvelope {
@@ -274,6 +321,9 @@ export class ReliableWebSocketServer {
         });
       }
     }
+    await this.backend
+      ?.close()
+      .catch((error: unknown) => this.events.next({ type: 'error', error, clientId: undefined }));
     this.state = 'closed';
     this.events.complete();
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { DedupeStore } from './dedupe-store';
+import type { ServerBackend } from './server-backend';
 
 /**
  * Decides who a connecting client is. Return a principal (any non-empty
@@ -65,6 +66,13 @@ export interface ReliableWebSocketServerOptions {
   dedupeMaxEntries?: number;
   /** Where message ids and outcomes are remembered. Not allowed together with `dedupeMaxEntries`. @default new MemoryDedupeStore({ maxEntries: dedupeMaxEntries }) */
   dedupeStore?: DedupeStore;
+  /**
+   * Shared state for many nodes (DESIGN §7), e.g. `redisBackend({ url })` from
+   * `rx-reliable-ws/redis`: dedupe store, session registry across nodes, push
+   * fan-out. Not allowed together with `dedupeStore` or `dedupeMaxEntries`.
+   * @default undefined (one node, in-process state)
+   */
+  backend?: ServerBackend;
   /** Per-connection token bucket for app messages. @default undefined (off) */
   rateLimit?: RateLimitOptions;
   /** If set, upgrades whose `Origin` header is not in the list (or missing) are refused with 403. @default undefined (any origin) */
@@ -95,6 +103,7 @@ export interface ResolvedServerOptions {
   dedupeTtl: number;
   dedupeMaxEntries: number;
   dedupeStore: DedupeStore | undefined;
+  backend: ServerBackend | undefined;
   rateLimit: { messagesPerSecond: number; burst: number } | undefined;
   allowedOrigins: ReadonlySet<string> | undefined;
   perMessageDeflate: boolean;
@@ -132,6 +141,7 @@ const KNOWN_KEYS = new Set<string>([
   'dedupeTtl',
   'dedupeMaxEntries',
   'dedupeStore',
+  'backend',
   'rateLimit',
   'allowedOrigins',
   'perMessageDeflate',
@@ -154,6 +164,11 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
   if (o.dedupeStore !== undefined && o.dedupeMaxEntries !== undefined) {
     throw new TypeError(
       '`dedupeMaxEntries` sizes the default store; with a custom `dedupeStore` size the store itself.',
+    );
+  }
+  if (o.backend !== undefined && (o.dedupeStore !== undefined || o.dedupeMaxEntries !== undefined)) {
+    throw new TypeError(
+      '`backend` supplies the dedupe store; pass either `backend` or `dedupeStore`/`dedupeMaxEntries`.',
     );
   }
   return {
@@ -200,6 +215,7 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
       2 ** 32,
     ),
     dedupeStore: dedupeStore(o.dedupeStore),
+    backend: backend(o.backend),
     rateLimit: rateLimit(o.rateLimit),
     allowedOrigins: allowedOrigins(o.allowedOrigins),
     perMessageDeflate: bool(
@@ -281,6 +297,18 @@ function dedupeStore(value: unknown): DedupeStore | undefined {
     throw new TypeError('`dedupeStore` must implement DedupeStore (get, begin, complete, evictExpired).');
   }
   return value as DedupeStore;
+}
+
+function backend(value: unknown): ServerBackend | undefined {
+  if (value === undefined) return undefined;
+  const b = value as Partial<ServerBackend>;
+  if (typeof b !== 'object' || b === null || typeof b.start !== 'function' || b.dedupeStore === undefined) {
+    throw new TypeError(
+      '`backend` must be a ServerBackend, e.g. `redisBackend({ url })` from rx-reliable-ws/redis.',
+    );
+  }
+  dedupeStore(b.dedupeStore);
+  return value as ServerBackend;
 }
 
 function rateLimit(value: unknown): ResolvedServerOptions['rateLimit'] {
