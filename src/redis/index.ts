@@ -10,4 +10,4 @@ export type { RedisDedupeStoreOptions } from './redis-dedupe-store';
 export { IoredisPort } from './ioredis-port';
 export type { IoredisPortOptions } from './ioredis-port';
 export type { RedisPort, RedisScript, RedisArg } from './redis-port';
-export type { ServerBackend, BackendHealth, BackendNode, BackendPush } from '../server/server-backend';
+export type { ServerBackend, BackendHealth, BackendNode, BackendPush } from '../server/index';

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis as IORedisClient } from 'ioredis';
-import type { BackendHealth, BackendNode, BackendPush, ServerBackend } from '../server/server-backend';
-import type { Session } from '../server/session-registry';
+import type { BackendHealth, BackendNode, BackendPush, ServerBackend, Session } from '../server/index';
 import { IoredisPort } from './ioredis-port';
 import { RedisDedupeStore } from './redis-dedupe-store';
 import { sessionTag } from './redis-keys';

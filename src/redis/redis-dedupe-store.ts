@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type {
-  DedupeBegin,
-  DedupeClaim,
-  DedupeLookup,
-  DedupeOutcome,
-  DedupeStore,
-} from '../server/dedupe-store';
-import { OUTCOME_UNKNOWN } from '../server/file-dedupe-store';
+import {
+  OUTCOME_UNKNOWN,
+  type DedupeBegin,
+  type DedupeClaim,
+  type DedupeLookup,
+  type DedupeOutcome,
+  type DedupeStore,
+} from '../server/index';
 import { checkRedis } from './redis-check';
 import { dedupeRedisKey } from './redis-keys';
 import type { RedisPort } from './redis-port';

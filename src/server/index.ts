@@ -17,6 +17,7 @@ export type {
 } from './dedupe-store';
 export type { DedupeClaim } from './dedupe-store';
 export type { ServerBackend, BackendHealth, BackendNode, BackendPush } from './server-backend';
+export type { Session } from './session-registry';
 export { FileDedupeStore, OUTCOME_UNKNOWN } from './file-dedupe-store';
 export type { FileDedupeStoreOptions } from './file-dedupe-store';
 
