@@ -7,6 +7,8 @@ export { redisBackend } from './redis-backend';
 export type { RedisBackendOptions } from './redis-backend';
 export { RedisDedupeStore } from './redis-dedupe-store';
 export type { RedisDedupeStoreOptions } from './redis-dedupe-store';
+export { RedisInboundLog } from './redis-inbound-log';
+export type { RedisInboundLogOptions } from './redis-inbound-log';
 export { IoredisPort } from './ioredis-port';
 export type { IoredisPortOptions } from './ioredis-port';
 export type { RedisPort, RedisScript, RedisArg } from './redis-port';

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Redis as IORedisClient } from 'ioredis';
 import type { BackendHealth, BackendNode, BackendPush, ServerBackend, Session } from '../server/index';
 import { IoredisPort } from './ioredis-port';
+import type { InboundRetention } from '../server/inbound-log';
 import { RedisDedupeStore } from './redis-dedupe-store';
+import { RedisInboundLog } from './redis-inbound-log';
 import { sessionTag } from './redis-keys';
 import type { RedisPort, RedisScript } from './redis-port';
 
@@ -21,6 +23,8 @@ export interface RedisBackendOptions {
   waitMs?: number;
   /** A command not answered within this many ms fails (the node fails closed). @default 1000 */
   commandTimeoutMs?: number;
+  /** Retention of each inbound stream on Redis (DESIGN §6). @default { maxMessages: 10000, maxAgeMs: 600000 } */
+  inboundRetention?: Partial<InboundRetention>;
   /** How long `listen()` waits for Redis before it fails (ms). @default 10000 */
   connectTimeoutMs?: number;
   /** How often the node checks Redis answers (ms): health in `stats()` and `events$`. @default 500 */
@@ -50,6 +54,7 @@ interface Tracked {
 
 /**
  * Puts a server's shared state on Redis (DESIGN §7): the dedupe store, the
+ * inbound streams log (`publish` on any node, resume on any node), the
  * session registry across nodes and push fan-out. Pass it as
  * `new ReliableWebSocketServer({ backend: redisBackend({ url }) })`, one per server.
  *
@@ -68,6 +73,7 @@ export function redisBackend(options: RedisBackendOptions = {}): ServerBackend &
 
 class RedisBackend implements ServerBackend {
   readonly dedupeStore: RedisDedupeStore;
+  readonly inboundLog: RedisInboundLog;
   readonly nodeId = randomBytes(6).toString('base64url');
   private readonly port: RedisPort;
   private readonly prefix: string;
@@ -93,6 +99,11 @@ class RedisBackend implements ServerBackend {
       keyPrefix: this.prefix,
       leaseMs: options.leaseMs,
       waitMs: options.waitMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+    });
+    this.inboundLog = new RedisInboundLog(this.port, {
+      keyPrefix: this.prefix,
+      retention: options.inboundRetention,
       connectTimeoutMs: options.connectTimeoutMs,
     });
     this.sessionsChannel = `${this.prefix}sessions`;
@@ -146,6 +157,7 @@ class RedisBackend implements ServerBackend {
     clearInterval(this.timer);
     for (const stop of this.stops.splice(0)) stop();
     this.dedupeStore.close();
+    await this.inboundLog.close();
     await this.port.close();
   }
 
