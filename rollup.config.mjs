@@ -1,8 +1,8 @@
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
-// Everything from npm and Node stays external: rxjs is a peer, ws and localforage are dependencies.
-const external = (id) => /^(rxjs|ws|localforage)(\/|$)/.test(id) || id.startsWith('node:');
+// Everything from npm and Node stays external: rxjs and ioredis (optional) are peers, ws and localforage are dependencies.
+const external = (id) => /^(rxjs|ws|localforage|ioredis)(\/|$)/.test(id) || id.startsWith('node:');
 
 const input = {
   index: 'src/index.ts',
@@ -14,7 +14,7 @@ const input = {
 // rx-reliable-ws/redis: CommonJS only (its ESM import is Node's CJS interop), so loading the optional peer
 // ioredis can fail with an error naming the install; it uses the server entry's build, not a copy of it.
 const serverEntry = (id) => /[\\/]src[\\/]server[\\/]index(\.ts)?$/.test(id);
-const redisExternal = (id) => external(id) || /^ioredis(\/|$)/.test(id) || serverEntry(id);
+const redisExternal = (id) => external(id) || serverEntry(id);
 
 export default [
   {

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
 /** The `ioredis` constructor, typed loosely so the entry builds without its types at run time. */
 export type IORedisConstructor = typeof import('ioredis').default;
 
@@ -10,8 +13,9 @@ export const IOREDIS_INSTALL = 'npm install ioredis@^6';
 export function loadIoredis(): IORedisConstructor {
   let loaded: { default?: IORedisConstructor } & IORedisConstructor;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require('ioredis') as typeof loaded;
+    // CommonJS (the published entry) has `require`; elsewhere resolve from the app's directory.
+    const load = typeof require === 'function' ? require : createRequire(join(process.cwd(), 'index.js'));
+    loaded = load('ioredis') as typeof loaded;
   } catch (cause) {
     throw new Error(
       `rx-reliable-ws/redis needs the optional peer dependency ioredis; install it with \`${IOREDIS_INSTALL}\`.`,
