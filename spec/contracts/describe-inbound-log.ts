@@ -70,12 +70,16 @@ export function describeInboundLog(name: string, make: MakeInboundLog): void {
       expect(await log.read('s', 0, 0)).toEqual({ epoch, firstSeq: 1, lastSeq: 10, records: [] });
     });
 
-    it('answers for a stream that never had a record: lastSeq 0, firstSeq 1, the log epoch', async () => {
+    it('answers for a stream that never had a record: lastSeq 0, firstSeq 1, an epoch that stays', async () => {
       const log = await open();
       await log.append('other', 'X', 1, T0);
-      const { epoch } = await log.position('other');
+      const { epoch } = await log.position('nobody');
+      expect(epoch.length).toBeGreaterThan(0);
       expect(await log.read('nobody', 0, 10)).toEqual({ epoch, lastSeq: 0, firstSeq: 1, records: [] });
       expect(await log.position('nobody')).toEqual({ epoch, lastSeq: 0 });
+      // The epoch is the stream's (one per log, or one per stream as on Redis): appends keep it.
+      await log.append('nobody', 'X', 1, T0);
+      expect((await log.position('nobody')).epoch).toBe(epoch);
     });
 
     it('keeps one non-empty epoch for the life of the log', async () => {

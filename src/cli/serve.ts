@@ -3,12 +3,15 @@ import { ReliableWebSocketServer, type ServerStats } from '../server/index';
 import { createTradeSignalHandler } from './trade-signal-handler';
 
 export const SERVE_USAGE = `rx-reliable-ws serve [--port 8080] [--host 127.0.0.1] [--api-key KEY]... [--path /ws] [--stats-interval 10000]
+                     [--redis redis://127.0.0.1:6379] [--key-prefix rxrws:]
 
 Runs the reference server with a TRADE_SIGNAL handler that validates each
 signal and answers { orderId, status: 'accepted' }. Repeat --api-key to
 accept several keys; without one every client is accepted as 'anonymous'.
 Logs one line per connection and a stats line every --stats-interval ms
-(0: never). Stops cleanly on SIGINT / SIGTERM.`;
+(0: never). Stops cleanly on SIGINT / SIGTERM. With --redis, many nodes
+share the dedupe store, sessions and pushes on that Redis (docs/scale-out.md;
+needs \`npm install ioredis@^6\`).`;
 
 export interface ServeIo {
   /** Where log lines go. @default console.log */
@@ -34,6 +37,8 @@ interface ServeFlags {
   apiKeys: string[];
   path: string | undefined;
   statsInterval: number;
+  redis: string | undefined;
+  keyPrefix: string | undefined;
 }
 
 /**
@@ -49,11 +54,16 @@ export async function serve(argv: string[], io: ServeIo = {}): Promise<ServeSumm
     return undefined;
   }
   const trades = createTradeSignalHandler();
+  const backend =
+    flags.redis === undefined
+      ? undefined
+      : (await import('../redis/index')).redisBackend({ url: flags.redis, keyPrefix: flags.keyPrefix });
   const server = new ReliableWebSocketServer({
     port: flags.port,
     host: flags.host,
     path: flags.path,
     apiKeys: flags.apiKeys.length > 0 ? flags.apiKeys : undefined,
+    ...(backend !== undefined && { backend }),
   }).handle('TRADE_SIGNAL', trades.handle);
   const events = server.events$.subscribe((event) => {
     if (event.type === 'connection') {
@@ -63,6 +73,12 @@ export async function serve(argv: string[], io: ServeIo = {}): Promise<ServeSumm
     } else if (event.type === 'disconnect') {
       log(
         `disconnect client=${event.clientId} principal=${event.principal} code=${event.code}${event.reason ? ` reason="${event.reason}"` : ''}`,
+      );
+    } else if (event.type === 'backend') {
+      log(
+        event.healthy
+          ? `redis      up: ${flags.redis ?? ''} (${event.detail})`
+          : `redis      DOWN: ${event.detail}; messages are nacked DEDUPE_UNAVAILABLE until it is back`,
       );
     } else if (event.type === 'error') {
       log(
@@ -76,7 +92,10 @@ export async function serve(argv: string[], io: ServeIo = {}): Promise<ServeSumm
     flags.apiKeys.length > 0
       ? `${flags.apiKeys.length} API key(s)`
       : 'no authentication (--api-key not given)';
-  log(`rx-reliable-ws server listening on ws://${flags.host}:${port}${flags.path ?? ''} with ${auth}`);
+  const shared = flags.redis === undefined ? '' : `, state on ${flags.redis}`;
+  log(
+    `rx-reliable-ws server listening on ws://${flags.host}:${port}${flags.path ?? ''} with ${auth}${shared}`,
+  );
   io.onListening?.({ host: flags.host, port });
   const statsTimer =
     flags.statsInterval > 0
@@ -132,6 +151,8 @@ function parseFlags(argv: string[]): ServeFlags | undefined {
         'api-key': { type: 'string', multiple: true, default: [] },
         path: { type: 'string' },
         'stats-interval': { type: 'string', default: '10000' },
+        redis: { type: 'string' },
+        'key-prefix': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -154,7 +175,15 @@ function parseFlags(argv: string[]): ServeFlags | undefined {
     apiKeys,
     path,
     statsInterval: integerFlag('--stats-interval', values['stats-interval'] as string, 0, 2 ** 31 - 1),
+    redis: redisFlag(values['redis'] as string | undefined),
+    keyPrefix: values['key-prefix'] as string | undefined,
   };
+}
+
+function redisFlag(url: string | undefined): string | undefined {
+  if (url !== undefined && !/^rediss?:\/\//.test(url))
+    throw new Error(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}.`);
+  return url;
 }
 
 function integerFlag(name: string, text: string, min: number, max: number): number {

@@ -14,6 +14,13 @@ export type DedupeBegin =
   | { readonly status: 'exists' }
   | { readonly status: 'full'; readonly retryAfterMs: number };
 
+/** What `claim` found: claimed now (`'started'`), remembered (`'done'`), or claimed by another holder (`'pending'`). */
+export type DedupeClaim =
+  | { readonly status: 'started' }
+  | { readonly status: 'done'; readonly outcome: DedupeOutcome }
+  | { readonly status: 'pending' }
+  | { readonly status: 'full'; readonly retryAfterMs: number };
+
 /**
  * Remembers message ids and their outcomes for the dedupe window. Keys are
  * opaque strings built by the server from (principal, clientId, messageId).
@@ -30,6 +37,18 @@ export interface DedupeStore {
   complete(key: string, outcome: DedupeOutcome, expiresAt: number): MaybePromise<void>;
   /** Forgets completed entries expired at `now`; returns how many. Called by the server from one timer. */
   evictExpired(now: number): MaybePromise<number>;
+  /**
+   * Optional, for a store shared by several nodes: `get` and `begin` in one
+   * atomic step (one round trip). When present, the server calls it instead of both.
+   */
+  claim?(key: string, expiresAt: number): MaybePromise<DedupeClaim>;
+  /**
+   * Optional, for a store shared by several nodes: waits (bounded by the store)
+   * for the outcome of a claim another node holds, so a resend that reached
+   * another node is answered once the first node answers. Resolves `'pending'`
+   * when the wait ended without an outcome (the client's retry asks again).
+   */
+  waitFor?(key: string): Promise<DedupeLookup>;
   /** Entries held (pending and completed), for `stats()`. */
   size?(): number;
   /** Resolves once the store can answer (a durable one has loaded); `listen()` waits for it and fails if it rejects. */

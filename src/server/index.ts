@@ -16,6 +16,9 @@ export type {
   MemoryDedupeStoreOptions,
   MaybePromise,
 } from './dedupe-store';
+export type { DedupeClaim } from './dedupe-store';
+export type { ServerBackend, BackendHealth, BackendNode, BackendPush } from './server-backend';
+export type { Session } from './session-registry';
 export { FileDedupeStore, OUTCOME_UNKNOWN } from './file-dedupe-store';
 
 export type {

@@ -133,7 +133,10 @@ export class MessageDispatcher {
     }
     let answer: MaybePromise<Answer | undefined>;
     try {
-      answer = then(this.store.get(key, Date.now()), (known) => this.decide(session, envelope, key, known));
+      answer =
+        this.store.claim !== undefined
+          ? this.claim(session, envelope, key)
+          : then(this.store.get(key, Date.now()), (known) => this.decide(session, envelope, key, known));
     } catch (error) {
       answer = this.storeFailure(error, session);
     }
@@ -160,17 +163,39 @@ export class MessageDispatcher {
     }
   }
 
+  /** The shared-store path: claim-or-return in one step; a claim held elsewhere is waited for. */
+  private claim(session: Session, envelope: DataEnvelope, key: string): MaybePromise<Answer | undefined> {
+    const handler = this.handlers.get(envelope.name);
+    if (handler === undefined) return this.decide(session, envelope, key, undefined);
+    return then(
+      this.store.claim!(key, Date.now() + this.ttlMs),
+      (claim): MaybePromise<Answer | undefined> => {
+        if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
+        if (claim.status === 'done') return this.decide(session, envelope, key, claim.outcome);
+        if (claim.status === 'full') return this.full(claim.retryAfterMs);
+        return this.awaitOther(session, envelope, key);
+      },
+    );
+  }
+
+  /** Another holder runs it: wait for its answer when the store can, else stay silent (the client retries). */
+  private awaitOther(
+    session: Session,
+    envelope: DataEnvelope,
+    key: string,
+  ): MaybePromise<Answer | undefined> {
+    this.observer.duplicate(session, envelope, true);
+    if (this.store.waitFor === undefined) return undefined;
+    return this.store.waitFor(key).then((known) => (known === 'pending' ? undefined : known));
+  }
+
   private decide(
     session: Session,
     envelope: DataEnvelope,
     key: string,
     known: DedupeOutcome | 'pending' | undefined,
   ): MaybePromise<Answer | undefined> {
-    if (known === 'pending') {
-      // Claimed by another process sharing the store: stay silent, the client's retry will find the outcome.
-      this.observer.duplicate(session, envelope, true);
-      return undefined;
-    }
+    if (known === 'pending') return this.awaitOther(session, envelope, key);
     if (known !== undefined) {
       this.observer.duplicate(session, envelope, false);
       return known;
@@ -204,9 +229,17 @@ export class MessageDispatcher {
           retryAfterMs: claim.retryAfterMs,
         };
       }
-      this.observer.duplicate(session, envelope, true);
-      return undefined;
+      return this.awaitOther(session, envelope, key);
     });
+  }
+
+  private full(retryAfterMs: number): Answer {
+    return {
+      ok: false,
+      code: 'DEDUPE_FULL',
+      message: 'The server remembers as many message ids as it may; retry after `retryAfter` ms.',
+      retryAfterMs,
+    };
   }
 
   private invoke(

@@ -11,6 +11,7 @@ import { goAway } from './go-away';
 import { checkingInterval, guardHttpServer } from './http-guard';
 import { MemoryDedupeStore, type DedupeStore } from './dedupe-store';
 import { MessageDispatcher, type MessageHandler } from './message-dispatcher';
+import type { BackendNode, BackendPush, PushAddress, ServerBackend } from './server-backend';
 import { ServerConnection, type ConnectionContext } from './server-connection';
 import { ServerCounters, type ServerEvent, type ServerStats } from './server-events';
 import {
@@ -53,6 +54,8 @@ export class ReliableWebSocketServer {
   private readonly store: DedupeStore;
   private readonly inboundLog: InboundLog;
   private readonly publisher: StreamPublisher;
+  /** Shared state of many nodes (`backend` option); undefined on one node. */
+  private readonly backend: ServerBackend | undefined;
   private readonly dispatcher: MessageDispatcher;
   private readonly registry = new SessionRegistry<ServerConnection>();
   private readonly connections = new Set<ServerConnection>();
@@ -73,7 +76,9 @@ export class ReliableWebSocketServer {
     this.options = resolveServerOptions(options);
     const o = this.options;
     this.events$ = this.events.asObservable();
-    this.store = o.dedupeStore ?? new MemoryDedupeStore({ maxEntries: o.dedupeMaxEntries });
+    this.backend = o.backend;
+    this.store =
+      o.backend?.dedupeStore ?? o.dedupeStore ?? new MemoryDedupeStore({ maxEntries: o.dedupeMaxEntries });
     this.dispatcher = new MessageDispatcher(
       this.store,
       o.dedupeTtl,
@@ -100,7 +105,7 @@ export class ReliableWebSocketServer {
         maxPerPrincipal: o.dedupeMaxEntriesPerPrincipal,
       },
     );
-    this.inboundLog = o.inboundLog ?? new MemoryInboundLog(o.inboundRetention);
+    this.inboundLog = o.backend?.inboundLog ?? o.inboundLog ?? new MemoryInboundLog(o.inboundRetention);
     this.publisher = new StreamPublisher(this.inboundLog, (error) =>
       this.events.next({ type: 'error', error, clientId: undefined }),
     );
@@ -117,7 +122,10 @@ export class ReliableWebSocketServer {
       authenticate: createAuthenticator(o),
       events: this.events,
       admit: (principal, key) => this.admit(principal, key),
-      authenticated: (connection) => this.registry.register(connection),
+      authenticated: (connection) => {
+        this.registry.register(connection);
+        this.backend?.sessionOpened(connection.session!);
+      },
       closed: (connection, code, reason) => this.onConnectionClosed(connection, code, reason),
       publisher: this.publisher,
     };
@@ -135,8 +143,10 @@ export class ReliableWebSocketServer {
       throw new Error(`listen() can be called once, on a new server (state: ${this.state}).`);
     this.state = 'listening';
     try {
+      await this.backend?.start(this.backendNode());
       await Promise.all([this.store.ready, this.inboundLog.ready]);
     } catch (error) {
+      await this.backend?.close().catch(() => undefined);
       this.state = 'closed';
       throw error;
     }
@@ -215,6 +225,7 @@ export class ReliableWebSocketServer {
       inFlight: this.dispatcher.inFlight,
       dedupeEntries: this.store.size?.() ?? -1,
       dedupeRecordsLost: this.store.recoveryError === undefined ? 0 : (this.store.damage?.records ?? 1),
+      ...(this.backend !== undefined && { backend: this.backend.health() }),
     };
   }
 
@@ -223,7 +234,8 @@ export class ReliableWebSocketServer {
    * sessions of `to.principal` (all of them, or only the one of `to.clientId`);
    * false if none is open. A clientId is chosen by the client, so a push is
    * always addressed by principal: no push for A reaches B, whatever clientId B
-   * picked.
+   * picked. With a `backend` the push also goes to the other nodes, and true
+   * means it was handed to them.
    *
    * The older form `send(clientId, …)` is kept for servers with a single
    * principal (no authentication, or one API key), where it cannot reach
@@ -231,9 +243,19 @@ export class ReliableWebSocketServer {
    * TypeError asking for `{ principal, clientId }`.
    */
   send(to: PushTarget | string, name: string, payload?: unknown): boolean {
-    const holders = this.pushHolders(to);
+    const target = this.pushTarget(to);
+    if (this.backend !== undefined) {
+      const envelope = this.pushEnvelope(name, payload);
+      this.backend.push({ ...target, envelope });
+      return this.sendLocal(target, envelope) || this.backend.health().healthy;
+    }
+    if (this.localHolders(target) === undefined) return false;
+    return this.sendLocal(target, this.pushEnvelope(name, payload));
+  }
+
+  private sendLocal(target: PushAddress, envelope: DataEnvelope): boolean {
+    const holders = this.localHolders(target);
     if (holders === undefined) return false;
-    const envelope = this.pushEnvelope(name, payload);
     let sent = false;
     for (const connection of holders) {
       if (!connection.isOpen) continue;
@@ -243,7 +265,7 @@ export class ReliableWebSocketServer {
     return sent;
   }
 
-  private pushHolders(to: PushTarget | string): Iterable<ServerConnection> | undefined {
+  private pushTarget(to: PushTarget | string): PushAddress {
     if (typeof to === 'string') {
       const { authenticate, apiKeys } = this.options;
       if (authenticate !== undefined || (apiKeys !== undefined && apiKeys.length > 1)) {
@@ -251,15 +273,23 @@ export class ReliableWebSocketServer {
           'send(clientId, …) is ambiguous with several principals: a clientId is chosen by the client, so another account may use the same one. Address the push as send({ principal, clientId? }, …).',
         );
       }
-      return this.registry.withClientId(to);
+      return { clientId: to };
     }
     if (typeof to !== 'object' || to === null || typeof to.principal !== 'string')
       throw new TypeError(
         '`to` must be { principal, clientId? } (or a clientId on a single-principal server).',
       );
-    const sessions = this.registry.withPrincipal(to.principal);
-    if (sessions === undefined || to.clientId === undefined) return sessions;
-    const one = [...sessions].find((c) => c.session?.clientId === to.clientId);
+    return to.clientId === undefined
+      ? { principal: to.principal }
+      : { principal: to.principal, clientId: to.clientId };
+  }
+
+  private localHolders(target: PushAddress): Iterable<ServerConnection> | undefined {
+    if (target.principal === undefined)
+      return target.clientId === undefined ? undefined : this.registry.withClientId(target.clientId);
+    const sessions = this.registry.withPrincipal(target.principal);
+    if (sessions === undefined || target.clientId === undefined) return sessions;
+    const one = [...sessions].find((c) => c.session?.clientId === target.clientId);
     return one && [one];
   }
 
@@ -279,9 +309,14 @@ export class ReliableWebSocketServer {
     return this.publisher.publish(stream, name, payload);
   }
 
-  /** Pushes to every authenticated session; returns how many. */
+  /** Pushes to every authenticated session; returns how many on this node (with a `backend`, every node gets it). */
   broadcast(name: string, payload?: unknown): number {
     const envelope = this.pushEnvelope(name, payload);
+    this.backend?.push({ envelope });
+    return this.broadcastLocal(envelope);
+  }
+
+  private broadcastLocal(envelope: DataEnvelope): number {
     let count = 0;
     for (const connection of this.registry.values()) {
       if (!connection.isOpen) continue;
@@ -289,6 +324,24 @@ export class ReliableWebSocketServer {
       count++;
     }
     return count;
+  }
+
+  /** How the backend acts on this node for the others. */
+  private backendNode(): BackendNode {
+    return {
+      sessionTaken: (key, sessionId) => {
+        const holder = this.registry.get(key);
+        if (holder?.session?.sessionId === sessionId) holder.replaced();
+      },
+      deliver: (push: BackendPush) =>
+        push.principal === undefined && push.clientId === undefined
+          ? this.broadcastLocal(push.envelope)
+          : this.sendLocal(push, push.envelope),
+      healthChanged: (health) => {
+        if (this.state === 'closed') return;
+        this.events.next({ type: 'backend', healthy: health.healthy, detail: health.detail });
+      },
+    };
   }
 
   private pushEnvelope(name: string, payload: unknown): DataEnvelope {
@@ -370,6 +423,9 @@ export class ReliableWebSocketServer {
         });
       }
     }
+    await this.backend
+      ?.close()
+      .catch((error: unknown) => this.events.next({ type: 'error', error, clientId: undefined }));
     this.state = 'closed';
     this.events.complete();
   }

@@ -1,3 +1,5 @@
+import type { BackendHealth } from './server-backend';
+
 /** Emitted on `server.events$`. Observe only what you need: `message` fires once per app message. */
 export type ServerEvent =
   | {
@@ -30,6 +32,12 @@ export type ServerEvent =
       readonly name: string;
       /** True when the original was still being handled (the duplicate waited for it). */
       readonly inFlight: boolean;
+    }
+  | {
+      /** The shared backend (`backend` option) was lost or came back: while unhealthy, messages are nacked DEDUPE_UNAVAILABLE. */
+      readonly type: 'backend';
+      readonly healthy: boolean;
+      readonly detail: string;
     }
   | {
       /** A fault that was contained: socket error, failing authenticator or dedupe store, unserialisable response. */
@@ -70,6 +78,8 @@ export interface ServerStats {
   dedupeEntries: number;
   /** Entries a durable dedupe store could not read back when it loaded (a damaged journal; reported as an `error` event). */
   dedupeRecordsLost: number;
+  /** The shared backend's health, when the server has one (`backend` option). */
+  backend?: BackendHealth;
 }
 
 /** The counters behind `ServerStats`; plain fields so the hot path costs an increment. */

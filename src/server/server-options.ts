@@ -11,6 +11,7 @@ export interface StreamSession {
   readonly clientId: string;
   readonly sessionId: string;
 }
+import type { ServerBackend } from './server-backend';
 
 /**
  * Decides who a connecting client is. Return a principal (any non-empty
@@ -90,6 +91,13 @@ export interface ReliableWebSocketServerOptions {
   handlerTimeout?: number;
   /** Where message ids and outcomes are remembered. Not allowed together with `dedupeMaxEntries`. @default new MemoryDedupeStore({ maxEntries: dedupeMaxEntries }) */
   dedupeStore?: DedupeStore;
+  /**
+   * Shared state for many nodes (DESIGN §7), e.g. `redisBackend({ url })` from
+   * `rx-reliable-ws/redis`: dedupe store, session registry across nodes, push
+   * fan-out. Not allowed together with `dedupeStore` or `dedupeMaxEntries`.
+   * @default undefined (one node, in-process state)
+   */
+  backend?: ServerBackend;
   /** Per-connection token bucket for app messages. @default undefined (off) */
   rateLimit?: RateLimitOptions;
   /** If set, upgrades whose `Origin` header is not in the list (or missing) are refused with 403. @default undefined (any origin) */
@@ -133,6 +141,7 @@ export interface ResolvedServerOptions {
   dedupeMaxEntriesPerPrincipal: number;
   handlerTimeout: number;
   dedupeStore: DedupeStore | undefined;
+  backend: ServerBackend | undefined;
   rateLimit: { messagesPerSecond: number; burst: number } | undefined;
   allowedOrigins: ReadonlySet<string> | undefined;
   perMessageDeflate: boolean;
@@ -177,6 +186,7 @@ const KNOWN_KEYS = new Set<string>([
   'dedupeMaxEntriesPerPrincipal',
   'handlerTimeout',
   'dedupeStore',
+  'backend',
   'rateLimit',
   'allowedOrigins',
   'perMessageDeflate',
@@ -220,6 +230,19 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
     1,
     2 ** 32,
   );
+  if (o.backend !== undefined && (o.dedupeStore !== undefined || o.dedupeMaxEntries !== undefined)) {
+    throw new TypeError(
+      '`backend` supplies the dedupe store; pass either `backend` or `dedupeStore`/`dedupeMaxEntries`.',
+    );
+  }
+  if (
+    o.backend?.inboundLog !== undefined &&
+    (o.inboundLog !== undefined || o.inboundRetention !== undefined)
+  ) {
+    throw new TypeError(
+      '`backend` supplies the inbound log; pass either `backend` or `inboundLog`/`inboundRetention` (size the log in the backend).',
+    );
+  }
   return {
     port: integer('port', o.port, DEFAULT_SERVER_OPTIONS.port, 0, 65_535),
     host: nonEmptyString('host', o.host) ?? DEFAULT_SERVER_OPTIONS.host,
@@ -261,6 +284,7 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
         ? Infinity
         : integer('handlerTimeout', o.handlerTimeout, DEFAULT_SERVER_OPTIONS.handlerTimeout, 1, MAX_TIMER_MS),
     dedupeStore: dedupeStore(o.dedupeStore),
+    backend: backend(o.backend),
     rateLimit: rateLimit(o.rateLimit),
     allowedOrigins: allowedOrigins(o.allowedOrigins),
     perMessageDeflate: bool(
@@ -364,6 +388,18 @@ function dedupeStore(value: unknown): DedupeStore | undefined {
     throw new TypeError('`dedupeStore` must implement DedupeStore (get, begin, complete, evictExpired).');
   }
   return value as DedupeStore;
+}
+
+function backend(value: unknown): ServerBackend | undefined {
+  if (value === undefined) return undefined;
+  const b = value as Partial<ServerBackend>;
+  if (typeof b !== 'object' || b === null || typeof b.start !== 'function' || b.dedupeStore === undefined) {
+    throw new TypeError(
+      '`backend` must be a ServerBackend, e.g. `redisBackend({ url })` from rx-reliable-ws/redis.',
+    );
+  }
+  dedupeStore(b.dedupeStore);
+  return value as ServerBackend;
 }
 
 function rateLimit(value: unknown): ResolvedServerOptions['rateLimit'] {

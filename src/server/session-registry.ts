@@ -74,6 +74,11 @@ export class SessionRegistry<C extends SessionHolder> {
     return this.byKey.has(key);
   }
 
+  /** The holder of the session with this key, if any. */
+  get(key: string): C | undefined {
+    return this.byKey.get(key);
+  }
+
   /** Every session with this clientId (one per principal using it). */
   withClientId(clientId: string): ReadonlySet<C> | undefined {
     return this.byClientId.get(clientId);

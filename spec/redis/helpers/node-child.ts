@@ -1,0 +1,35 @@
+/**
+ * One server node of the scale-out specs:
+ * `node --import tsx spec/redis/helpers/node-child.ts REDIS_URL PORT SIDE_FILE LEASE_MS`.
+ *
+ * The reference server on PORT with `redisBackend`. Its `ORDER` handler
+ * appends `<messageId> <pid>` to SIDE_FILE with a synchronous write (the
+ * order's effect: a kill -9 cannot lose it), waits 0-4 ms and answers
+ * `{ order, node: pid }`. Prints `listening <port>`. Killed by the parent;
+ * a safety limit ends it after 120 s.
+ */
+import { appendFileSync } from 'node:fs';
+import { redisBackend } from '../../../src/redis/index';
+import { ReliableWebSocketServer } from '../../../src/server/index';
+
+const [url, portText, sideFile, leaseText] = process.argv.slice(2);
+if (!url || !portText || !sideFile) throw new Error('usage: node-child.ts REDIS_URL PORT SIDE_FILE LEASE_MS');
+
+const server = new ReliableWebSocketServer({
+  port: Number(portText),
+  heartbeatInterval: 0,
+  backend: redisBackend({ url, leaseMs: Number(leaseText ?? 1000), commandTimeoutMs: 500 }),
+});
+server.handle('ORDER', async (_payload, ctx) => {
+  appendFileSync(sideFile, `${ctx.messageId} ${process.pid}\n`);
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
+  return { order: `ord-${ctx.messageId}`, node: process.pid };
+});
+server.listen().then(
+  ({ port }) => process.stdout.write(`listening ${port}\n`),
+  (error: unknown) => {
+    process.stderr.write(`listen failed: ${String(error)}\n`);
+    process.exit(1);
+  },
+);
+setTimeout(() => process.exit(3), 120_000).unref();

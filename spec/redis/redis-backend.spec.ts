@@ -1,0 +1,140 @@
+import { filter, firstValueFrom } from 'rxjs';
+import { redisBackend } from '../../src/redis/index';
+import { ReliableWebSocketServer, type ReliableWebSocketServerOptions } from '../../src/server/index';
+import { RawClient } from '../helpers/raw-client';
+import { useServers } from '../helpers/server-fixture';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+const start = useServers();
+let app = 0;
+/** Nodes of one app (one key prefix) on the spec's Redis. */
+function cluster(): (options?: ReliableWebSocketServerOptions) => ReturnType<typeof start> {
+  const keyPrefix = `app${++app}:`;
+  return (options = {}) =>
+    start({ heartbeatInterval: 0, backend: redisBackend({ url: redis.url, keyPrefix }), ...options });
+}
+
+function counting(server: ReliableWebSocketServer, runs: Map<string, number>, answer: () => unknown): void {
+  server.handle('ORDER', async (_payload, ctx) => {
+    runs.set(ctx.messageId, (runs.get(ctx.messageId) ?? 0) + 1);
+    return answer();
+  });
+}
+
+describe('redisBackend', () => {
+  it('answers a resend on another node from the first node’s outcome, without running the handler again', async () => {
+    const node = cluster();
+    const [a, b] = [await node(), await node()];
+    const runs = new Map<string, number>();
+    let n = 0;
+    counting(a.server, runs, () => ({ order: ++n }));
+    counting(b.server, runs, () => ({ order: ++n }));
+    const onA = await RawClient.connect(a.url, 'c1');
+    onA.message('m1', 'ORDER');
+    expect(await onA.next()).toEqual({ type: 'ack', id: 'm1', response: { order: 1 } });
+    await onA.close();
+    const onB = await RawClient.connect(b.url, 'c1');
+    onB.message('m1', 'ORDER');
+    expect(await onB.next()).toEqual({ type: 'ack', id: 'm1', response: { order: 1 } });
+    expect(runs.get('m1')).toBe(1);
+    expect(b.server.stats()).toMatchObject({ duplicates: 1, messagesHandled: 0 });
+    await onB.close();
+  });
+
+  it('makes a resend on node B wait for node A’s handler: answered once, handler ran once', async () => {
+    const node = cluster();
+    const [a, b] = [await node(), await node()];
+    const runs = new Map<string, number>();
+    let release!: (value: unknown) => void;
+    const started = new Promise<void>((resolve) =>
+      a.server.handle('ORDER', (_p, ctx) => {
+        runs.set(ctx.messageId, (runs.get(ctx.messageId) ?? 0) + 1);
+        resolve();
+        return new Promise((done) => (release = done));
+      }),
+    );
+    counting(b.server, runs, () => ({ from: 'b' }));
+    const onA = await RawClient.connect(a.url, 'c1');
+    onA.message('m1', 'ORDER');
+    await started;
+    const onB = await RawClient.connect(b.url, 'c1'); // takes the session: A's socket closes 4003
+    const duplicate = firstValueFrom(b.server.events$.pipe(filter((e) => e.type === 'duplicate')));
+    onB.message('m1', 'ORDER');
+    expect(await duplicate).toMatchObject({ messageId: 'm1', inFlight: true });
+    expect(onB.pending).toEqual([]);
+    release({ from: 'a' });
+    expect(await onB.next()).toEqual({ type: 'ack', id: 'm1', response: { from: 'a' } });
+    expect(runs.get('m1')).toBe(1);
+    expect((await onA.closed).code).toBe(4003);
+    await onB.close();
+  });
+
+  it('closes a session with 4003 on the old node when another node takes it over', async () => {
+    const node = cluster();
+    const [a, b] = [await node(), await node()];
+    const old = await RawClient.connect(a.url, 'c1');
+    const other = await RawClient.connect(a.url, 'c2');
+    const fresh = await RawClient.connect(b.url, 'c1');
+    expect((await old.closed).code).toBe(4003);
+    expect(other.ws.readyState).toBe(other.ws.OPEN);
+    await Promise.all([fresh.close(), other.close()]);
+  });
+
+  it('fans send and broadcast out to sessions on every node, at most once each', async () => {
+    const node = cluster();
+    const [a, b] = [await node(), await node()];
+    const onA = await RawClient.connect(a.url, 'c1');
+    const onB = await RawClient.connect(b.url, 'c2');
+    expect(b.server.send('c1', 'PRICE', { bid: 1 })).toBe(true);
+    expect(await onA.next((e) => e.type === 'data')).toMatchObject({ name: 'PRICE', payload: { bid: 1 } });
+    expect(a.server.broadcast('HALT', { all: true })).toBe(1);
+    expect(await onA.next((e) => e.name === 'HALT')).toMatchObject({ payload: { all: true } });
+    expect(await onB.next((e) => e.name === 'HALT')).toMatchObject({ payload: { all: true } });
+    await Promise.all([onA.close(), onB.close()]);
+    expect([...onA.pending, ...onB.pending]).toEqual([]);
+  });
+
+  it('reports its health in stats()', async () => {
+    const node = cluster();
+    const { server } = await node();
+    expect(server.stats().backend).toMatchObject({ healthy: true, detail: 'ok' });
+  });
+
+  it('refuses to start on a Redis whose maxmemory-policy evicts keys', async () => {
+    const evicting = await startRedisServer({ args: ['--maxmemory-policy', 'allkeys-lru'] });
+    try {
+      const server = new ReliableWebSocketServer({ port: 0, backend: redisBackend({ url: evicting.url }) });
+      await expect(server.listen()).rejects.toThrow(/maxmemory-policy allkeys-lru.*noeviction/s);
+    } finally {
+      await evicting.stop();
+    }
+  });
+
+  it('refuses to start when Redis cannot be reached, saying so', async () => {
+    const gone = await startRedisServer();
+    await gone.stop();
+    const backend = redisBackend({ url: gone.url, connectTimeoutMs: 500 });
+    const server = new ReliableWebSocketServer({ port: 0, backend });
+    await expect(server.listen()).rejects.toThrow(/Redis did not answer within 500 ms/);
+  });
+});
+
+describe('rx-reliable-ws/redis without ioredis', () => {
+  it('fails on import with an error naming the install command', () => {
+    jest.isolateModules(() => {
+      jest.doMock('ioredis', () => {
+        throw new Error("Cannot find module 'ioredis'");
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      expect(() => require('../../src/redis/index')).toThrow(/npm install ioredis@\^6/);
+    });
+  });
+});

@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis as IORedisClient } from 'ioredis';
+import type { BackendHealth, BackendNode, BackendPush, ServerBackend, Session } from '../server/index';
+import { IoredisPort } from './ioredis-port';
+import type { InboundRetention } from '../server/inbound-log';
+import { RedisDedupeStore } from './redis-dedupe-store';
+import { RedisInboundLog } from './redis-inbound-log';
+import { sessionTag } from './redis-keys';
+import type { RedisPort, RedisScript } from './redis-port';
+
+export interface RedisBackendOptions {
+  /** @default 'redis://127.0.0.1:6379' */
+  url?: string;
+  /** Your own ioredis client instead of `url` (give it `enableOfflineQueue: false` and a `commandTimeout`). */
+  client?: IORedisClient;
+  /** Another driver behind the internal port (node-redis, iovalkey): wins over `url` and `client`. */
+  port?: RedisPort;
+  /** Prepended to every key and channel, so several apps can share one Redis. @default 'rxrws:' */
+  keyPrefix?: string;
+  /** Dedupe claim lease (ms): how long after its node died a message is answered OUTCOME_UNKNOWN. @default 5000 */
+  leaseMs?: number;
+  /** Longest a resend waits for another node's answer (ms). @default 30000 */
+  waitMs?: number;
+  /** A command not answered within this many ms fails (the node fails closed). @default 1000 */
+  commandTimeoutMs?: number;
+  /** Retention of each inbound stream on Redis (DESIGN §6). @default { maxMessages: 10000, maxAgeMs: 600000 } */
+  inboundRetention?: Partial<InboundRetention>;
+  /** How long `listen()` waits for Redis before it fails (ms). @default 10000 */
+  connectTimeoutMs?: number;
+  /** How often the node checks Redis answers (ms): health in `stats()` and `events$`. @default 500 */
+  healthIntervalMs?: number;
+}
+
+/** KEYS: the session's counter. ARGV: channel, node, session id, session key. Orders takeovers across nodes. */
+const ANNOUNCE: RedisScript = {
+  name: 'session_announce',
+  numberOfKeys: 1,
+  lua: `local seq = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], 86400000)
+redis.call('PUBLISH', ARGV[1], seq .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
+return seq`,
+};
+
+/** Local sessions whose takeover order we track; the oldest are forgotten past this. */
+const MAX_TRACKED_SESSIONS = 100_000;
+
+interface Tracked {
+  sessionId: string;
+  /** Our announcement's place in the key's order, once Redis answered. */
+  seq: number | undefined;
+  /** The highest place announced by another node while ours was unanswered. */
+  seenRemote: number;
+}
+
+/**
+ * Puts a server's shared state on Redis (DESIGN §7): the dedupe store, the
+ * inbound streams log (`publish` on any node, resume on any node), the
+ * session registry across nodes and push fan-out. Pass it as
+ * `new ReliableWebSocketServer({ backend: redisBackend({ url }) })`, one per server.
+ *
+ * ## Example
+ * ```ts
+ * import { ReliableWebSocketServer } from 'rx-reliable-ws/server';
+ * import { redisBackend } from 'rx-reliable-ws/redis';
+ *
+ * const server = new ReliableWebSocketServer({ port: 8080, apiKeys, backend: redisBackend({ url: process.env.REDIS_URL }) });
+ * await server.listen(); // refuses an unreachable Redis or an evicting maxmemory-policy
+ * ```
+ */
+export function redisBackend(options: RedisBackendOptions = {}): ServerBackend & { readonly nodeId: string } {
+  return new RedisBackend(options);
+}
+
+class RedisBackend implements ServerBackend {
+  readonly dedupeStore: RedisDedupeStore;
+  readonly inboundLog: RedisInboundLog;
+  readonly nodeId = randomBytes(6).toString('base64url');
+  private readonly port: RedisPort;
+  private readonly prefix: string;
+  private readonly sessionsChannel: string;
+  private readonly pushChannel: string;
+  private readonly healthIntervalMs: number;
+  private readonly tracked = new Map<string, Tracked>();
+  private node: BackendNode | undefined;
+  private current: BackendHealth = { healthy: false, detail: 'not started', since: Date.now() };
+  private timer: NodeJS.Timeout | undefined;
+  private stops: Array<() => void> = [];
+
+  constructor(options: RedisBackendOptions) {
+    this.prefix = options.keyPrefix ?? 'rxrws:';
+    this.port =
+      options.port ??
+      new IoredisPort({
+        url: options.url,
+        client: options.client,
+        commandTimeoutMs: options.commandTimeoutMs,
+      });
+    this.dedupeStore = new RedisDedupeStore(this.port, {
+      keyPrefix: this.prefix,
+      leaseMs: options.leaseMs,
+      waitMs: options.waitMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+    });
+    this.inboundLog = new RedisInboundLog(this.port, {
+      keyPrefix: this.prefix,
+      retention: options.inboundRetention,
+      connectTimeoutMs: options.connectTimeoutMs,
+    });
+    this.sessionsChannel = `${this.prefix}sessions`;
+    this.pushChannel = `${this.prefix}push`;
+    this.healthIntervalMs = options.healthIntervalMs ?? 500;
+  }
+
+  async start(node: BackendNode): Promise<void> {
+    this.node = node;
+    await this.dedupeStore.ready;
+    this.stops.push(
+      await this.port.subscribe(this.sessionsChannel, (message) => this.onAnnounce(message)),
+      await this.port.subscribe(this.pushChannel, (message) => this.onPush(message)),
+      this.port.onConnection((up, error) => {
+        if (!up) this.setHealth(false, `Redis connection lost${error ? `: ${error.message}` : ''}`);
+        else this.check();
+      }),
+    );
+    this.setHealth(true, 'ok');
+    this.timer = setInterval(() => this.check(), this.healthIntervalMs);
+    this.timer.unref();
+  }
+
+  sessionOpened(session: Session): void {
+    const entry: Tracked = { sessionId: session.sessionId, seq: undefined, seenRemote: 0 };
+    this.tracked.delete(session.key);
+    this.tracked.set(session.key, entry);
+    if (this.tracked.size > MAX_TRACKED_SESSIONS) this.tracked.delete(this.tracked.keys().next().value!);
+    const counter = `${this.prefix}{${sessionTag(session.key)}}s`;
+    this.port
+      .script(ANNOUNCE, [counter], [this.sessionsChannel, this.nodeId, session.sessionId, session.key])
+      .then(
+        (seq) => {
+          entry.seq = Number(seq);
+          if (entry.seenRemote > entry.seq) this.taken(session.key, entry);
+        },
+        () => undefined, // Redis down: the session is served here; another node's copy stays until it closes
+      );
+  }
+
+  push(push: BackendPush): void {
+    const message = `${this.nodeId}|${JSON.stringify({ p: push.principal, c: push.clientId, e: push.envelope })}`;
+    this.port.command('PUBLISH', [this.pushChannel, message]).catch(() => undefined); // at most once
+  }
+
+  health(): BackendHealth {
+    return this.current;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const stop of this.stops.splice(0)) stop();
+    this.dedupeStore.close();
+    await this.inboundLog.close();
+    await this.port.close();
+  }
+
+  private onAnnounce(message: string): void {
+    const [seqText, node, sessionId, ...rest] = message.split('|');
+    if (node === this.nodeId) return;
+    const key = rest.join('|');
+    const entry = this.tracked.get(key);
+    if (entry === undefined || entry.sessionId === sessionId) return;
+    const seq = Number(seqText);
+    if (entry.seq === undefined) entry.seenRemote = Math.max(entry.seenRemote, seq);
+    else if (seq > entry.seq) this.taken(key, entry);
+  }
+
+  private taken(key: string, entry: Tracked): void {
+    this.tracked.delete(key);
+    this.node?.sessionTaken(key, entry.sessionId);
+  }
+
+  private onPush(message: string): void {
+    const bar = message.indexOf('|');
+    if (message.slice(0, bar) === this.nodeId) return;
+    try {
+      const { p, c, e } = JSON.parse(message.slice(bar + 1)) as {
+        p?: string;
+        c?: string;
+        e: BackendPush['envelope'];
+      };
+      this.node?.deliver({
+        ...(p !== undefined && { principal: p }),
+        ...(c !== undefined && { clientId: c }),
+        envelope: e,
+      });
+    } catch {
+      // Not ours (another writer on the channel): ignore.
+    }
+  }
+
+  private check(): void {
+    this.port.command('PING', []).then(
+      () => this.setHealth(true, 'ok'),
+      (error: unknown) =>
+        this.setHealth(false, `Redis unreachable: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
+  private setHealth(healthy: boolean, detail: string): void {
+    if (this.current.healthy === healthy) return;
+    this.current = { healthy, detail, since: Date.now() };
+    this.node?.healthChanged(this.current);
+  }
+}

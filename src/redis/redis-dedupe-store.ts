@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import {
+  OUTCOME_UNKNOWN,
+  type DedupeBegin,
+  type DedupeClaim,
+  type DedupeLookup,
+  type DedupeOutcome,
+  type DedupeStore,
+} from '../server/index';
+import { checkRedis } from './redis-check';
+import { dedupeRedisKey } from './redis-keys';
+import type { RedisPort } from './redis-port';
+import { CLAIM, COMPLETE, PEEK, RENEW } from './dedupe-scripts';
+
+export interface RedisDedupeStoreOptions {
+  /** Prepended to every key and channel. @default 'rxrws:' */
+  keyPrefix?: string;
+  /** How long a claim outlives its node's last renewal (ms); a resend after that gets OUTCOME_UNKNOWN. @default 5000 */
+  leaseMs?: number;
+  /** Longest a resend on one node waits for another node's answer (ms). @default 30000 */
+  waitMs?: number;
+  /** How long `ready` waits for Redis (ms). @default 10000 */
+  connectTimeoutMs?: number;
+  /** Called when an outcome could not be written and is retried (Redis down while a handler finished). */
+  onRetry?: (error: unknown) => void;
+}
+
+const UNKNOWN_JSON = JSON.stringify(OUTCOME_UNKNOWN);
+const STARTED = Object.freeze({ status: 'started' }) as DedupeClaim & DedupeBegin;
+const PENDING: DedupeClaim = Object.freeze({ status: 'pending' });
+const EXISTS: DedupeBegin = Object.freeze({ status: 'exists' });
+const OOM_RETRY_MS = 1000;
+/** Pause between tries to record an outcome while Redis is unreachable. */
+const RECORD_RETRY_MS = 200;
+
+/**
+ * The dedupe store of many nodes on one Redis (DESIGN §7): claim-or-return in
+ * one Lua call, a lease renewed while the handler runs, the outcome published
+ * to nodes waiting for it.
+ *
+ * - `claim` sets `P|<node>|<lease>` when the id is new (the handler runs),
+ *   returns the remembered outcome, or `'pending'` while another live node
+ *   holds it; a claim whose lease ran out (its node died) turns into
+ *   `OUTCOME_UNKNOWN`, so the message is never run a second time.
+ * - `complete` resolves only once Redis holds the outcome: the ack is sent
+ *   after it. If Redis is down, it keeps trying (the lease is still renewed)
+ *   until the entry's expiry or `close()`.
+ * - Every call rejects at once while Redis is unreachable; the server nacks
+ *   `DEDUPE_UNAVAILABLE` and runs nothing. An out-of-memory Redis (`OOM`)
+ *   answers `'full'` (nack `DEDUPE_FULL`).
+ */
+export class RedisDedupeStore implements DedupeStore {
+  readonly ready: Promise<void>;
+  /** This process's owner token in claims. */
+  readonly owner = randomBytes(9).toString('base64url');
+  private readonly prefix: string;
+  private readonly leaseMs: number;
+  private readonly waitMs: number;
+  private readonly onRetry: ((error: unknown) => void) | undefined;
+  /** Redis keys of the claims whose handler runs (or whose outcome waits to be written) here. */
+  private readonly held = new Set<string>();
+  private readonly renewTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly port: RedisPort,
+    options: RedisDedupeStoreOptions = {},
+  ) {
+    this.prefix = options.keyPrefix ?? 'rxrws:';
+    this.leaseMs = positive('leaseMs', options.leaseMs, 5000);
+    this.waitMs = positive('waitMs', options.waitMs, 30_000);
+    this.onRetry = options.onRetry;
+    this.ready = checkRedis(port, positive('connectTimeoutMs', options.connectTimeoutMs, 10_000));
+    this.ready.catch(() => undefined); // reported through listen()
+    this.renewTimer = setInterval(() => this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  claim(key: string, expiresAt: number): Promise<DedupeClaim> {
+    const redisKey = dedupeRedisKey(this.prefix, key);
+    const ttl = ttlOf(expiresAt);
+    return this.port
+      .script(CLAIM, [redisKey], [this.owner, UNKNOWN_JSON, this.leaseMs, ttl])
+      .then((value) => this.claimed(redisKey, String(value)), outOfMemory);
+  }
+
+  get(key: string, _now: number): Promise<DedupeLookup> {
+    const redisKey = dedupeRedisKey(this.prefix, key);
+    return this.port.script(PEEK, [redisKey], [this.owner, UNKNOWN_JSON]).then((value) => {
+      const v = String(value);
+      if (v === '') return undefined;
+      return v === 'P' || v === 'M' ? 'pending' : parse(v);
+    });
+  }
+
+  begin(key: string, expiresAt: number): Promise<DedupeBegin> {
+    return this.claim(key, expiresAt).then((claim) =>
+      claim.status === 'started' || claim.status === 'full' ? claim : EXISTS,
+    );
+  }
+
+  /** Resolves once Redis holds the outcome (retrying while it is unreachable); only then is the ack sent. */
+  async complete(key: string, outcome: DedupeOutcome, expiresAt: number): Promise<void> {
+    const redisKey = dedupeRedisKey(this.prefix, key);
+    const value = 'D|' + JSON.stringify(outcome);
+    this.held.add(redisKey); // renewed until written, whatever happened to the claim
+    try {
+      for (;;) {
+        try {
+          await this.port.script(COMPLETE, [redisKey], [value, ttlOf(expiresAt)]);
+          return;
+        } catch (error) {
+          if (this.closed || Date.now() + RECORD_RETRY_MS >= expiresAt) throw error;
+          this.onRetry?.(error);
+          await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
+        }
+      }
+    } finally {
+      this.held.delete(redisKey);
+    }
+  }
+
+  /** Waits for the answer of a claim held by another node: its outcome, OUTCOME_UNKNOWN once its lease ran out, or `'pending'` after `waitMs`. */
+  waitFor(key: string): Promise<DedupeLookup> {
+    const redisKey = dedupeRedisKey(this.prefix, key);
+    return new Promise<DedupeLookup>((resolve) => {
+      let finished = false;
+      let unsubscribe: (() => void) | undefined;
+      let poll: NodeJS.Timeout | undefined;
+      const finish = (answer: DedupeLookup): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(deadline);
+        clearTimeout(poll);
+        unsubscribe?.();
+        resolve(answer);
+      };
+      const deadline = setTimeout(() => finish('pending'), this.waitMs);
+      // The published outcome wakes us; the poll finds a lease that ran out (nobody publishes for a dead node).
+      const check = (): void => {
+        this.port.script(PEEK, [redisKey], [this.owner, UNKNOWN_JSON]).then(
+          (value) => {
+            const v = String(value);
+            if (v === '') finish(undefined);
+            else if (v.startsWith('D|')) finish(parse(v));
+            else if (!finished) poll = setTimeout(check, Math.max(50, Math.floor(this.leaseMs / 2)));
+          },
+          () => finish('pending'),
+        );
+      };
+      this.port
+        .subscribe(redisKey, (message) => finish(parse(message)))
+        .then((stop) => {
+          unsubscribe = stop;
+          if (finished) stop();
+          else check();
+        })
+        .catch(() => finish('pending'));
+    });
+  }
+
+  /** Redis expires entries itself (`PX`). */
+  evictExpired(_now: number): number {
+    return 0;
+  }
+
+  /** Stops renewing leases; claims still held run out after `leaseMs` (OUTCOME_UNKNOWN). */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.renewTimer);
+  }
+
+  private claimed(redisKey: string, value: string): DedupeClaim | Promise<DedupeClaim> {
+    if (value === 'S') {
+      this.held.add(redisKey);
+      return STARTED;
+    }
+    if (value === 'P') return PENDING;
+    if (value === 'M') {
+      // Our own claim: running here (a duplicate), or a claim whose reply was lost to a timeout
+      // and whose handler therefore never started: take it back and run it.
+      if (this.held.has(redisKey)) return PENDING;
+      return this.port.script(RENEW, [redisKey], [this.owner, this.leaseMs]).then((renewed) => {
+        if (Number(renewed) !== 1 || this.held.has(redisKey)) return PENDING;
+        this.held.add(redisKey);
+        return STARTED;
+      });
+    }
+    return { status: 'done', outcome: parse(value) };
+  }
+
+  private renew(): void {
+    for (const redisKey of this.held) {
+      this.port.script(RENEW, [redisKey], [this.owner, this.leaseMs]).catch(() => undefined); // next tick tries again
+    }
+  }
+}
+
+function parse(value: string): DedupeOutcome {
+  return JSON.parse(value.slice(2)) as DedupeOutcome;
+}
+
+function ttlOf(expiresAt: number): number {
+  return Math.max(1, Math.ceil(expiresAt - Date.now()));
+}
+
+function outOfMemory(error: unknown): DedupeClaim {
+  if (error instanceof Error && error.message.startsWith('OOM'))
+    return { status: 'full', retryAfterMs: OOM_RETRY_MS };
+  throw error;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1)
+    throw new TypeError(`\`${name}\` must be a positive integer (ms), got ${String(value)}.`);
+  return value;
+}
