@@ -1,7 +1,7 @@
 /**
  * A/B of the library against an earlier commit, in alternating rounds:
- * `npx tsx bench/ab.ts <git-rev>` (env: the BENCH_* knobs of bench/harness.ts,
- * BENCH_RUNS = rounds per side, default 7).
+ * `npx tsx bench/ab.ts <git-rev> [<git-rev B>]` (B defaults to the work tree;
+ * env: the BENCH_* knobs of bench/harness.ts, BENCH_RUNS = rounds per side, default 7).
  *
  * The rev's `src/` is extracted to `.tmp/ab/<rev>/src` (node_modules resolve
  * from the work tree as for `src/`). Each round runs one fresh child process
@@ -65,10 +65,11 @@ const FIGURES: Array<[Figure, string, number]> = [
 
 async function main(): Promise<void> {
   const rev = process.argv[2];
-  if (!rev) throw new TypeError('usage: npx tsx bench/ab.ts <git-rev>');
+  const revB = process.argv[3];
+  if (!rev) throw new TypeError('usage: npx tsx bench/ab.ts <git-rev> [<git-rev B>]');
   const env = readBenchEnv({ BENCH_RUNS: '7', ...process.env });
   const a = extract(rev);
-  const b = path.join(ROOT, 'src');
+  const b = revB ? extract(revB) : path.join(ROOT, 'src');
   const results: { A: BenchResult[]; B: BenchResult[] } = { A: [], B: [] };
   for (let round = 0; round < env.runs; round += 1) {
     const order: Array<['A' | 'B', string]> =
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `A = ${rev}, B = work tree; ${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds`,
+    `A = ${rev}, B = ${revB ?? 'work tree'}; ${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds`,
   );
   for (const [key, label, digits] of FIGURES) {
     const ma = median(results.A.map((r) => r[key]));
