@@ -43,21 +43,10 @@ export class FrameWriter {
   readonly #flush = (): void => {
     this.#scheduled = false;
     const batch = this.#pending;
-    const n = batch.length;
-    if (!n) return;
-    let frame: string;
-    if (n === 1) frame = batch[0]!;
-    else {
-      // Brackets on the end elements: join then builds the flat frame in one copy, where
-      // `[${join}]` is a rope the socket flattens with a second copy of the whole frame.
-      batch[0] = `[${batch[0]!}`;
-      batch[n - 1] += ']';
-      frame = batch.join(',');
-    }
-    // The array is reused: a burst does not regrow one per batch.
-    batch.length = 0;
+    if (!batch.length) return;
+    this.#pending = [];
     this.#pendingChars = 0;
     const socket = this.#socket;
-    if (socket?.readyState === OPEN) socket.send(frame);
+    if (socket?.readyState === OPEN) socket.send(batch.length === 1 ? batch[0]! : `[${batch.join(',')}]`);
   };
 }
