@@ -1,9 +1,15 @@
 import { performance } from 'node:perf_hooks';
+import type { RunningServer } from './peer-server';
+import { addSamples, EMPTY_SAMPLE, startProbe, type ProbeSample } from './process-probe';
 
 /** How one bench run sends: `messages` in total, `window` unacked at most, or all at once (`'burst'`). */
 export interface BenchOptions {
   messages: number;
   window: number | 'burst';
+  /** Measured runs of this call (bench/run.ts calls each bench once per round with 1). @default env.runs */
+  runs?: number;
+  /** Messages of the one-at-a-time run after the throughput runs (0: none). @default env.serial */
+  serial?: number;
 }
 
 /** Medians over the measured runs. */
@@ -12,8 +18,15 @@ export interface BenchResult {
   messagesPerSec: number;
   p50Ms: number;
   p99Ms: number;
-  /** process.cpuUsage (user + system) over the run, per message. */
+  /** CPU (user + system) per acked message of client and server together (both processes with BENCH_SERVER=child). */
   cpuUsPerMsg: number;
+  /** Main-thread GC time as a share of that CPU, in percent. */
+  gcPct: number;
+  /** V8 heap bytes allocated per acked message, client and server together. */
+  bytesPerMsg: number;
+  /** One message at a time (window 1): send→ack round trip, µs. NaN when not measured. */
+  serialP50Us: number;
+  serialP99Us: number;
 }
 
 export type BenchFn = (opts: BenchOptions) => Promise<BenchResult>;
@@ -37,6 +50,8 @@ export interface BenchEnv {
   /** Bound of a single run (warm-up included). */
   runTimeoutMs: number;
   serverMode: ServerMode;
+  /** Messages of the one-at-a-time RTT run in each round (0 skips it). */
+  serial: number;
   /** Only benches whose name contains this (case-insensitive). */
   only: string | undefined;
 }
@@ -46,7 +61,10 @@ export function tradeSignal(seq: number) {
   return { symbol: 'EURUSD', action: 'BUY', volume: 0.1, stopLoss: 1.08, takeProfit: 1.09, seq };
 }
 
-/** Reads BENCH_MESSAGES (50000), BENCH_WINDOW (1000 or 'burst'), BENCH_RUNS (5), BENCH_TIMEOUT_MS (60000), BENCH_SERVER (inproc|child), BENCH_ONLY. */
+/**
+ * Reads BENCH_MESSAGES (50000), BENCH_WINDOW (1000 or 'burst'), BENCH_RUNS (5: alternating rounds),
+ * BENCH_TIMEOUT_MS (60000), BENCH_SERVER (inproc|child), BENCH_SERIAL (2000), BENCH_ONLY.
+ */
 export function readBenchEnv(env: NodeJS.ProcessEnv = process.env): BenchEnv {
   const int = (name: string, fallback: number, min: number) => {
     const raw = env[name];
@@ -67,6 +85,7 @@ export function readBenchEnv(env: NodeJS.ProcessEnv = process.env): BenchEnv {
     runs: int('BENCH_RUNS', 5, 1),
     runTimeoutMs: int('BENCH_TIMEOUT_MS', 60_000, 1000),
     serverMode,
+    serial: int('BENCH_SERIAL', 2000, 0),
     only: env.BENCH_ONLY || undefined,
   };
 }
@@ -75,8 +94,12 @@ interface RunSample {
   messagesPerSec: number;
   p50Ms: number;
   p99Ms: number;
-  cpuUsPerMsg: number;
+  /** This process over the run. */
+  probe: ProbeSample;
 }
+
+/** The server child's probe, when it runs in one: started before a run, read after it. */
+type ChildProbe = NonNullable<RunningServer['probe']>;
 
 /**
  * One bounded run: keeps `window` messages unacked (or sends all first, for
@@ -99,7 +122,7 @@ export function runOnce(
       settled = true;
       reject(new Error(`run timed out after ${timeoutMs} ms with ${acked}/${messages} acked`));
     }, timeoutMs);
-    const cpuStart = process.cpuUsage();
+    const stopProbe = startProbe();
     const started = performance.now();
     const sendNext = () => {
       const seq = sent++;
@@ -121,13 +144,13 @@ export function runOnce(
         settled = true;
         clearTimeout(timer);
         const elapsedMs = now - started;
-        const cpu = process.cpuUsage(cpuStart);
+        const probe = stopProbe();
         rtt.sort();
         resolve({
           messagesPerSec: (messages * 1000) / elapsedMs,
           p50Ms: percentile(rtt, 0.5),
           p99Ms: percentile(rtt, 0.99),
-          cpuUsPerMsg: (cpu.user + cpu.system) / messages,
+          probe,
         });
       } else if (window !== 'burst' && sent < messages) {
         sendNext();
@@ -138,21 +161,51 @@ export function runOnce(
   });
 }
 
+/** One run, with the server child's CPU, GC and allocation added when it runs in one. */
+async function runMeasured(
+  send: SendFn,
+  messages: number,
+  window: number | 'burst',
+  timeoutMs: number,
+  childProbe: ChildProbe | undefined,
+): Promise<RunSample> {
+  await childProbe?.start();
+  const sample = await runOnce(send, messages, window, timeoutMs);
+  const child = childProbe ? await childProbe.stop() : EMPTY_SAMPLE;
+  return { ...sample, probe: addSamples(sample.probe, child) };
+}
+
 /**
  * A warm-up run (up to 5000 messages, so the JIT and the sockets settle),
- * then `runs` measured runs; each figure is the median over those runs.
+ * then `runs` measured runs, then one run of `serial` messages sent one at a
+ * time (the round trip without queueing); each figure is the median over the
+ * runs. Pass the peer's `server` so a server child's own CPU, GC and
+ * allocation count too.
  */
 export async function measure(
   name: string,
   opts: BenchOptions,
   send: SendFn,
-  env: Pick<BenchEnv, 'runs' | 'runTimeoutMs'> = readBenchEnv(),
+  env: Pick<BenchEnv, 'runs' | 'runTimeoutMs'> &
+    Partial<Pick<BenchEnv, 'serial'>> & {
+      server?: RunningServer;
+    } = readBenchEnv(),
 ): Promise<BenchResult> {
   const warmup = Math.min(opts.messages, 5000);
   await runOnce(send, warmup, opts.window, env.runTimeoutMs);
   const samples: RunSample[] = [];
-  for (let run = 0; run < env.runs; run += 1) {
-    samples.push(await runOnce(send, opts.messages, opts.window, env.runTimeoutMs));
+  const runs = opts.runs ?? env.runs;
+  const probe = env.server?.probe;
+  for (let run = 0; run < runs; run += 1) {
+    samples.push(await runMeasured(send, opts.messages, opts.window, env.runTimeoutMs, probe));
+  }
+  const serial = opts.serial ?? env.serial ?? 0;
+  let serialP50Us = NaN;
+  let serialP99Us = NaN;
+  if (serial > 0) {
+    const one = await runOnce(send, serial, 1, env.runTimeoutMs);
+    serialP50Us = one.p50Ms * 1000;
+    serialP99Us = one.p99Ms * 1000;
   }
   const med = (pick: (s: RunSample) => number) => median(samples.map(pick));
   return {
@@ -160,7 +213,11 @@ export async function measure(
     messagesPerSec: med((s) => s.messagesPerSec),
     p50Ms: med((s) => s.p50Ms),
     p99Ms: med((s) => s.p99Ms),
-    cpuUsPerMsg: med((s) => s.cpuUsPerMsg),
+    cpuUsPerMsg: med((s) => s.probe.cpuUs / opts.messages),
+    gcPct: med((s) => (100 * s.probe.gcUs) / Math.max(1, s.probe.cpuUs)),
+    bytesPerMsg: med((s) => s.probe.allocatedBytes / opts.messages),
+    serialP50Us,
+    serialP99Us,
   };
 }
 

@@ -1,12 +1,19 @@
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import type { ServerMode } from './harness';
+import type { ProbeSample } from './process-probe';
 
 /** A peer's server, wherever it runs. */
 export interface RunningServer {
   port: number;
   close(): Promise<void>;
+  /** Set for a server child: its own CPU, GC and allocation between start() and stop(). In process, the client's probe covers both. */
+  probe?: { start(): Promise<void>; stop(): Promise<ProbeSample> };
 }
+
+/** What the parent and a server child say to each other over IPC. */
+export type HostMessage =
+  { port: number } | { error: string } | { probe: 'started' } | { probe: 'stopped'; sample: ProbeSample };
 
 /** What a peer module exports so its server can run in a child process too. */
 export type StartServer = () => Promise<RunningServer>;
@@ -34,18 +41,45 @@ export async function startPeerServer(
       child.kill();
       reject(new Error(`server child for ${modulePath} did not start within ${STARTUP_TIMEOUT_MS} ms`));
     }, STARTUP_TIMEOUT_MS);
-    child.once('message', (message: { port?: number; error?: string }) => {
+    child.once('message', (message: HostMessage) => {
       clearTimeout(timer);
-      if (typeof message.port === 'number') resolve(message.port);
-      else reject(new Error(`server child for ${modulePath} failed: ${message.error}`));
+      if ('port' in message) resolve(message.port);
+      else
+        reject(
+          new Error(
+            `server child for ${modulePath} failed: ${'error' in message ? message.error : 'no port'}`,
+          ),
+        );
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server child for ${modulePath} exited with ${code}`));
     });
   });
+  /** One request at a time: the answer is the child's next probe message. */
+  const ask = <T>(request: 'start' | 'stop', pick: (message: HostMessage) => T | undefined): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.off('message', onMessage);
+        reject(new Error(`server child did not answer probe ${request}`));
+      }, STARTUP_TIMEOUT_MS);
+      const onMessage = (message: HostMessage) => {
+        const value = pick(message);
+        if (value === undefined) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(value);
+      };
+      child.on('message', onMessage);
+      child.send({ probe: request });
+    });
   return {
     port,
+    probe: {
+      start: () =>
+        ask('start', (m) => ('probe' in m && m.probe === 'started' ? true : undefined)).then(() => undefined),
+      stop: () => ask('stop', (m) => ('probe' in m && m.probe === 'stopped' ? m.sample : undefined)),
+    },
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -46,8 +46,12 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
     `ratio vs ${meta.baseline}`,
     'RTT p50 ms',
     'RTT p99 ms',
+    '1-by-1 p50/p99 µs',
     'CPU µs/msg',
+    'GC %',
+    'alloc B/msg',
   ];
+  const us = (value: number) => (Number.isFinite(value) ? Math.round(value).toString() : '-');
   const lines = rows.map((row) =>
     isResult(row)
       ? [
@@ -56,18 +60,24 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
           base ? `${(row.messagesPerSec / base.messagesPerSec).toFixed(2)}x` : 'n/a',
           row.p50Ms.toFixed(2),
           row.p99Ms.toFixed(2),
+          `${us(row.serialP50Us)} / ${us(row.serialP99Us)}`,
           row.cpuUsPerMsg.toFixed(1),
+          row.gcPct.toFixed(1),
+          Math.round(row.bytesPerMsg).toLocaleString('en-US'),
         ]
-      : [row.name, `FAILED: ${row.error}`, '', '', '', ''],
+      : [row.name, `FAILED: ${row.error}`, '', '', '', '', '', '', ''],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
   const format = (cells: string[]) =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   const { env } = meta;
-  const cpuScope =
-    env.serverMode === 'inproc' ? 'CPU = whole process (client + server)' : 'CPU = client process only';
+  const scope =
+    env.serverMode === 'inproc'
+      ? 'CPU, GC and alloc = the one process (client + server)'
+      : 'CPU, GC and alloc = client process + server child, added';
   return [
-    `${env.messages} messages, window ${env.window}, median of ${env.runs} runs; server ${env.serverMode}; ${cpuScope}`,
+    `${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds; server ${env.serverMode}; ${scope}`,
+    `1-by-1 = ${env.serial} messages sent one at a time (window 1); GC % = main-thread GC time / CPU time`,
     `${meta.node} on ${meta.cpu} (${meta.cores} cores), ${meta.date}`,
     '',
     format(header),

@@ -1,6 +1,6 @@
 // Entry of the side-by-side benchmark: `npx tsx bench/run.ts` (env knobs in bench/harness.ts readBenchEnv).
 import * as path from 'node:path';
-import { readBenchEnv, type BenchEntry, type BenchOptions } from './harness';
+import { median, readBenchEnv, type BenchEntry, type BenchOptions, type BenchResult } from './harness';
 import { ourBenches } from './ours';
 import { BARE_WS_NAME, bench as bareWs } from './peers/bare-ws';
 import { bench as mqttQos1 } from './peers/mqtt';
@@ -30,29 +30,63 @@ function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** Each figure's median over the rounds a bench finished. */
+function medianResult(name: string, results: BenchResult[]): BenchResult {
+  const med = (pick: (r: BenchResult) => number) => median(results.map(pick));
+  return {
+    name,
+    messagesPerSec: med((r) => r.messagesPerSec),
+    p50Ms: med((r) => r.p50Ms),
+    p99Ms: med((r) => r.p99Ms),
+    cpuUsPerMsg: med((r) => r.cpuUsPerMsg),
+    gcPct: med((r) => r.gcPct),
+    bytesPerMsg: med((r) => r.bytesPerMsg),
+    serialP50Us: med((r) => r.serialP50Us),
+    serialP99Us: med((r) => r.serialP99Us),
+  };
+}
+
+/**
+ * Alternating rounds: each round runs every selected bench once (warm-up, one
+ * measured run, one one-at-a-time run), starting one row later than the round
+ * before, so the machine's drift and the other processes on it fall on every
+ * row alike. Each figure is the median over the rounds.
+ */
 async function main(): Promise<void> {
   const env = readBenchEnv();
-  const opts: BenchOptions = { messages: env.messages, window: env.window };
+  const opts: BenchOptions = { messages: env.messages, window: env.window, runs: 1, serial: env.serial };
   const selected = benches.filter((b) => !env.only || b.name.toLowerCase().includes(env.only.toLowerCase()));
-  const rows: ReportRow[] = [];
-  const budgetMs = (env.runs + 1) * env.runTimeoutMs + SETUP_MARGIN_MS;
-  for (const [i, entry] of selected.entries()) {
-    const started = Date.now();
-    process.stderr.write(`[${i + 1}/${selected.length}] ${entry.name} ...\n`);
-    try {
-      const result = await bounded(entry.bench(opts), budgetMs, entry.name);
-      rows.push({ ...result, name: entry.name });
-      process.stderr.write(
-        `[${i + 1}/${selected.length}] ${entry.name}: ${Math.round(result.messagesPerSec)} msg/s ` +
-          `(${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
-      );
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      rows.push({ name: entry.name, error: message });
-      process.stderr.write(`[${i + 1}/${selected.length}] ${entry.name}: FAILED ${message}\n`);
-      process.exitCode = 1;
+  const results = new Map<string, BenchResult[]>(selected.map((b) => [b.name, []]));
+  const failures = new Map<string, string>();
+  const budgetMs = 3 * env.runTimeoutMs + SETUP_MARGIN_MS;
+  for (let round = 0; round < env.runs; round += 1) {
+    for (let k = 0; k < selected.length; k += 1) {
+      const entry = selected[(round + k) % selected.length];
+      if (failures.has(entry.name)) continue;
+      const started = Date.now();
+      const tag = `[round ${round + 1}/${env.runs}] ${entry.name}`;
+      try {
+        const result = await bounded(entry.bench(opts), budgetMs, entry.name);
+        results.get(entry.name)!.push(result);
+        process.stderr.write(
+          `${tag}: ${Math.round(result.messagesPerSec)} msg/s, ${result.cpuUsPerMsg.toFixed(1)} µs CPU/msg, ` +
+            `GC ${result.gcPct.toFixed(1)} %, ${Math.round(result.bytesPerMsg)} B/msg ` +
+            `(${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+        );
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.set(entry.name, message);
+        process.stderr.write(`${tag}: FAILED ${message}\n`);
+        process.exitCode = 1;
+      }
     }
   }
+  const rows: ReportRow[] = selected.map((entry) => {
+    const error = failures.get(entry.name);
+    return error !== undefined
+      ? { name: entry.name, error }
+      : medianResult(entry.name, results.get(entry.name)!);
+  });
   const meta = reportMeta(env, BARE_WS_NAME);
   console.log(formatReport(rows, meta));
   if (!env.only) {

@@ -1,7 +1,12 @@
 // Child-process entry of startPeerServer: runs one peer's server until the parent disconnects.
-import type { StartServer } from './peer-server';
+import type { HostMessage, StartServer } from './peer-server';
+import { startProbe, type ProbeSample } from './process-probe';
 
 const MAX_LIFETIME_MS = 30 * 60_000;
+
+function reply(message: HostMessage): void {
+  process.send?.(message);
+}
 
 async function main(): Promise<void> {
   const modulePath = process.argv[2];
@@ -14,10 +19,22 @@ async function main(): Promise<void> {
     forced.unref();
     void server.close().then(() => process.exit(0));
   });
-  process.send?.({ port: server.port });
+  // The parent reads this process's CPU, GC and allocation around each measured run.
+  let stopProbe: (() => ProbeSample) | undefined;
+  process.on('message', (message: { probe?: 'start' | 'stop' }) => {
+    if (message.probe === 'start') {
+      stopProbe = startProbe();
+      reply({ probe: 'started' });
+    } else if (message.probe === 'stop' && stopProbe) {
+      const sample = stopProbe();
+      stopProbe = undefined;
+      reply({ probe: 'stopped', sample });
+    }
+  });
+  reply({ port: server.port });
 }
 
 main().catch((error: unknown) => {
-  process.send?.({ error: error instanceof Error ? error.message : String(error) });
+  reply({ error: error instanceof Error ? error.message : String(error) });
   process.exit(1);
 });

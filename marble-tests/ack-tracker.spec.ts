@@ -44,6 +44,11 @@ function at(h: RunHelpers, marbles: string, fn: (label: string) => void): void {
   h.cold(marbles).subscribe(fn);
 }
 
+/** Orders `[line, index]` by the frame each line starts with, then by index. */
+function byTime([a, i]: readonly [string, number], [b, j]: readonly [string, number]): number {
+  return parseInt(a, 10) - parseInt(b, 10) || i - j;
+}
+
 /** Counts timers armed on the test scheduler. */
 function countingScheduler(ts: TestScheduler): SchedulerLike & { armed: number[] } {
   const armed: number[] = [];
@@ -342,6 +347,64 @@ describe('AckTracker', () => {
       expect(quiet.tracker.size).toBe(0);
       expect(quiet.tracker.ack('a')).toBe(false);
       expect(() => quiet.tracker.track(c)).toThrow(/dispose/);
+    });
+  });
+
+  it('keeps resend, timeout and expiry order across many settled messages (stale slots compacted away)', () => {
+    testScheduler.run((h) => {
+      const log: string[] = [];
+      const tracker = new AckTracker<Msg>({
+        timeout: 10,
+        maxRetries: 1,
+        send: (m, attempt) => log.push(`${testScheduler.now()} send ${m.id}#${attempt}`),
+        onSettled: (o) =>
+          log.push(
+            `${testScheduler.now()} ${o.message.id} ` +
+              (o.acknowledged ? 'acked' : o.error instanceof MessageExpiredError ? 'expired' : 'timed out'),
+          ),
+      });
+      const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+      const m = ids('m', 100); // expiries in track order: the expiry queue
+      const x = ids('x', 10); // expiries out of order: the heap
+      const n = ids('n', 100);
+      const kept = m.filter((_, i) => i % 10 === 3);
+      const slow = n.filter((_, i) => i % 25 === 0);
+      at(h, 'a', () => {
+        m.forEach((id, i) => tracker.track({ id }, { expiresAt: 100 + i }));
+        x.forEach((id, i) => tracker.track({ id }, { expiresAt: 15 - i }));
+      });
+      at(h, '-a', () => m.filter((id) => !kept.includes(id)).forEach((id) => tracker.ack(id)));
+      // Lane and expiry queue now hold 90 stale slots each: the next tracks compact them.
+      at(h, '--a', () => n.forEach((id, i) => tracker.track({ id }, { expiresAt: 200 + i })));
+      at(h, '---a', () => n.filter((id) => !slow.includes(id)).forEach((id) => tracker.ack(id)));
+      h.flush();
+      const expected = [
+        ...m.map((id) => `0 send ${id}#1`),
+        ...x.map((id) => `0 send ${id}#1`),
+        ...m.filter((id) => !kept.includes(id)).map((id) => `1 ${id} acked`),
+        ...n.map((id) => `2 send ${id}#1`),
+        ...n.filter((id) => !slow.includes(id)).map((id) => `3 ${id} acked`),
+        // x9..x5 expire at 6..10 (at 10 expiry wins over the resend); x0..x4 are resent in track order.
+        ...[9, 8, 7, 6, 5].map((i) => `${15 - i} x${i} expired`),
+        ...kept.map((id) => `10 send ${id}#2`),
+        ...[0, 1, 2, 3, 4].map((i) => `10 send x${i}#2`),
+        ...[4, 3, 2, 1, 0].map((i) => `${15 - i} x${i} expired`),
+        ...slow.map((id) => `12 send ${id}#2`),
+        ...kept.map((id) => `20 ${id} timed out`),
+        ...slow.map((id) => `22 ${id} timed out`),
+      ];
+      // Sorted by time, stable: the log interleaves sends and settlements of one frame as they happened.
+      expect(log).toEqual(
+        expected
+          .map((line, i) => [line, i] as const)
+          .sort(byTime)
+          .map(([line]) => line),
+      );
+      expect(tracker.size).toBe(0);
+      // Idle again, the tracker starts from empty queues.
+      tracker.track({ id: 'z' });
+      tracker.ack('z');
+      expect(log.slice(-2)).toEqual([`${testScheduler.now()} send z#1`, `${testScheduler.now()} z acked`]);
     });
   });
 

@@ -59,7 +59,7 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
       pending.set(id, done);
       ws.send(JSON.stringify({ type: 'signal', id, payload: tradeSignal(seq) }));
     };
-    return await measure(BARE_WS_NAME, opts, send, env);
+    return await measure(BARE_WS_NAME, opts, send, { ...env, server });
   } finally {
     ws.terminate();
     await server.close();

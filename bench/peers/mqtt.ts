@@ -62,7 +62,7 @@ export async function bench(opts: BenchOptions): Promise<BenchResult> {
         done(error ?? undefined),
       );
     };
-    return await measure('MQTT.js QoS 1 (aedes)', opts, send, env);
+    return await measure('MQTT.js QoS 1 (aedes)', opts, send, { ...env, server });
   } finally {
     await client.endAsync(true);
     await server.close();

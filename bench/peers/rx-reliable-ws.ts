@@ -41,7 +41,7 @@ async function benchClient(name: string, opts: BenchOptions, durable: boolean): 
         .sendWithAcknowledgement({ type: 'signal', payload: tradeSignal(seq) })
         .then((result) => done(result.acknowledged ? undefined : result.error), done);
     };
-    return await measure(name, opts, send, env);
+    return await measure(name, opts, send, { ...env, server });
   } finally {
     await client.close();
     await storage?.close();

@@ -63,7 +63,7 @@ async function run(
     const send: SendFn = (seq, done) => {
       socket.emitWithAck('signal', tradeSignal(seq)).then(() => done(), done);
     };
-    return await measure(name, opts, send, env);
+    return await measure(name, opts, send, { ...env, server });
   } finally {
     socket.disconnect();
     await server.close();

@@ -49,7 +49,24 @@ interface Entry<M> {
   /** 0 until first sent. */
   attempts: number;
   deadline: number;
+  /** Its slot in its lane's `items` while it waits there for its ack deadline, else -1. */
+  laneSlot: number;
+  settled: boolean;
 }
+
+/**
+ * Sent entries of one timeout in deadline (= send) order. A resend appends
+ * the entry again and a settle clears its `laneSlot`: slots whose entry no
+ * longer points at them are stale, skipped at the head and compacted away,
+ * so a send costs an array push instead of a Map delete + set.
+ */
+interface Lane<M> {
+  items: Entry<M>[];
+  head: number;
+}
+
+/** A queue of stale slots longer than this over the live entries is compacted. */
+const slack = (live: number): number => 2 * live + 32;
 
 /**
  * The delivery hot path: sends each message, resends it when its ack does not
@@ -66,12 +83,13 @@ interface Entry<M> {
  * settled:   --------A(b)--           A: AckTimeoutError after 2 attempts, b: acked (latency 7)
  * ```
  *
- * Deadlines live in one Map per distinct timeout ("lane"): within a lane they
- * are added in time order, so resending is delete + re-insert and the next
- * deadline is the lane's first entry, O(1) amortized when all messages share
- * the default timeout. The timer is only re-armed when a deadline comes
- * earlier than the armed one; a timer that finds nothing due re-arms.
- * Expiries, in any order, sit in a binary heap (the queue's PriorityHeap).
+ * Deadlines live in one queue per distinct timeout ("lane"): within a lane
+ * they are added in time order, so resending is an append and the next
+ * deadline is the lane's first live entry, O(1) amortized when all messages
+ * share the default timeout. The timer is only re-armed when a deadline
+ * comes earlier than the armed one; a timer that finds nothing due re-arms.
+ * Expiries that come in time order (one TTL, FIFO) queue the same way; the
+ * others sit in a binary heap (the queue's PriorityHeap).
  *
  * `pause()` (link lost) stops ack deadlines but not expiries and queues new
  * messages; `resume()` resends everything pending in track order without
@@ -99,9 +117,11 @@ export class AckTracker<M extends { id: string }> {
   readonly #scheduler: SchedulerLike;
   /** Every pending entry in track order: the resend order. */
   readonly #entries = new Map<string, Entry<M>>();
-  /** Sent entries keyed by timeout, each Map in deadline order. Empty while paused. */
-  readonly #lanes = new Map<number, Map<string, Entry<M>>>();
-  /** Min-heap on (expiresAt, seq); settled entries are dropped when they surface. */
+  /** Sent entries by timeout, each lane in deadline order. Empty while paused. */
+  readonly #lanes = new Map<number, Lane<M>>();
+  /** Expiries in (expiresAt, seq) order as tracked; settled entries are skipped and compacted. */
+  readonly #expiryQueue: Lane<M> = { items: [], head: 0 };
+  /** Min-heap on (expiresAt, seq) for expiries that came out of order; settled entries are dropped when they surface. */
   readonly #expiries = new PriorityHeap<Entry<M>>();
   #timer: Subscription | undefined;
   /** When the timer fires; Infinity exactly when there is no timer. */
@@ -156,6 +176,8 @@ export class AckTracker<M extends { id: string }> {
       sentAt: now,
       attempts: 0,
       deadline: Infinity,
+      laneSlot: -1,
+      settled: false,
     };
     this.#entries.set(id, entry);
     if (expiresAt <= now) {
@@ -163,8 +185,8 @@ export class AckTracker<M extends { id: string }> {
       return;
     }
     if (expiresAt < Infinity) this.#pushExpiry(entry);
-    if (!this.#paused) this.#sendAttempt(entry, 1);
-    if (this.#entries.get(id) === entry) this.#armFor(Math.min(entry.deadline, expiresAt));
+    if (!this.#paused) this.#sendAttempt(entry, 1, now);
+    if (!entry.settled) this.#armFor(Math.min(entry.deadline, expiresAt));
   }
 
   /** Settles `id` as acknowledged; false (ignored) if it is not pending: unknown, late or duplicate. */
@@ -189,7 +211,10 @@ export class AckTracker<M extends { id: string }> {
     // After dispose() there is nothing left to pause or resume: no entries, lanes, expiries or timer.
     if (this.#paused) return;
     this.#paused = true;
-    for (const entry of this.#entries.values()) entry.deadline = Infinity;
+    for (const entry of this.#entries.values()) {
+      entry.deadline = Infinity;
+      entry.laneSlot = -1;
+    }
     this.#lanes.clear();
     this.#rearm();
   }
@@ -213,20 +238,19 @@ export class AckTracker<M extends { id: string }> {
     const pending = [...this.#entries.values()];
     this.#entries.clear();
     this.#lanes.clear();
-    this.#expiries.clear();
+    this.#clearExpiries();
     if (error) for (const entry of pending) this.#settle(entry, error);
   }
 
-  #sendAttempt(entry: Entry<M>, attempt: number): void {
-    const now = this.#scheduler.now();
+  #sendAttempt(entry: Entry<M>, attempt: number, now = this.#scheduler.now()): void {
     const { message, timeout } = entry;
     if (!entry.attempts) entry.sentAt = now;
     entry.attempts = attempt;
     entry.deadline = now + timeout;
     let lane = this.#lanes.get(timeout);
-    if (!lane) this.#lanes.set(timeout, (lane = new Map()));
-    lane.delete(message.id); // re-insert at the end: the lane stays in deadline order
-    lane.set(message.id, entry);
+    if (!lane) this.#lanes.set(timeout, (lane = { items: [], head: 0 }));
+    // Appended at the end (a resend leaves a stale slot behind): the lane stays in deadline order.
+    entry.laneSlot = this.#append(lane, entry, true);
     try {
       this.#config.send(message, attempt);
     } catch (error) {
@@ -251,14 +275,26 @@ export class AckTracker<M extends { id: string }> {
     }
   }
 
-  /** The lane head with the earliest deadline (track order on ties). Lanes are never empty. */
+  /** The lane head with the earliest deadline (track order on ties); lanes found empty are dropped. */
   #nextDeadline(): Entry<M> | undefined {
     let best: Entry<M> | undefined;
-    for (const lane of this.#lanes.values()) {
-      const head: Entry<M> = lane.values().next().value!;
-      if (!best || (head.deadline - best.deadline || head.seq - best.seq) < 0) best = head;
+    for (const [timeout, lane] of this.#lanes) {
+      const head = headOf(lane, true);
+      if (!head) this.#lanes.delete(timeout);
+      else if (!best || (head.deadline - best.deadline || head.seq - best.seq) < 0) best = head;
     }
     return best;
+  }
+
+  /**
+   * Appends `entry` to `queue` (a lane, or the expiry queue), compacting stale slots first when
+   * they outnumber the live entries; returns its slot.
+   */
+  #append(queue: Lane<M>, entry: Entry<M>, lane: boolean): number {
+    const { items } = queue;
+    if (items.length - queue.head > slack(this.#entries.size)) compact(queue, lane);
+    items.push(entry);
+    return items.length - 1;
   }
 
   #armFor(at: number): void {
@@ -287,42 +323,98 @@ export class AckTracker<M extends { id: string }> {
 
   /** Settles as failed with `error`, else as acknowledged with `response`. */
   #settle(entry: Entry<M>, error: Error | undefined, response?: unknown): true {
-    const { message, attempts, timeout } = entry;
-    const id = message.id;
-    this.#entries.delete(id);
-    const lane = this.#lanes.get(timeout);
-    if (lane?.delete(id) && !lane.size) this.#lanes.delete(timeout);
+    const { message, attempts } = entry;
+    this.#entries.delete(message.id);
+    entry.settled = true;
+    entry.laneSlot = -1;
     let outcome: AckOutcome<M>;
     if (error) outcome = { message, acknowledged: false, attempts, error };
     else {
       outcome = { message, acknowledged: true, attempts, latency: this.#scheduler.now() - entry.sentAt };
       if (response !== undefined) outcome.response = response;
     }
-    if (!this.#entries.size) this.#cancelTimer();
+    if (!this.#entries.size) this.#idle();
     this.#config.onSettled(outcome);
     return true;
   }
 
-  /** The expiry heap is the queue's PriorityHeap: earliest expiry first (priority -expiresAt), ties in push (= track) order. */
+  /** Nothing pending: no timer, and the queues drop their stale slots (keeping their arrays for the next message). */
+  #idle(): void {
+    this.#cancelTimer();
+    for (const [timeout, lane] of this.#lanes) {
+      if (timeout === this.#config.timeout) lane.items.length = lane.head = 0;
+      else this.#lanes.delete(timeout);
+    }
+    this.#clearExpiries();
+  }
+
+  #clearExpiries(): void {
+    const queue = this.#expiryQueue;
+    queue.items.length = queue.head = 0;
+    this.#expiries.clear();
+  }
+
+  /**
+   * An expiry no earlier than the last queued one is appended to the queue (the common case:
+   * one TTL, FIFO). Any other goes to the heap, the queue's PriorityHeap: earliest expiry first
+   * (priority -expiresAt), ties in push (= track) order.
+   */
   #pushExpiry(entry: Entry<M>): void {
+    const queue = this.#expiryQueue;
+    const { items } = queue;
+    if (items.length === queue.head || entry.expiresAt >= items[items.length - 1]!.expiresAt) {
+      this.#append(queue, entry, false);
+      return;
+    }
     const expiries = this.#expiries;
-    if (expiries.size > 2 * this.#entries.size + 32) {
+    if (expiries.size > slack(this.#entries.size)) {
       // Settled entries are only dropped when they surface; sweep them before they pile up.
-      expiries.removeWhere((e) => !this.#isPending(e));
+      expiries.removeWhere((e) => e.settled);
     }
     expiries.push(entry, -entry.expiresAt);
   }
 
+  /** The earliest pending expiry, (expiresAt, seq) order across the queue and the heap. */
   #peekExpiry(): Entry<M> | undefined {
     const expiries = this.#expiries;
     let top;
-    while ((top = expiries.peek()) && !this.#isPending(top)) expiries.pop();
-    return top;
+    while ((top = expiries.peek()) && top.settled) expiries.pop();
+    const head = headOf(this.#expiryQueue, false);
+    if (!top || !head) return top ?? head;
+    return (top.expiresAt - head.expiresAt || top.seq - head.seq) < 0 ? top : head;
   }
+}
 
-  #isPending(entry: Entry<M>): boolean {
-    return this.#entries.get(entry.message.id) === entry;
+/** Whether slot `i` of a queue is live: in a lane, the entry still points at it; in the expiry queue, it is pending. */
+function isLive(entry: Entry<{ id: string }>, i: number, lane: boolean): boolean {
+  return lane ? entry.laneSlot === i : !entry.settled;
+}
+
+/** The first live entry of `queue`, stale slots before it dropped; an emptied queue restarts at 0. */
+function headOf<M extends { id: string }>(queue: Lane<M>, lane: boolean): Entry<M> | undefined {
+  const { items } = queue;
+  let i = queue.head;
+  while (i < items.length && !isLive(items[i]!, i, lane)) i++;
+  if (i === items.length) {
+    items.length = queue.head = 0;
+    return undefined;
   }
+  queue.head = i;
+  return items[i];
+}
+
+/** Keeps the live entries in order, from slot 0 (lane entries learn their new slot). */
+function compact<M extends { id: string }>(queue: Lane<M>, lane: boolean): void {
+  const { items } = queue;
+  let kept = 0;
+  for (let i = queue.head; i < items.length; i++) {
+    const entry = items[i]!;
+    if (!isLive(entry, i, lane)) continue;
+    if (lane) entry.laneSlot = kept;
+    items[kept++] = entry;
+  }
+  items.length = kept;
+  queue.head = 0;
 }
 
 function expiredError(e: Entry<{ id: string }>): MessageExpiredError {
