@@ -39,7 +39,7 @@ interface Receipt {
 }
 
 /** A message refused before it was queued: no id, no attempt. */
-const refused = (error: Error): Receipt => ({
+const refused = (error: ReliableWebSocketError): Receipt => ({
   messageId: '',
   result: Promise.resolve({ acknowledged: false, messageId: '', attempts: 0, error }),
 });

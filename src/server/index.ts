@@ -17,6 +17,7 @@ export type {
 } from './dedupe-store';
 export { FileDedupeStore, OUTCOME_UNKNOWN } from './file-dedupe-store';
 export type { FileDedupeStoreOptions } from './file-dedupe-store';
+export type { FileStorageAdapterOptions } from '../storage/file-storage-adapter';
 
 export { ApiKeyAuthenticator, ANONYMOUS_PRINCIPAL } from './authenticator';
 export { TokenBucket } from './rate-limiter';
