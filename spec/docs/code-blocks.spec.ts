@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
+import { ensureDist } from '../browser/helpers/dist-build';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -68,11 +69,9 @@ describe('TypeScript code blocks in README.md and docs/*.md', () => {
     expect(fragments.length).toBeLessThanOrEqual(Math.ceil(checked.length / 4));
   });
 
+  beforeAll(() => ensureDist(), 180_000); // the package as built from src/ now
+
   it('compile under strict tsc (module nodenext) against the built package types', () => {
-    if (!existsSync(join(ROOT, 'dist', 'index.d.ts')))
-      throw new Error(
-        'dist/ is missing: run `npm run build` first (the blocks compile against the package).',
-      );
     // Inside the package (under .tmp/, ignored): `rx-reliable-ws` resolves to this package by its own
     // name through package.json "exports", exactly as in an app that installed it.
     const dir = join(ROOT, '.tmp', `code-blocks-${process.pid}`);
@@ -112,5 +111,5 @@ describe('TypeScript code blocks in README.md and docs/*.md', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
