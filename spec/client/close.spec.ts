@@ -53,7 +53,7 @@ describe('ReliableWebSocketClient.close()', () => {
     const settled = (await settledOrPending(result)) as DeliveryResult;
     expect(settled).toMatchObject({ acknowledged: false, messageId });
     expect(settled.error).toBeInstanceOf(ConnectionError);
-    expect(settled.error?.message).toMatch(/closed.*only in memory/i);
+    expect(settled.error?.message).toMatch(/closed.*in memory only/i);
     expect(failed).toEqual([{ type: 'messageFailed', detail: expect.objectContaining({ messageId }) }]);
     expect(c.getStats().messagesFailed).toBe(1);
   });
@@ -67,7 +67,7 @@ describe('ReliableWebSocketClient.close()', () => {
     const settled = (await settledOrPending(result)) as DeliveryResult;
     expect(settled.acknowledged).toBe(false);
     expect(settled.error).toBeInstanceOf(ConnectionError);
-    expect(settled.error?.message).toMatch(/stays in storage.*close-spec/);
+    expect(settled.error?.message).toMatch(/stays stored for the next client on storageKey 'close-spec'/);
 
     // The next client on the same storage delivers it.
     const next = client({ enablePersistence: true, storage, storageKey: 'close-spec' });

@@ -2,12 +2,7 @@ import { Subscription, type SchedulerLike } from 'rxjs';
 import { encodeFrame } from '../protocol/codec';
 import { MessageType } from '../protocol/enums';
 import type { AckEnvelope, NackEnvelope } from '../protocol/envelope';
-import {
-  ConnectionError,
-  MessageExpiredError,
-  QueueFullError,
-  ReliableWebSocketError,
-} from '../protocol/errors';
+import { MessageExpiredError, QueueFullError, type ReliableWebSocketError } from '../protocol/errors';
 import { AckTracker, type AckOutcome } from '../operators/ack-tracker';
 import type { MessageQueue } from '../queue/message-queue';
 import { Outbox } from '../queue/outbox';
@@ -209,7 +204,8 @@ export class Delivery {
       attempts,
       outcome.acknowledged
         ? { latency: outcome.latency, response: outcome.response }
-        : { error: libraryError(message.id, outcome.error) },
+        : // The tracker ends a message with the library's errors only (the writer never throws).
+          { error: outcome.error as ReliableWebSocketError },
     );
   }
 
@@ -262,11 +258,4 @@ export class Delivery {
     this.#expiryTimer = undefined;
     this.#expiryAt = Infinity;
   }
-}
-
-/** Every ending carries the library's error with a `code`; anything else (a write that threw) is wrapped. */
-function libraryError(messageId: string, error: Error): ReliableWebSocketError {
-  return error instanceof ReliableWebSocketError
-    ? error
-    : new ConnectionError(`Could not send ${messageId}: ${error.message}`, undefined, { cause: error });
 }

@@ -348,8 +348,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const { enablePersistence, storageKey } = this.#options;
     return new ConnectionError(
       enablePersistence
-        ? `Client closed before ${messageId} was acknowledged; it stays in storage (storageKey '${storageKey}') and a new client on that storageKey sends it.`
-        : `Client closed before ${messageId} was acknowledged; it was only in memory (enablePersistence is false) and is dropped.`,
+        ? `Client closed before ${messageId} was acked; it stays stored for the next client on storageKey '${storageKey}'.`
+        : `Client closed before ${messageId} was acked; it was in memory only.`,
     );
   };
 
