@@ -240,6 +240,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     this.#closed = true;
     await this.disconnect();
     this.#delivery.abandon(this.#closedBeforeAck);
+    this.#sender?.abandon(this.#closedBeforeAck);
     this.#sender?.detach();
     this.#stopOnline();
     this.#delivery.dispose();
