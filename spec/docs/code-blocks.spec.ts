@@ -1,7 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import ts from 'typescript';
 import { ensureDist } from '../browser/helpers/dist-build';
+import { compileAsConsumer } from '../helpers/compile-as-consumer';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -72,44 +72,13 @@ describe('TypeScript code blocks in README.md and docs/*.md', () => {
   beforeAll(() => ensureDist(), 180_000); // the package as built from src/ now
 
   it('compile under strict tsc (module nodenext) against the built package types', () => {
-    // Inside the package (under .tmp/, ignored): `rx-reliable-ws` resolves to this package by its own
-    // name through package.json "exports", exactly as in an app that installed it.
-    const dir = join(ROOT, '.tmp', `code-blocks-${process.pid}`);
-    mkdirSync(dir, { recursive: true });
-    try {
-      const files = checked.map((block, i) => {
-        const name = join(
-          dir,
-          `${relative(ROOT, block.file).replace(/[^A-Za-z0-9]/g, '_')}_${block.line}_${i}.mts`,
-        );
-        // Each block is its own module (a block without import/export would otherwise share a global scope).
-        writeFileSync(name, `${block.code}\nexport {};\n`);
-        return { name, block };
-      });
-      const context = join(dir, 'app-context.d.ts');
-      writeFileSync(context, APP_CONTEXT);
-      const program = ts.createProgram([context, ...files.map((f) => f.name)], {
-        strict: true,
-        noEmit: true,
-        module: ts.ModuleKind.NodeNext,
-        moduleResolution: ts.ModuleResolutionKind.NodeNext,
-        target: ts.ScriptTarget.ES2022,
-        lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-        types: ['node'],
-        skipLibCheck: true,
-        experimentalDecorators: true,
-      });
-      const problems = ts.getPreEmitDiagnostics(program).map((d) => {
-        const text = ts.flattenDiagnosticMessageText(d.messageText, '\n');
-        const source = files.find((f) => f.name === d.file?.fileName);
-        if (!source || d.start === undefined) return `TS${d.code}: ${text}`;
-        const { line } = d.file!.getLineAndCharacterOfPosition(d.start);
-        const where = `${relative(ROOT, source.block.file)}:${source.block.line + 1 + line}`;
-        return `${where} TS${d.code}: ${text}`;
-      });
-      expect(problems).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const problems = compileAsConsumer(
+      checked.map((block) => ({
+        code: block.code,
+        where: (line) => `${relative(ROOT, block.file)}:${block.line + 1 + line}`,
+      })),
+      APP_CONTEXT,
+    );
+    expect(problems).toEqual([]);
   }, 60_000);
 });
