@@ -116,6 +116,18 @@ describe('ReliableWebSocketClient.close()', () => {
     await expect(c.sendWithAcknowledgement({ type: 'ECHO' })).rejects.toBeInstanceOf(ConnectionError);
   });
 
+  it('a send racing close() settles or rejects with the closed error, never hangs', async () => {
+    const c = client({ enablePersistence: true, storage: new MemoryStorageAdapter(), storageKey: 'race' });
+    const result = c.sendWithAcknowledgement({ type: 'ECHO' });
+    const closing = c.close();
+    const outcome = await result.then(
+      (r) => r.error?.message ?? 'acknowledged',
+      (e: Error) => e.message,
+    );
+    await closing;
+    expect(outcome).toMatch(/client is closed; create a new|Client closed before/);
+  });
+
   it('close() twice is harmless', async () => {
     const c = client();
     await c.close();

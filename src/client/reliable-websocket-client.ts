@@ -300,6 +300,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
       queued = await this.#queue.enqueue(message, { id, priority, ttl });
     } catch (error) {
       this.#delivery.forget(id);
+      // The queue closed under a send that raced close(): say what happened.
+      if (this.#closed) throw closedError();
       // A send refused by storage is the caller's rejection and, for whoever watches, an `error` event.
       if (error instanceof StorageError) this.#error(error);
       if (error instanceof QueueFullError && !throwIfRefused) {
