@@ -55,6 +55,12 @@ export default [
     input: { index: 'src/index.ts', node: 'src/node.ts', server: 'src/server/index.ts' },
     external,
     plugins: [dts({ tsconfig: './tsconfig.build.json' })],
+    // A dts warning (a public signature using a type no entry exports) means consumers hit TS2742
+    // or lose the type: the build fails instead of printing it on every run.
+    onwarn(warning, warn) {
+      if (warning.plugin === 'dts') throw new Error(`rollup-plugin-dts: ${warning.message}`);
+      warn(warning);
+    },
     output: {
       dir: 'dist',
       format: 'es',

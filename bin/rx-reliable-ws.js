@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 'use strict';
-// The CLI runs from the built package; `npm install` builds it (the `prepare` script).
+// The CLI runs from the built package (`npm run build`; `npm start` and `npm pack` build it).
 let cli;
 try {
   cli = require('../dist/cli.cjs');
 } catch (error) {
   if (error && error.code === 'MODULE_NOT_FOUND') {
-    console.error('rx-reliable-ws: dist/ is missing; run `npm run build` (npm install does it for you).');
+    console.error('rx-reliable-ws: dist/ is missing; run `npm run build` first.');
     process.exit(1);
   }
   throw error;

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /** Minified + gzipped budget of our code (rxjs and localforage excluded), in bytes. */
-export const SIZE_BUDGET = 12 * 1024;
+export const SIZE_BUDGET = 16 * 1024;
 
 export interface BundleReport {
   minifiedBytes: number;

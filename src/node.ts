@@ -7,6 +7,7 @@ import { nodePlatform } from './node-platform';
 
 export * from './index';
 export { FileStorageAdapter } from './storage/file-storage-adapter';
+export type { FileStorageAdapterOptions } from './storage/file-storage-adapter';
 export { defaultStorageDir, nodePlatform } from './node-platform';
 
 /** ReliableWebSocketClient with Node defaults: `ws`, and the file journal under `defaultStorageDir(storageKey)`. */

@@ -60,6 +60,42 @@ describeBrowser('browser: tabs sharing a storageKey have one sender (Web Locks)'
   });
 
   it(
+    "close() in a tab that does not send settles that tab's pending sends; the message stays for the sending tab",
+    async () => {
+      let answer: (() => void) | undefined;
+      const srv = await startTestServer({}, () => new Promise<void>((resolve) => (answer = resolve)));
+      servers.push(srv);
+      const a = await openTab(context, fixture.page.url, srv.url);
+      await untilConnected(a, 'tab A connected');
+      const b = await openTab(context, fixture.page.url, srv.url);
+      await untilConnected(b, 'tab B to see connected');
+      expect(await isLeader(b)).toBe(false);
+      const settled = await b.evaluate(async () => {
+        const client = window.harness.clients[0]!;
+        const result = client.sendWithAcknowledgement({ type: 'ECHO', payload: 'from-b' });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await client.close();
+        const r = await Promise.race([
+          result,
+          new Promise((resolve) => setTimeout(() => resolve('pending'), 1000)),
+        ]);
+        return r === 'pending'
+          ? r
+          : {
+              acknowledged: (r as { acknowledged: boolean }).acknowledged,
+              name: (r as { error?: Error }).error?.name,
+              failed: window.harness.count('messageFailed'),
+            };
+      });
+      expect(settled).toEqual({ acknowledged: false, name: 'ConnectionError', failed: 1 });
+      // The sending tab still delivers it.
+      await until(() => srv.processed.size === 1, 5000, 'tab A to deliver the message');
+      answer?.();
+    },
+    BROWSER_TIMEOUT,
+  );
+
+  it(
     'one tab connects; the other hands its messages over, learns each outcome and receives server pushes',
     async () => {
       const srv = await startTestServer();

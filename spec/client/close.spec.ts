@@ -53,7 +53,7 @@ describe('ReliableWebSocketClient.close()', () => {
     const settled = (await settledOrPending(result)) as DeliveryResult;
     expect(settled).toMatchObject({ acknowledged: false, messageId });
     expect(settled.error).toBeInstanceOf(ConnectionError);
-    expect(settled.error?.message).toMatch(/closed.*only in memory/i);
+    expect(settled.error?.message).toMatch(/closed.*in memory only/i);
     expect(failed).toEqual([{ type: 'messageFailed', detail: expect.objectContaining({ messageId }) }]);
     expect(c.getStats().messagesFailed).toBe(1);
   });
@@ -67,7 +67,7 @@ describe('ReliableWebSocketClient.close()', () => {
     const settled = (await settledOrPending(result)) as DeliveryResult;
     expect(settled.acknowledged).toBe(false);
     expect(settled.error).toBeInstanceOf(ConnectionError);
-    expect(settled.error?.message).toMatch(/stays in storage.*close-spec/);
+    expect(settled.error?.message).toMatch(/stays stored for the next client on storageKey 'close-spec'/);
 
     // The next client on the same storage delivers it.
     const next = client({ enablePersistence: true, storage, storageKey: 'close-spec' });
@@ -114,6 +114,18 @@ describe('ReliableWebSocketClient.close()', () => {
     await c.close();
     await expect(c.send({ type: 'ECHO' })).rejects.toThrow(/client is closed; create a new/);
     await expect(c.sendWithAcknowledgement({ type: 'ECHO' })).rejects.toBeInstanceOf(ConnectionError);
+  });
+
+  it('a send racing close() settles or rejects with the closed error, never hangs', async () => {
+    const c = client({ enablePersistence: true, storage: new MemoryStorageAdapter(), storageKey: 'race' });
+    const result = c.sendWithAcknowledgement({ type: 'ECHO' });
+    const closing = c.close();
+    const outcome = await result.then(
+      (r) => r.error?.message ?? 'acknowledged',
+      (e: Error) => e.message,
+    );
+    await closing;
+    expect(outcome).toMatch(/client is closed; create a new|Client closed before/);
   });
 
   it('close() twice is harmless', async () => {

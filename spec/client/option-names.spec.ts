@@ -62,9 +62,10 @@ describe('unknown option names', () => {
     ).not.toThrow();
   });
 
-  it('closestName prefers a name that contains the key, then the fewest edits', () => {
+  it('closestName picks the longest shared start and end, then the closest length', () => {
     expect(closestName('queue', ['queueSize', 'quiet'])).toBe('queueSize');
     expect(closestName('hartbeat', ['heartbeatInterval', 'heartbeat'])).toBe('heartbeat');
+    expect(closestName('maxConection', ['maxConnectionsPerKey', 'maxConnections'])).toBe('maxConnections');
     expect(closestName('x', [])).toBeUndefined();
   });
 });

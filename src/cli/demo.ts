@@ -28,9 +28,22 @@ export interface DemoSummary {
   p99: number;
 }
 
+/** `--signals -5` as `--signals=-5`: parseArgs would call it ambiguous, positiveInt says what is wrong. */
+function joinNegativeValues(argv: string[]): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (/^--(signals|rate|seed)$/.test(argv[i]!) && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${argv[i]}=${next}`);
+      i++;
+    } else args.push(argv[i]!);
+  }
+  return args;
+}
+
 export async function demo(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     options: {
       signals: { type: 'string', default: '1000' },
       rate: { type: 'string', default: '100' },
@@ -55,10 +68,16 @@ export async function runDemo(options: {
   rate: number;
   seed: number;
   quiet?: boolean;
+  /** Where progress goes. @default process.stderr */
+  out?: { write(text: string): unknown; isTTY?: boolean };
 }): Promise<DemoSummary> {
+  const out = options.out ?? process.stderr;
   const log = (line: string): void => {
-    if (!options.quiet) process.stderr.write(line);
+    if (!options.quiet) out.write(line);
   };
+  // A terminal gets one line rewritten in place; a log file or pipe gets a plain line per second.
+  const tty = out.isTTY === true;
+  let ticks = 0;
   const processed = new Map<string, number>();
   const server = new ReliableWebSocketServer({ host: '127.0.0.1', port: 0, apiKeys: ['demo-key'] });
   server.handle('TRADE_SIGNAL', (payload, ctx) => {
@@ -94,12 +113,14 @@ export async function runDemo(options: {
   const results: DeliveryResult[] = [];
   let issued = 0;
   const progress = setInterval(() => {
+    if (!tty && ++ticks % 5 !== 0) return;
     const s = trader.getStats();
     const elapsed = ((performance.now() - startedAt) / 1000).toFixed(1);
     log(
-      `\r[${elapsed.padStart(5)}s] sent ${String(issued).padStart(5)}/${options.signals}` +
+      `${tty ? '\r' : ''}[${elapsed.padStart(5)}s] sent ${String(issued).padStart(5)}/${options.signals}` +
         `  acked ${String(s.messagesAcknowledged).padStart(5)}  unsettled ${String(s.queueSize).padStart(4)}` +
-        `  reconnects ${String(s.reconnects).padStart(3)}  link ${proxy.blackholed ? 'BLACK-HOLED' : 'up         '}  ${s.state.padEnd(12)}`,
+        `  reconnects ${String(s.reconnects).padStart(3)}  link ${proxy.blackholed ? 'BLACK-HOLED' : 'up         '}  ${s.state.padEnd(12)}` +
+        (tty ? '' : '\n'),
     );
   }, 200);
 
@@ -136,7 +157,7 @@ export async function runDemo(options: {
     await stopChaos.done;
   } finally {
     clearInterval(progress);
-    log('\n');
+    if (tty) log('\n');
   }
 
   const stats = trader.getStats();

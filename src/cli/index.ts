@@ -5,7 +5,8 @@ const HELP = `rx-reliable-ws <command>
 
 Commands:
   serve --port 8080 --api-key KEY   run the reference server with a TRADE_SIGNAL handler
-  demo [--signals N] [--rate N]     server + flaky link + trading client; prints lost/duplicated
+  demo [--signals N] [--rate N] [--seed N] [--quiet]
+                                    server + flaky link + trading client; prints lost/duplicated
   help                              this text`;
 
 /** The CLI entry; resolves with the process exit code. */

@@ -1,4 +1,5 @@
 import type { ConnectionState } from '../protocol/enums';
+import type { ReliableWebSocketError } from '../protocol/errors';
 
 /** What each event's `detail` holds. Event names are the seed's plus the design's additions. */
 export interface ClientEventMap {
@@ -10,8 +11,8 @@ export interface ClientEventMap {
   message: InboundMessage;
   messageQueued: { messageId: string; type: string; priority: number };
   messageAcknowledged: { messageId: string; attempts: number; latency: number; response?: unknown };
-  messageFailed: { messageId: string; attempts: number; error: Error };
-  messageExpired: { messageId: string; attempts: number; error: Error };
+  messageFailed: { messageId: string; attempts: number; error: ReliableWebSocketError };
+  messageExpired: { messageId: string; attempts: number; error: ReliableWebSocketError };
   heartbeatTimeout: { missed: number };
 }
 

@@ -3,14 +3,20 @@ import { MessagePriority } from '../protocol/enums';
 import type { StorageAdapter } from '../storage/storage-adapter';
 import type { StorageFallback } from './storage-fallback';
 
+/**
+ * An event handler property, checked the way methods are (bivariantly), so the
+ * handler types of `ws` and of the DOM (`(event: MessageEvent) => void`) fit.
+ */
+type Handler<E> = { bivariant(event: E): void }['bivariant'];
+
 /** The subset of the WHATWG WebSocket the client uses; `ws` and every browser provide it. */
 export interface WebSocketLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string; wasClean?: boolean }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string; wasClean?: boolean }> | null;
+  onerror: Handler<unknown> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }

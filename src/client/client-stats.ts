@@ -17,6 +17,10 @@ export interface ClientStats {
   messagesExpired: number;
   messagesEvicted: number;
   messagesReceived: number;
+  /**
+   * Successful reconnections: welcomes after the first. Attempts that failed are
+   * not counted here; each attempt is a `reconnecting` event (with its number).
+   */
   reconnects: number;
   /** Last heartbeat round trip, ms (undefined before the first pong). */
   latency: number | undefined;

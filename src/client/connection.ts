@@ -57,8 +57,6 @@ export class Connection {
   #everConnected = false;
   /** `reconnectTimeout`: when the current run of reconnection began (the failure that started it). */
   #runStartedAt: number | undefined;
-  /** Reconnect attempts started in the current run. */
-  #runAttempts = 0;
   /** Fires when the run's time budget is spent; off while a session is up. */
   #deadline: Subscription | undefined;
   #lastError: Error | undefined;
@@ -82,8 +80,7 @@ export class Connection {
         backoffDelay: (iteration, initial) => initial * backoff.multiplier ** iteration,
         resetOnSuccess: true,
         scheduler: options.scheduler,
-        shouldRetry: (error: Error) =>
-          !this.#stopping && options.reconnect && isRetryable(error) && !this.#outOfTime(),
+        shouldRetry: (error: Error) => !this.#stopping && options.reconnect && isRetryable(error),
         onRetry: ({ attempt, delay, error }) => {
           this.#armDeadline(error as Error);
           this.#setState(ConnectionState.RECONNECTING);
@@ -164,28 +161,20 @@ export class Connection {
     });
   }
 
-  /** True once the current run has used up `reconnectTimeout`. */
-  #outOfTime(): boolean {
-    const start = this.#runStartedAt;
-    return start !== undefined && this.#options.scheduler.now() - start >= this.#options.reconnectTimeout;
-  }
-
-  /** A retry is due: starts the run's clock (at its first failure) and arms its end. */
+  /**
+   * A retry is due: starts the run's clock (at its first failure) and arms its end, at which
+   * the attempt in progress, or the wait for the next one, is given up on.
+   */
   #armDeadline(error: Error): void {
     const { reconnectTimeout, scheduler } = this.#options;
     this.#lastError = error;
-    if (this.#runStartedAt === undefined) {
-      this.#runStartedAt = scheduler.now();
-      this.#runAttempts = 0;
-    }
-    if (this.#deadline || reconnectTimeout === Infinity) return;
-    const left = this.#runStartedAt + reconnectTimeout - scheduler.now();
-    this.#deadline = timer(Math.max(0, left), scheduler).subscribe(() => {
-      this.#deadline = undefined;
-      // The attempt in progress, or the wait for the next one, is given up on.
-      this.#loop?.unsubscribe();
-      this.#gaveUp(this.#lastError ?? new ConnectionError('Reconnection timed out.'));
-    });
+    const start = (this.#runStartedAt ??= scheduler.now());
+    if (!this.#deadline && reconnectTimeout < Infinity)
+      // A negative delay (the rest of a budget already spent) fires at once.
+      this.#deadline = timer(start + reconnectTimeout - scheduler.now(), scheduler).subscribe(() => {
+        this.#loop?.unsubscribe();
+        this.#gaveUp(this.#lastError!, `within reconnectTimeout (${reconnectTimeout} ms)`);
+      });
   }
 
   #cancelDeadline(): void {
@@ -206,7 +195,6 @@ export class Connection {
     const options = this.#options;
     const callbacks = this.#callbacks;
     const { url, scheduler, connectTimeout, heartbeatInterval } = options;
-    if (this.#runStartedAt !== undefined) this.#runAttempts++;
     let socket: WebSocketLike;
     try {
       socket = this.#socket = new WebSocketCtor(url, options.protocols);
@@ -221,11 +209,7 @@ export class Connection {
     /** What the transport reported (`ws` gives an Error, e.g. ECONNREFUSED; browsers give nothing): the close's cause. */
     let transportError: Error | undefined;
     const rejected = (detail: string): AuthenticationError =>
-      new AuthenticationError(
-        sentKey
-          ? `API key rejected: ${detail}`
-          : `API key rejected: no apiKey was given; pass the \`apiKey\` option (${detail}).`,
-      );
+      new AuthenticationError(`API key rejected${sentKey ? '' : ' (no apiKey was given)'}: ${detail}`);
     const pongs$ = new Subject<void>();
     const send = (envelope: Envelope): void => socket.send(encodeFrame(envelope));
 
@@ -245,16 +229,6 @@ export class Connection {
       if (this.#socket === socket) this.#socket = undefined;
       this.#socketClosed$.next(socket);
     };
-
-    const failHandshake = (error: ProtocolError): void =>
-      fail(
-        new ConnectionError(
-          `Invalid handshake answer (PROTOCOL_ERROR ${error.reason}): ${error.message}`,
-          CloseCode.PROTOCOL_ERROR,
-          { cause: error },
-        ),
-        CloseCode.PROTOCOL_ERROR,
-      );
 
     const handshakeTimer = timer(connectTimeout, scheduler).subscribe(() =>
       fail(
@@ -335,16 +309,22 @@ export class Connection {
       for (const error of errors) callbacks.protocolError(error);
       // A broken frame before the welcome (a broken welcome, most likely): this attempt cannot
       // succeed, so it fails now instead of waiting out connectTimeout.
-      if (!welcomed && errors.length > 0) return failHandshake(errors[0]!);
+      const broken = welcomed ? undefined : errors[0];
+      if (broken) {
+        const code = CloseCode.PROTOCOL_ERROR;
+        const { reason, message } = broken;
+        return fail(
+          new ConnectionError(`Invalid welcome: PROTOCOL_ERROR ${reason}: ${message}`, code, {
+            cause: broken,
+          }),
+          code,
+        );
+      }
       for (const envelope of envelopes) onEnvelope(envelope);
     };
     // A close event always follows an error; it carries the code we act on. Closing a socket
     // that is still connecting makes `ws` emit 'error' later: it must find a listener.
-    socket.onerror = (event) => {
-      // Duck-typed: an Error from another realm (Node's core in a test VM) is not `instanceof Error` here.
-      const error = (event as { error?: { message?: unknown } } | null)?.error;
-      if (typeof error?.message === 'string') transportError = error as Error;
-    };
+    socket.onerror = (event) => (transportError = (event as { error?: Error } | null)?.error);
     socket.onclose = ({ code, reason }) => {
       release(code, reason);
       socketClosed();
@@ -369,12 +349,11 @@ export class Connection {
     };
   }
 
-  #gaveUp(error: Error): void {
+  #gaveUp(error: Error, why = `after ${this.#options.maxReconnectAttempts} attempt(s)`): void {
     this.#loop = undefined;
     this.#cancelDeadline();
-    const outOfTime = this.#outOfTime();
     this.#runStartedAt = undefined;
-    const { reconnect, url, maxReconnectAttempts, reconnectTimeout } = this.#options;
+    const { reconnect, url } = this.#options;
     if (!reconnect && isRetryable(error) && this.#everConnected) {
       this.#setState(ConnectionState.DISCONNECTED);
       return;
@@ -383,11 +362,7 @@ export class Connection {
       error instanceof AuthenticationError
         ? error
         : new ConnectionError(
-            `Gave up on ${url} ${
-              outOfTime
-                ? `within reconnectTimeout (${reconnectTimeout} ms), after ${this.#runAttempts} reconnect attempt(s)`
-                : `after ${maxReconnectAttempts} attempt(s)`
-            }: ${error.message} Call connect() to retry.`,
+            `Gave up on ${url} ${why}: ${error.message} Call connect() to retry.`,
             (error as ConnectionError).closeCode,
             { cause: error },
           );

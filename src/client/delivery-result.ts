@@ -1,4 +1,5 @@
 import type { MessagePriority } from '../protocol/enums';
+import type { ReliableWebSocketError } from '../protocol/errors';
 
 /** How one message ended. Delivery failures resolve with `acknowledged: false` and a typed `error`. */
 export interface DeliveryResult<R = unknown> {
@@ -10,8 +11,12 @@ export interface DeliveryResult<R = unknown> {
   latency?: number;
   /** What the server's handler returned. */
   response?: R;
-  /** AckTimeoutError, NackError, MessageExpiredError, QueueFullError or ConnectionError. */
-  error?: Error;
+  /**
+   * Why it was not acknowledged, with a stable `code`: AckTimeoutError
+   * (`ACK_TIMEOUT`), NackError (`NACK`), MessageExpiredError (`MESSAGE_EXPIRED`),
+   * QueueFullError (`QUEUE_FULL`) or ConnectionError (`CONNECTION_FAILED`).
+   */
+  error?: ReliableWebSocketError;
 }
 
 /** Per-message options of `send` and `sendWithAcknowledgement`. */

@@ -2,7 +2,7 @@ import { Subscription, type SchedulerLike } from 'rxjs';
 import { encodeFrame } from '../protocol/codec';
 import { MessageType } from '../protocol/enums';
 import type { AckEnvelope, NackEnvelope } from '../protocol/envelope';
-import { MessageExpiredError, QueueFullError } from '../protocol/errors';
+import { MessageExpiredError, QueueFullError, type ReliableWebSocketError } from '../protocol/errors';
 import { AckTracker, type AckOutcome } from '../operators/ack-tracker';
 import type { MessageQueue } from '../queue/message-queue';
 import { Outbox } from '../queue/outbox';
@@ -33,7 +33,8 @@ interface Waiter {
 
 /** How a message ended: acknowledged (`latency`, `response`) or failed (`error`). */
 type Settlement =
-  { error: Error; latency?: undefined } | { error?: undefined; latency: number; response: unknown };
+  | { error: ReliableWebSocketError; latency?: undefined }
+  | { error?: undefined; latency: number; response: unknown };
 
 /**
  * Moves accepted messages from the persisted queue to the socket and back to
@@ -157,7 +158,7 @@ export class Delivery {
    * `error(messageId)`, and is reported as `messageFailed`. The queue is left as
    * it is: with persistence on the messages stay stored for the next client.
    */
-  abandon(error: (messageId: string) => Error): void {
+  abandon(error: (messageId: string) => ReliableWebSocketError): void {
     for (const [id, waiter] of [...this.#waiters])
       this.#finish(id, waiter.attempts ?? 0, { error: error(id) });
   }
@@ -203,7 +204,8 @@ export class Delivery {
       attempts,
       outcome.acknowledged
         ? { latency: outcome.latency, response: outcome.response }
-        : { error: outcome.error },
+        : // The tracker ends a message with the library's errors only (the writer never throws).
+          { error: outcome.error as ReliableWebSocketError },
     );
   }
 

@@ -39,7 +39,7 @@ interface Receipt {
 }
 
 /** A message refused before it was queued: no id, no attempt. */
-const refused = (error: Error): Receipt => ({
+const refused = (error: ReliableWebSocketError): Receipt => ({
   messageId: '',
   result: Promise.resolve({ acknowledged: false, messageId: '', attempts: 0, error }),
 });
@@ -240,6 +240,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     this.#closed = true;
     await this.disconnect();
     this.#delivery.abandon(this.#closedBeforeAck);
+    this.#sender?.abandon(this.#closedBeforeAck);
     this.#sender?.detach();
     this.#stopOnline();
     this.#delivery.dispose();
@@ -315,6 +316,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
       queued = await this.#queue.enqueue(message, { id, priority, ttl });
     } catch (error) {
       this.#delivery.forget(id);
+      // The queue closed under a send that raced close(): say what happened.
+      if (this.#closed) throw closedError();
       // A send refused by storage is the caller's rejection and, for whoever watches, an `error` event.
       if (error instanceof StorageError) this.#error(error);
       if (error instanceof QueueFullError && !throwIfRefused) {
@@ -364,8 +367,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const { enablePersistence, storageKey } = this.#options;
     return new ConnectionError(
       enablePersistence
-        ? `Client closed before ${messageId} was acknowledged; it stays in storage (storageKey '${storageKey}') and a new client on that storageKey sends it.`
-        : `Client closed before ${messageId} was acknowledged; it was only in memory (enablePersistence is false) and is dropped.`,
+        ? `Client closed before ${messageId} was acked; it stays stored for the next client on storageKey '${storageKey}'.`
+        : `Client closed before ${messageId} was acked; it was in memory only.`,
     );
   };
 

@@ -2,7 +2,13 @@ import { BehaviorSubject, firstValueFrom, Subject } from 'rxjs';
 import type { Observable, SchedulerLike } from 'rxjs';
 import { ConnectionState } from '../protocol/enums';
 import type { OutboundMessage } from '../protocol/envelope';
-import { ConnectionError, MessageExpiredError, QueueFullError, ValidationError } from '../protocol/errors';
+import {
+  ConnectionError,
+  MessageExpiredError,
+  QueueFullError,
+  ValidationError,
+  type ReliableWebSocketError,
+} from '../protocol/errors';
 import type { MessageQueue } from '../queue/message-queue';
 import { QueueStore } from '../queue/queue-store';
 import { createMessageId, type QueuedMessage } from '../queue/queued-message';
@@ -148,6 +154,16 @@ export class SingleSender {
   detach(): void {
     this.disconnect();
     this.#host.gate.open(false);
+  }
+
+  /**
+   * The client is closing: this tab's callers still waiting settle now as
+   * failed (`messageFailed`); their messages stay in the shared store, which
+   * the sending tab keeps draining.
+   */
+  abandon(error: (messageId: string) => ReliableWebSocketError): void {
+    for (const messageId of [...this.#pending.keys()])
+      this.#report({ type: 'messageFailed', detail: { messageId, attempts: 0, error: error(messageId) } });
   }
 
   /** Second half, once the queue's writes are done: release the lock, so the next tab restores a settled store. */

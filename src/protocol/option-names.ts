@@ -1,37 +1,23 @@
 // JavaScript callers get no excess-property check: a misspelt option (`heartbeatIntreval`) would
 // silently take its default. Every options object is checked against its known names instead.
 
-/** Edit distance (insert, delete, substitute one character), case-insensitive. */
-function distance(a: string, b: string): number {
-  const s = a.toLowerCase();
-  const t = b.toLowerCase();
-  let previous = Array.from({ length: t.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= s.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= t.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (s[i - 1] === t[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[t.length]!;
+/** Characters `a` and `b` share at the start plus at the end, case-insensitive (a cheap likeness). */
+function likeness(a: string, b: string): number {
+  let start = 0;
+  let end = 0;
+  while (start < a.length && a[start] === b[start]) start++;
+  while (end < a.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  // Ties go to the name closest in length.
+  return start + end - Math.abs(a.length - b.length) / 100;
 }
 
-/** The known name closest to `name`: one containing it (or contained in it) first, else the fewest edits. */
+/** The known name most like `name`: the longest shared start and end, case-insensitive. */
 export function closestName(name: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;
-  let bestScore = Infinity;
-  const lower = name.toLowerCase();
+  let score = -Infinity;
   for (const candidate of known) {
-    const c = candidate.toLowerCase();
-    const score =
-      lower.includes(c) || c.includes(lower)
-        ? Math.abs(c.length - lower.length) / 100
-        : distance(name, candidate);
-    if (score < bestScore) [best, bestScore] = [candidate, score];
+    const s = likeness(name.toLowerCase(), candidate.toLowerCase());
+    if (s > score) [best, score] = [candidate, s];
   }
   return best;
 }
@@ -41,11 +27,9 @@ export function closestName(name: string, known: Iterable<string>): string | und
  * for the first own key of `options` that is not in `known`.
  */
 export function checkOptionNames(where: string, options: object, known: ReadonlySet<string>): void {
-  for (const key of Object.keys(options)) {
-    if (known.has(key)) continue;
-    const closest = closestName(key, known);
-    throw new TypeError(
-      `Unknown option \`${key}\` in ${where}${closest === undefined ? '.' : `; did you mean \`${closest}\`?`}`,
-    );
-  }
+  for (const key of Object.keys(options))
+    if (!known.has(key))
+      throw new TypeError(
+        `Unknown option \`${key}\` in ${where}; did you mean \`${closestName(key, known)}\`?`,
+      );
 }

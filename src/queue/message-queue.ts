@@ -296,9 +296,7 @@ export class MessageQueue {
    */
   #victim(): QueuedMessage | undefined {
     let victim: QueuedMessage | undefined;
-    for (const m of this.#heap)
-      if (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0) victim = m;
-    for (const m of this.#reserved.values())
+    for (const m of [...this.#heap, ...this.#reserved.values()])
       if (!this.#doomed.has(m.id) && (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0))
         victim = m;
     return victim;

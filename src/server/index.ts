@@ -36,6 +36,7 @@ export { PublishError } from './publish-error';
 export { MAX_UNACKED } from './stream-publisher';
 export type { StreamSession } from './server-options';
 export type { FileDedupeStoreOptions } from './file-dedupe-store';
+export type { FileStorageAdapterOptions } from '../storage/file-storage-adapter';
 
 export { ApiKeyAuthenticator, ANONYMOUS_PRINCIPAL } from './authenticator';
 export { TokenBucket } from './rate-limiter';
