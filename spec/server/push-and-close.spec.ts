@@ -174,6 +174,7 @@ describe('ReliableWebSocketServer close()', () => {
       slowConsumers: 0,
       inFlight: 0,
       dedupeEntries: 1,
+      dedupeRecordsLost: 0,
     });
     await client.close();
   });
