@@ -142,6 +142,33 @@ describe('the inbound frame limit each side advertises', () => {
     await client.close();
   });
 
+  it('answers copies of a new id inside one frame once, and the handler runs once', async () => {
+    const { server, url } = await start();
+    let runs = 0;
+    server.handle('ECHO', (payload: string) => (runs++, payload));
+    server.handle('SLOW', () => (runs++, new Promise((resolve) => setTimeout(() => resolve('slow'), 20))));
+    const client = await RawClient.connect(url, 'copies');
+    const copies = (id: string, name: string): unknown[] =>
+      Array.from({ length: 50 }, () => ({ type: 'data', id, name, payload: id }));
+    client.send([
+      ...copies('n1', 'ECHO'),
+      { type: 'data', id: 'other', name: 'ECHO', payload: 'o' },
+      ...copies('s1', 'SLOW'),
+    ]);
+    client.send({ type: 'heartbeat', ts: 1 });
+    await client.next((e) => e.type === 'heartbeat_ack');
+    await client.next((e) => e.id === 's1', 'the slow answer');
+    client.send({ type: 'heartbeat', ts: 2 });
+    await client.next((e) => e.type === 'heartbeat_ack');
+    const answered = (id: string): number =>
+      client.pending.filter((e: { id?: string }) => e.id === id).length;
+    expect([answered('n1'), answered('other')]).toEqual([1, 1]);
+    expect(answered('s1')).toBe(0); // its one answer was consumed above
+    expect(runs).toBe(3);
+    expect(server.stats().duplicates).toBe(98);
+    await client.close();
+  });
+
   it('refuses a hello advertising less than 1024 bytes', async () => {
     const { url } = await start();
     const client = await RawClient.open(url);

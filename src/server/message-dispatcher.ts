@@ -121,19 +121,27 @@ export class MessageDispatcher {
     this.handlers.set(name, handler);
   }
 
-  /** Answers `envelope` through `reply`, now or later; never throws. */
-  dispatch(session: Session, envelope: DataEnvelope, reply: Reply): void {
+  /**
+   * Answers `envelope` through `reply`, now or later; never throws.
+   * `isRepeat`, asked only when the id turns out to be a duplicate, says
+   * whether an earlier copy in the same frame was already answered: then this
+   * copy is not (one answer per id per frame, however many copies it holds).
+   */
+  dispatch(session: Session, envelope: DataEnvelope, reply: Reply, isRepeat?: () => boolean): void {
     const key = session.key + envelope.id;
     const waiters = this.inflight.get(key);
     if (waiters !== undefined) {
       this.observer.duplicate(session, envelope, true);
+      if (isRepeat?.() === true) return;
       // Beyond the bound a resend goes unanswered now; its next resend finds the outcome remembered.
       if (waiters.length < this.limits.maxWaiters) waiters.push(reply);
       return;
     }
     let answer: MaybePromise<Answer | undefined>;
     try {
-      answer = then(this.store.get(key, Date.now()), (known) => this.decide(session, envelope, key, known));
+      answer = then(this.store.get(key, Date.now()), (known) =>
+        this.decide(session, envelope, key, known, isRepeat),
+      );
     } catch (error) {
       answer = this.storeFailure(error, session);
     }
@@ -165,6 +173,7 @@ export class MessageDispatcher {
     envelope: DataEnvelope,
     key: string,
     known: DedupeOutcome | 'pending' | undefined,
+    isRepeat: (() => boolean) | undefined,
   ): MaybePromise<Answer | undefined> {
     if (known === 'pending') {
       // Claimed by another process sharing the store: stay silent, the client's retry will find the outcome.
@@ -173,7 +182,7 @@ export class MessageDispatcher {
     }
     if (known !== undefined) {
       this.observer.duplicate(session, envelope, false);
-      return known;
+      return isRepeat?.() === true ? undefined : known;
     }
     const handler = this.handlers.get(envelope.name);
     if (handler === undefined) {
