@@ -238,13 +238,19 @@ export class MessageDispatcher {
       return this.finish(session, envelope, key, failure(error));
     }
     if (isPromiseLike(result)) {
-      return this.withDeadline(result).then((outcome) => this.finish(session, envelope, key, outcome));
+      return this.withDeadline(result, session, envelope).then((outcome) =>
+        this.finish(session, envelope, key, outcome),
+      );
     }
     return this.finish(session, envelope, key, success(result));
   }
 
   /** The handler's outcome, or nack `HANDLER_TIMEOUT` once `handlerTimeout` has passed. */
-  private withDeadline(result: PromiseLike<unknown>): Promise<DedupeOutcome> {
+  private withDeadline(
+    result: PromiseLike<unknown>,
+    session: Session,
+    envelope: DataEnvelope,
+  ): Promise<DedupeOutcome> {
     return new Promise<DedupeOutcome>((resolve) => {
       let late = false;
       const token = this.deadlines.add(() => {
@@ -254,7 +260,15 @@ export class MessageDispatcher {
       Promise.resolve(result)
         .then(success, failure)
         .then((outcome) => {
-          if (late) return; // already answered HANDLER_TIMEOUT; that stays the outcome
+          if (late) {
+            // Already answered HANDLER_TIMEOUT, which stays the outcome; the app should know it finished after all.
+            const error = new Error(
+              `The handler for ${JSON.stringify(envelope.name)} (message ${JSON.stringify(envelope.id)}) settled ` +
+                `after handlerTimeout (${this.limits.handlerTimeoutMs} ms); its outcome stays HANDLER_TIMEOUT.`,
+            );
+            this.observer.error(error, session);
+            return;
+          }
           this.deadlines.cancel(token);
           resolve(outcome);
         });
