@@ -4,7 +4,12 @@
  *   1. chaos:  SOAK_MESSAGES (default 20,000) acknowledged sends across three
  *              priorities through resets every 50-500 ms and black-holes;
  *   2. storm:  SOAK_CLIENTS (default 500) clients whose server goes away for 1 s;
- *   3. kill:   kill -9 of a FileStorageAdapter client at random moments, as many
+ *   3. attack: hostile clients against a server started with only `apiKeys` (in a
+ *              child process) for 5-15 s: 10,000-copy frames of an answered
+ *              60 KB id, floods of resends never read (output budget, 4008), half
+ *              HTTP requests; a witness must lose nothing, the server must live
+ *              and stay under ATTACK_RSS_MB;
+ *   4. kill:   kill -9 of a FileStorageAdapter client at random moments, as many
  *              times as the budget allows (at least 8), then a restart.
  *
  * SOAK_SECONDS (default 240) bounds the whole run; SOAK_SEED replays one.
@@ -12,6 +17,7 @@
  * anything was lost, processed twice, reordered, failed or gave up.
  */
 import { printTable } from '../src/cli/report';
+import { runAttackScenario, type AttackScenarioResult } from './attack-scenario';
 import { runChaosScenario, type ChaosScenarioResult } from '../spec/reliability/helpers/chaos-scenario';
 import { runKillScenario, type KillScenarioResult } from '../spec/reliability/helpers/kill-scenario';
 import {
@@ -25,6 +31,8 @@ const messages = positive('SOAK_MESSAGES', 20_000);
 const clients = positive('SOAK_CLIENTS', 500);
 const seed = positive('SOAK_SEED', Date.now() % 1_000_000);
 const startedAt = performance.now();
+/** Peak RSS of the attacked server process, node and tsx included. */
+const ATTACK_RSS_MB = 256;
 const deadline = startedAt + budgetSeconds * 1000;
 
 function positive(name: string, fallback: number): number {
@@ -66,6 +74,11 @@ async function main(): Promise<number> {
     bucketMs: 250,
     seed,
     onProgress: (p) => progress(`storm: ${p.phase} ${p.connected}/${p.clients}`),
+  });
+
+  const attack: AttackScenarioResult = await runAttackScenario({
+    durationMs: Math.min(15, Math.max(5, budgetSeconds * 0.05)) * 1000,
+    onProgress: progress,
   });
 
   // Keep ~20 s for the restart and the report; at least 8 kills whatever the budget.
@@ -122,6 +135,20 @@ async function main(): Promise<number> {
         `${storm.gaveUp} gave up, max attempts ${storm.maxAttempts}/${storm.attemptLimit}, p50/p99 = reconnect time`,
       ],
       [
+        `attack x ${attack.rounds}`,
+        attack.witnessSent,
+        attack.witnessAcked,
+        attack.witnessSent - attack.witnessAcked,
+        0,
+        0,
+        0,
+        '-',
+        '-',
+        `${attack.copyAnswers}/${attack.copyFrames} answers to 10,000-copy frames, ${attack.budgetCloses} cut by the output budget, ` +
+          `${attack.halfRequestsClosed}/${attack.halfRequests} half requests closed, peak RSS ${attack.peakRssMb} MiB, ` +
+          `${attack.serverExited ? 'SERVER DIED' : 'server alive'}`,
+      ],
+      [
         `kill -9 x ${kill.kills}`,
         kill.sent,
         kill.acknowledged,
@@ -150,6 +177,12 @@ async function main(): Promise<number> {
     storm.processedTwice,
     storm.gaveUp,
     storm.clients - storm.reconnected,
+    attack.witnessSent - attack.witnessAcked,
+    attack.copyFrames - attack.copyAnswers,
+    attack.rounds - attack.budgetCloses,
+    attack.halfRequests - attack.halfRequestsClosed,
+    attack.serverExited ? 1 : 0,
+    attack.peakRssMb > ATTACK_RSS_MB ? 1 : 0,
     kill.lost,
     kill.processedTwice,
     kill.orderViolations,

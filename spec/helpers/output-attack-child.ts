@@ -2,8 +2,8 @@
  * Child process for the output-amplification spec (spec/hostile/output-amplification.spec.ts):
  * `node --import tsx spec/helpers/output-attack-child.ts API_KEY RESPONSE_BYTES`.
  *
- * Runs the reference server with defaults (only `apiKeys`) and a `HISTORY`
- * handler answering RESPONSE_BYTES of JSON. Prints `listening <port>`, then
+ * Runs the reference server with defaults (only `apiKeys`), a `HISTORY`
+ * handler answering RESPONSE_BYTES of JSON and a `PING` echo. Prints `listening <port>`, then
  * answers each `stats` line on stdin with one JSON line: peak RSS (sampled
  * every 10 ms), `error` events seen, server stats. Exits on stdin's end or
  * after a 30 s safety limit; a crash shows as an exit the parent sees.
@@ -23,6 +23,7 @@ server.events$.subscribe((event) => {
   if (event.type === 'error') errors.push(String((event.error as Error)?.message ?? event.error));
 });
 server.handle('HISTORY', () => ({ history }));
+server.handle('PING', (payload) => payload);
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {

@@ -13,9 +13,13 @@ function batch(prefix: string, n: number): unknown[] {
 }
 
 describe('ReliableWebSocketServer dedupe share per principal', () => {
-  it('defaults to 100,000 ids per principal, never more than dedupeMaxEntries', () => {
-    expect(DEFAULT_SERVER_OPTIONS.dedupeMaxEntriesPerPrincipal).toBe(100_000);
-    expect(resolveServerOptions({}).dedupeMaxEntriesPerPrincipal).toBe(100_000);
+  it('defaults to half of dedupeMaxEntries per principal when keys are checked, the whole cap when all are anonymous', () => {
+    expect(DEFAULT_SERVER_OPTIONS.dedupeMaxEntriesPerPrincipal).toBe(500_000);
+    expect(resolveServerOptions({ apiKeys: ['k'] }).dedupeMaxEntriesPerPrincipal).toBe(500_000);
+    expect(
+      resolveServerOptions({ authenticate: () => 'p', dedupeMaxEntries: 51 }).dedupeMaxEntriesPerPrincipal,
+    ).toBe(26);
+    expect(resolveServerOptions({}).dedupeMaxEntriesPerPrincipal).toBe(1_000_000);
     expect(resolveServerOptions({ dedupeMaxEntries: 50 }).dedupeMaxEntriesPerPrincipal).toBe(50);
     expect(() => resolveServerOptions({ dedupeMaxEntriesPerPrincipal: 0 })).toThrow(
       /dedupeMaxEntriesPerPrincipal/,

@@ -67,6 +67,23 @@ describe('ReliableWebSocketServer and a handler that never settles', () => {
     await client.close();
   });
 
+  it('keeps HANDLER_TIMEOUT as the outcome when the handler settles later, and reports that as an error event', async () => {
+    const { server, url } = await start({ handlerTimeout: 50 });
+    let finish!: (value: unknown) => void;
+    server.handle('LATE', () => new Promise((resolve) => (finish = resolve)));
+    const errors: unknown[] = [];
+    server.events$.subscribe((e) => e.type === 'error' && errors.push(e.error));
+    const client = await RawClient.connect(url, 'c1');
+    client.message('m1', 'LATE');
+    expect(await client.next((e) => e.id === 'm1')).toMatchObject({ code: 'HANDLER_TIMEOUT' });
+    finish('done at last');
+    await until(() => errors.length === 1, 3000, 'the late-settle error event');
+    expect(String((errors[0] as Error).message)).toMatch(/settled after handlerTimeout/);
+    client.message('m1', 'LATE');
+    expect(await client.next((e) => e.id === 'm1')).toMatchObject({ code: 'HANDLER_TIMEOUT' });
+    await client.close();
+  });
+
   it('refuses a handlerTimeout that is not a positive integer or Infinity', async () => {
     const { ReliableWebSocketServer } = await import('../../src/server/index');
     expect(() => new ReliableWebSocketServer({ handlerTimeout: 0 })).toThrow(/handlerTimeout/);

@@ -294,18 +294,18 @@ export class Connection {
       }
       if (socket.readyState === 1) {
         // maxPayload: the largest frame this client reads (below); the server cuts its answers under it.
-        const hello = {
-          type: MessageType.CONNECT as const,
+        sentKey = !!apiKey;
+        send({
+          type: MessageType.CONNECT,
           v: PROTOCOL_VERSION,
           clientId,
-          maxPayload: INBOUND_LIMIT,
-        };
-        sentKey = !!apiKey;
-        send({ ...hello, ...(apiKey ? { apiKey } : {}) });
+          maxPayload: DEFAULT_MAX_FRAME_BYTES,
+          ...(apiKey ? { apiKey } : {}),
+        });
       }
     };
     socket.onmessage = (event) => {
-      const { envelopes, errors } = decodeFrame(event.data, INBOUND_DECODE_LIMITS);
+      const { envelopes, errors } = decodeFrame(event.data, { maxLength: DEFAULT_MAX_FRAME_BYTES });
       for (const error of errors) callbacks.protocolError(error);
       // A broken frame before the welcome (a broken welcome, most likely): this attempt cannot
       // succeed, so it fails now instead of waiting out connectTimeout.
@@ -375,10 +375,6 @@ export class Connection {
     if (this.state !== next) this.state$.next(next);
   }
 }
-
-/** The largest frame the client reads, in characters (at least as many bytes): advertised in the hello. */
-const INBOUND_LIMIT = DEFAULT_MAX_FRAME_BYTES;
-const INBOUND_DECODE_LIMITS = { maxLength: INBOUND_LIMIT };
 
 /** A bad credential or a final close code ends the loop; anything else is transient. */
 function isRetryable(error: Error): boolean {

@@ -263,18 +263,18 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         return;
       }
       const storage = this.#options.storage ?? this.#ownedStorage;
-      if (storage?.recoveryError !== undefined) {
-        this.#counters.storageRecordsLost = storage.damage?.records ?? 1;
-        this.#error(storage.recoveryError);
+      const lost = storage?.recoveryError;
+      if (lost) {
+        this.#counters.storageRecordsLost = storage!.damage?.records ?? 1;
+        this.#error(lost);
       }
       this.#clientId = this.#options.clientId ?? (await queue.getMeta<string>('clientId')) ?? undefined;
-      if (!this.#clientId && (queue.size > 0 || storage?.recoveryError !== undefined)) {
-        // Queued messages were sent under an identity that is gone: a new one would defeat server-side dedupe.
+      if (!this.#clientId && (queue.size > 0 || lost)) {
+        // Stored messages were sent under an identity that is gone: a new one would defeat server-side dedupe.
         const error = new StorageError(
           'CORRUPT',
-          `The stored clientId could not be read back${queue.size > 0 ? ` (${queue.size} stored message(s) were sent under it)` : ''}; ` +
-            'a new identity would let the server run resends again. Pass the old `clientId` option, or clear the storage to start afresh.',
-          { cause: storage?.recoveryError },
+          'The stored clientId could not be read back: pass the old `clientId` option, or clear the storage.',
+          { cause: lost },
         );
         this.#error(error);
         throw error;

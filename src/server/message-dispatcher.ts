@@ -121,12 +121,18 @@ export class MessageDispatcher {
     this.handlers.set(name, handler);
   }
 
-  /** Answers `envelope` through `reply`, now or later; never throws. */
-  dispatch(session: Session, envelope: DataEnvelope, reply: Reply): void {
+  /**
+   * Answers `envelope` through `reply`, now or later; never throws.
+   * `isRepeat`, asked only when the id turns out to be a duplicate, says
+   * whether an earlier copy in the same frame was already answered: then this
+   * copy is not (one answer per id per frame, however many copies it holds).
+   */
+  dispatch(session: Session, envelope: DataEnvelope, reply: Reply, isRepeat?: () => boolean): void {
     const key = session.key + envelope.id;
     const waiters = this.inflight.get(key);
     if (waiters !== undefined) {
       this.observer.duplicate(session, envelope, true);
+      if (isRepeat?.() === true) return;
       // Beyond the bound a resend goes unanswered now; its next resend finds the outcome remembered.
       if (waiters.length < this.limits.maxWaiters) waiters.push(reply);
       return;
@@ -135,8 +141,10 @@ export class MessageDispatcher {
     try {
       answer =
         this.store.claim !== undefined
-          ? this.claim(session, envelope, key)
-          : then(this.store.get(key, Date.now()), (known) => this.decide(session, envelope, key, known));
+          ? this.claim(session, envelope, key, isRepeat)
+          : then(this.store.get(key, Date.now()), (known) =>
+              this.decide(session, envelope, key, known, isRepeat),
+            );
     } catch (error) {
       answer = this.storeFailure(error, session);
     }
@@ -164,18 +172,24 @@ export class MessageDispatcher {
   }
 
   /** The shared-store path: claim-or-return in one step; a claim held elsewhere is waited for. */
-  private claim(session: Session, envelope: DataEnvelope, key: string): MaybePromise<Answer | undefined> {
+  private claim(
+    session: Session,
+    envelope: DataEnvelope,
+    key: string,
+    isRepeat: (() => boolean) | undefined,
+  ): MaybePromise<Answer | undefined> {
     const handler = this.handlers.get(envelope.name);
-    if (handler === undefined) return this.decide(session, envelope, key, undefined);
-    return then(
-      this.store.claim!(key, Date.now() + this.ttlMs),
-      (claim): MaybePromise<Answer | undefined> => {
-        if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
-        if (claim.status === 'done') return this.decide(session, envelope, key, claim.outcome);
-        if (claim.status === 'full') return this.full(claim.retryAfterMs);
-        return this.awaitOther(session, envelope, key);
-      },
-    );
+    if (handler === undefined) return this.decide(session, envelope, key, undefined, isRepeat);
+    const now = Date.now();
+    const shareWait = this.shares.claim(session.principal, now);
+    if (shareWait !== undefined) return this.shareFull(shareWait);
+    return then(this.store.claim!(key, now + this.ttlMs), (claim): MaybePromise<Answer | undefined> => {
+      if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
+      this.shares.release(session.principal, now);
+      if (claim.status === 'done') return this.decide(session, envelope, key, claim.outcome, isRepeat);
+      if (claim.status === 'full') return this.full(claim.retryAfterMs);
+      return this.awaitOther(session, envelope, key);
+    });
   }
 
   /** Another holder runs it: wait for its answer when the store can, else stay silent (the client retries). */
@@ -194,11 +208,12 @@ export class MessageDispatcher {
     envelope: DataEnvelope,
     key: string,
     known: DedupeOutcome | 'pending' | undefined,
+    isRepeat: (() => boolean) | undefined,
   ): MaybePromise<Answer | undefined> {
     if (known === 'pending') return this.awaitOther(session, envelope, key);
     if (known !== undefined) {
       this.observer.duplicate(session, envelope, false);
-      return known;
+      return isRepeat?.() === true ? undefined : known;
     }
     const handler = this.handlers.get(envelope.name);
     if (handler === undefined) {
@@ -210,27 +225,22 @@ export class MessageDispatcher {
     }
     const now = Date.now();
     const shareWait = this.shares.claim(session.principal, now);
-    if (shareWait !== undefined) {
-      return {
-        ok: false,
-        code: 'DEDUPE_FULL',
-        message: `DEDUPE_FULL: this account holds its share of ${this.limits.maxPerPrincipal} message ids in the dedupe window; retry after \`retryAfter\` ms.`,
-        retryAfterMs: shareWait,
-      };
-    }
+    if (shareWait !== undefined) return this.shareFull(shareWait);
     return then(this.store.begin(key, now + this.ttlMs), (claim): MaybePromise<Answer | undefined> => {
       if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
       this.shares.release(session.principal, now);
-      if (claim.status === 'full') {
-        return {
-          ok: false,
-          code: 'DEDUPE_FULL',
-          message: 'The server remembers as many message ids as it may; retry after `retryAfter` ms.',
-          retryAfterMs: claim.retryAfterMs,
-        };
-      }
+      if (claim.status === 'full') return this.full(claim.retryAfterMs);
       return this.awaitOther(session, envelope, key);
     });
+  }
+
+  private shareFull(retryAfterMs: number): Answer {
+    return {
+      ok: false,
+      code: 'DEDUPE_FULL',
+      message: `DEDUPE_FULL: this account holds its share of ${this.limits.maxPerPrincipal} message ids in the dedupe window; retry after \`retryAfter\` ms.`,
+      retryAfterMs,
+    };
   }
 
   private full(retryAfterMs: number): Answer {
@@ -262,13 +272,19 @@ export class MessageDispatcher {
       return this.finish(session, envelope, key, failure(error));
     }
     if (isPromiseLike(result)) {
-      return this.withDeadline(result).then((outcome) => this.finish(session, envelope, key, outcome));
+      return this.withDeadline(result, session, envelope).then((outcome) =>
+        this.finish(session, envelope, key, outcome),
+      );
     }
     return this.finish(session, envelope, key, success(result));
   }
 
   /** The handler's outcome, or nack `HANDLER_TIMEOUT` once `handlerTimeout` has passed. */
-  private withDeadline(result: PromiseLike<unknown>): Promise<DedupeOutcome> {
+  private withDeadline(
+    result: PromiseLike<unknown>,
+    session: Session,
+    envelope: DataEnvelope,
+  ): Promise<DedupeOutcome> {
     return new Promise<DedupeOutcome>((resolve) => {
       let late = false;
       const token = this.deadlines.add(() => {
@@ -278,7 +294,15 @@ export class MessageDispatcher {
       Promise.resolve(result)
         .then(success, failure)
         .then((outcome) => {
-          if (late) return; // already answered HANDLER_TIMEOUT; that stays the outcome
+          if (late) {
+            // Already answered HANDLER_TIMEOUT, which stays the outcome; the app should know it finished after all.
+            const error = new Error(
+              `The handler for ${JSON.stringify(envelope.name)} (message ${JSON.stringify(envelope.id)}) settled ` +
+                `after handlerTimeout (${this.limits.handlerTimeoutMs} ms); its outcome stays HANDLER_TIMEOUT.`,
+            );
+            this.observer.error(error, session);
+            return;
+          }
           this.deadlines.cancel(token);
           resolve(outcome);
         });

@@ -21,6 +21,8 @@ export interface BatcherLimits {
 const ARRAY_OVERHEAD = 2;
 /** `{"type":"ack","ids":[` + `]}`. */
 const BARE_ACK_OVERHEAD = 24;
+/** Ids are at most 128 characters (the codec's rule), so at most 384 bytes; JSON escapes can add to that. */
+const MAX_ID_BYTES = 128 * 6;
 
 /**
  * Collects what one connection sends during a tick and writes it on
@@ -36,6 +38,8 @@ export class OutgoingBatcher {
   private partBytes: number[] = [];
   private bareIds: string[] = [];
   private queuedBytes = 0;
+  /** `limits.buffered()` as of the last write: read live only when the budget looks close. */
+  private bufferedBytes = 0;
   private immediate: NodeJS.Immediate | undefined;
   /** Bumped by `discard()`: a flush in progress stops writing. */
   private generation = 0;
@@ -63,7 +67,7 @@ export class OutgoingBatcher {
   /** Acknowledges `id` without a response; merged with the tick's other bare acks. */
   ack(id: string): void {
     this.bareIds.push(id);
-    this.grow(id.length + 3);
+    this.grow(id.length * 3 + 3);
     this.schedule();
   }
 
@@ -121,7 +125,9 @@ export class OutgoingBatcher {
   }
 
   private queueText(text: string, envelope: Envelope): void {
-    let bytes = Buffer.byteLength(text);
+    // Up to 3 bytes a character: a short text is sized by that bound, a long one exactly.
+    let bytes =
+      text.length * 3 <= this.limits.maxFrameBytes >>> 4 ? text.length * 3 : Buffer.byteLength(text);
     if (bytes > this.limits.maxFrameBytes) {
       const replacement = this.safely(() => this.limits.tooLarge(envelope, bytes));
       if (replacement === undefined) return;
@@ -140,7 +146,10 @@ export class OutgoingBatcher {
 
   private grow(bytes: number): void {
     this.queuedBytes += bytes;
-    if (this.queuedBytes + this.limits.buffered() > this.limits.maxQueuedBytes) {
+    const max = this.limits.maxQueuedBytes;
+    if (this.queuedBytes + this.bufferedBytes <= max) return;
+    this.bufferedBytes = this.limits.buffered();
+    if (this.queuedBytes + this.bufferedBytes > max) {
       this.discard();
       this.limits.overBudget();
     }
@@ -173,11 +182,22 @@ export class OutgoingBatcher {
       bytes += next;
     }
     if (start < parts.length) this.emit(parts, start, parts.length, generation);
+    if (generation === this.generation) this.bufferedBytes = this.limits.buffered();
   }
 
   /** Turns the tick's bare acks into as few `{ type: 'ack', ids }` parts as the frame limit allows. */
   private bareAcks(ids: string[], parts: string[], sizes: number[]): void {
     const max = this.limits.maxFrameBytes - ARRAY_OVERHEAD - BARE_ACK_OVERHEAD;
+    if (ids.length * (MAX_ID_BYTES + 3) <= max) {
+      // The usual case: every id fits in one ack whatever its characters.
+      const text =
+        ids.length === 1
+          ? encodeFrame({ type: MessageType.ACK, id: ids[0]! })
+          : encodeFrame({ type: MessageType.ACK, ids });
+      parts.unshift(text);
+      sizes.unshift(ids.length * (MAX_ID_BYTES + 3) + BARE_ACK_OVERHEAD);
+      return;
+    }
     let chunk: string[] = [];
     let bytes = 0;
     const close = (): void => {
@@ -189,7 +209,7 @@ export class OutgoingBatcher {
       sizes.unshift(Buffer.byteLength(text));
     };
     for (const id of ids) {
-      const next = Buffer.byteLength(id) + 3;
+      const next = Buffer.byteLength(JSON.stringify(id)) + 1;
       if (chunk.length > 0 && bytes + next > max) {
         close();
         chunk = [];

@@ -1,11 +1,12 @@
 import type { DedupeOutcome } from './dedupe-store';
 
 /**
- * The JSON of each remembered response, keyed by its outcome object: measured
- * once when the handler finished, reused for every ack of that id (the first
- * and each duplicate's), so a flood of resends costs no re-encoding.
+ * The JSON of the last response measured, reused by the ack that follows it
+ * (usually at once): one encoding per answer, and nothing kept per remembered
+ * outcome (a cache per entry would double the dedupe window's memory).
  */
-const encoded = new WeakMap<object, string>();
+let lastOutcome: object | undefined;
+let lastJson = '';
 
 /** Bytes an ack adds around its response: `{"type":"ack","id":"<128 chars>","response":` and `}`. */
 export const ACK_OVERHEAD_BYTES = 176;
@@ -30,7 +31,8 @@ export function boundOutcome(outcome: DedupeOutcome, maxFrameBytes: number): Ded
     };
   }
   if (json === undefined) return { ok: true }; // a function or a symbol: JSON leaves the field out
-  const bytes = Buffer.byteLength(json);
+  // At most 3 bytes a character: only a long response needs measuring.
+  const bytes = json.length * 3 + ACK_OVERHEAD_BYTES <= maxFrameBytes ? 0 : Buffer.byteLength(json);
   if (bytes + ACK_OVERHEAD_BYTES > maxFrameBytes) {
     return {
       ok: false,
@@ -38,13 +40,14 @@ export function boundOutcome(outcome: DedupeOutcome, maxFrameBytes: number): Ded
       message: `RESPONSE_TOO_LARGE: the response is ${bytes} bytes; the client takes frames of at most ${maxFrameBytes} bytes. The message was processed; return less from the handler.`,
     };
   }
-  encoded.set(outcome, json);
+  lastOutcome = outcome;
+  lastJson = json;
   return outcome;
 }
 
 /** The ack envelope's JSON, byte for byte what `JSON.stringify({ type, id, response })` gives. */
 export function encodedAck(id: string, response: unknown, outcome: object): string {
-  const json = encoded.get(outcome) ?? (JSON.stringify(response) as string | undefined);
+  const json = outcome === lastOutcome ? lastJson : (JSON.stringify(response) as string | undefined);
   if (json === undefined) return `{"type":"ack","id":${JSON.stringify(id)}}`;
   return `{"type":"ack","id":${JSON.stringify(id)},"response":${json}}`;
 }

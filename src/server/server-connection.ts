@@ -52,6 +52,10 @@ const MAX_EARLY_FRAMES = 256;
 /** Longest id echoed in a nack: a longer one broke the protocol's id rule and is not echoed back. */
 const MAX_ECHOED_ID = 128;
 
+/** Read once: the enum's members are getters across the module boundary, and this runs per envelope. */
+const DATA = MessageType.DATA;
+const COMMAND = MessageType.COMMAND;
+
 type State = 'handshake' | 'authenticating' | 'open' | 'closing' | 'closed';
 
 /** One socket: handshake, frame decoding, limits, replies. Never throws into `ws`. */
@@ -70,6 +74,8 @@ export class ServerConnection implements SessionHolder {
   /** Set when the server cut a peer that stopped reading: reported even if the socket had to be terminated. */
   private cutCode: number | undefined;
   private cutTimer: NodeJS.Timeout | undefined;
+  /** While a batch frame is being routed: whether the current copy of an id was answered earlier in it. */
+  private isRepeat: (() => boolean) | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -156,23 +162,46 @@ export class ServerConnection implements SessionHolder {
     } else {
       this.badFrames = 0;
     }
-    // Copies of one id in one frame get one answer: the first copy's (a hostile frame of
-    // 10,000 copies of an answered id would otherwise ask for 10,000 copies of its response).
-    const seen = envelopes.length > 1 ? new Set<string>() : undefined;
-    for (const envelope of envelopes) {
-      if (this.state !== 'open') return;
-      if (
-        seen !== undefined &&
-        (envelope.type === MessageType.DATA || envelope.type === MessageType.COMMAND)
-      ) {
-        if (seen.has(envelope.id)) {
-          this.ctx.counters.messagesReceived++;
-          this.ctx.counters.duplicates++;
-          continue;
-        }
-        seen.add(envelope.id);
+    if (envelopes.length === 1) {
+      this.route(envelopes[0]!);
+      return;
+    }
+    // Copies of one id in one frame get one answer, the first copy's (a hostile frame of 10,000
+    // copies of an answered id would otherwise ask for 10,000 copies of its response). Only a
+    // frame holding a duplicate pays for the set of its ids, built when the first one shows up.
+    let index = 0;
+    let ids: Set<string> | undefined;
+    let live = true;
+    const isRepeat = (): boolean => {
+      if (!live || ids !== undefined) return false; // once the set exists, the loop below checks
+      ids = new Set();
+      for (let i = 0; i < index; i++) {
+        const earlier = envelopes[i]!;
+        if (earlier.type === DATA || earlier.type === COMMAND) ids.add(earlier.id);
       }
-      this.route(envelope);
+      const id = (envelopes[index] as DataEnvelope).id;
+      const repeat = ids.has(id);
+      ids.add(id);
+      return repeat;
+    };
+    this.isRepeat = isRepeat;
+    try {
+      for (; index < envelopes.length; index++) {
+        if (this.state !== 'open') return;
+        const envelope = envelopes[index]!;
+        if (ids !== undefined && (envelope.type === DATA || envelope.type === COMMAND)) {
+          const before = ids.size;
+          if (ids.add(envelope.id).size === before) {
+            this.ctx.counters.messagesReceived++;
+            this.ctx.counters.duplicates++;
+            continue;
+          }
+        }
+        this.route(envelope);
+      }
+    } finally {
+      live = false;
+      this.isRepeat = undefined;
     }
   }
 
@@ -218,7 +247,7 @@ export class ServerConnection implements SessionHolder {
         name: envelope.name,
       });
     }
-    dispatcher.dispatch(session, envelope, this.reply);
+    dispatcher.dispatch(session, envelope, this.reply, this.isRepeat);
   }
 
   private rateLimited(id: string, waitMs: number): void {
@@ -359,7 +388,7 @@ export class ServerConnection implements SessionHolder {
 
   private readonly write = (frame: string): void => {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(frame, this.sent);
+    this.ws.send(frame);
     // Only writes grow the buffer, so checking here catches every peer that stopped reading.
     if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) this.cutSlowConsumer();
   };
@@ -379,11 +408,6 @@ export class ServerConnection implements SessionHolder {
     this.cutTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
     this.cutTimer.unref();
   }
-
-  /** `ws` reports a failed write here instead of throwing; the close that follows is handled in onClose. */
-  private readonly sent = (error?: Error | null): void => {
-    if (error && this.state === 'open') this.report(error);
-  };
 
   /** An answer the peer could not take: a nack in its place (the dispatcher already records such outcomes). */
   private readonly tooLarge = (envelope: Envelope, bytes: number): Envelope | undefined => {

@@ -77,9 +77,11 @@ export interface ReliableWebSocketServerOptions {
   /**
    * Most message ids one principal (account) may hold in the dedupe window, so
    * one account that fills its share is refused alone (nack `DEDUPE_FULL`
-   * with `retryAfter`) and the others keep theirs. Counted by the server
-   * whatever the store; `Infinity` turns it off.
-   * @default 100000 (a tenth of the default cap; never more than `dedupeMaxEntries`)
+   * with `retryAfter`) and the others keep the rest. Counted by the server
+   * whatever the store; `Infinity` turns it off. Without `apiKeys` or
+   * `authenticate` every client is one principal (`anonymous`), so the
+   * default is then the whole cap.
+   * @default Math.ceil(dedupeMaxEntries / 2) (500000) with `apiKeys` or `authenticate`, else `dedupeMaxEntries`
    */
   dedupeMaxEntriesPerPrincipal?: number;
   /**
@@ -161,7 +163,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   handshakeTimeout: 5_000,
   dedupeTtl: 600_000,
   dedupeMaxEntries: 1_000_000,
-  dedupeMaxEntriesPerPrincipal: 100_000,
+  dedupeMaxEntriesPerPrincipal: 500_000,
   handlerTimeout: 30_000,
   perMessageDeflate: false,
 } as const;
@@ -277,7 +279,9 @@ export function resolveServerOptions(options: ReliableWebSocketServerOptions = {
     dedupeMaxEntriesPerPrincipal: limit(
       'dedupeMaxEntriesPerPrincipal',
       o.dedupeMaxEntriesPerPrincipal,
-      Math.min(DEFAULT_SERVER_OPTIONS.dedupeMaxEntriesPerPrincipal, dedupeMaxEntries),
+      o.apiKeys === undefined && o.authenticate === undefined
+        ? dedupeMaxEntries
+        : Math.ceil(dedupeMaxEntries / 2),
     ),
     handlerTimeout:
       o.handlerTimeout === Infinity

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { StorageError } from '../protocol/errors';
 import { JOURNAL_HEADER, recordLength, recoverJournal, type JournalRecovery } from './journal-codec';
@@ -352,13 +353,19 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   /**
-   * A damaged journal: moved aside as it is (never rewritten in place), and a
-   * new one holding every record that was read is written in its place.
+   * A damaged journal: kept aside as it is (never rewritten in place), and a
+   * new one holding every record that was read takes its place. The copy is
+   * durable before the journal is replaced (by rename), so a crash between
+   * the two leaves the damaged journal where it was, to be recovered again.
    */
   private async setAside(file: string, found: JournalRecovery): Promise<void> {
     const tailDamaged = found.tailIsTorn ? 0 : 1;
     const movedTo = path.join(this.dir, `journal.damaged-${Date.now()}.log`);
-    await rename(file, movedTo);
+    await copyFile(file, movedTo, constants.COPYFILE_EXCL);
+    if (this.fsync) {
+      const copy = await open(movedTo, 'r');
+      await copy.sync().finally(() => copy.close());
+    }
     const replaced = await replaceJournal(this.dir, this.liveEntries(), this.fsync);
     this.fh = replaced.fh;
     this.fileSize = replaced.size;
