@@ -38,19 +38,9 @@ export async function startDemoCluster(
   apiKey: string,
   handler: MessageHandler,
 ): Promise<DemoCluster> {
-  const bin = findRedisServer();
-  if (bin === undefined) throw new Error(REDIS_INSTALL_HINT);
   const { redisBackend } = await import('../redis/index');
-  const redisPort = await freePort();
-  const redis = spawn(
-    bin,
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  await waitForPort(redisPort, redis);
+  const redis = await startLocalRedis();
+  const redisUrl = redis.url;
   const start = async (port: number): Promise<ReliableWebSocketServer> => {
     const server = new ReliableWebSocketServer({
       host: '127.0.0.1',
@@ -84,10 +74,21 @@ export async function startDemoCluster(
     async close() {
       await proxy.close();
       await Promise.all(servers.map((s) => s.close()));
-      redis.kill('SIGTERM');
+      redis.stop();
     },
   };
   return cluster;
+}
+
+/** A throwaway `redis-server` on 127.0.0.1 and a free port, nothing on disk; throws how to install it when missing. */
+export async function startLocalRedis(): Promise<{ url: string; stop: () => void }> {
+  const bin = findRedisServer();
+  if (bin === undefined) throw new Error(REDIS_INSTALL_HINT);
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn(bin, args, { stdio: 'ignore' });
+  await waitForPort(port, child);
+  return { url: `redis://127.0.0.1:${port}`, stop: () => void child.kill('SIGTERM') };
 }
 
 function freePort(): Promise<number> {
