@@ -34,7 +34,6 @@ export interface RedisBackendOptions {
 /** KEYS: the session's counter. ARGV: channel, node, session id, session key. Orders takeovers across nodes. */
 const ANNOUNCE: RedisScript = {
   name: 'session_announce',
-  numberOfKeys: 1,
   lua: `local seq = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], 86400000)
 redis.call('PUBLISH', ARGV[1], seq .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
