@@ -63,8 +63,6 @@ export class ReliableWebSocketServer {
     const o = this.options;
     this.events$ = this.events.asObservable();
     this.backend = o.backend;
-    // TODO(issue 10 merge): the inbound log is `o.backend?.inboundLog ?? o.inboundLog ?? new MemoryInboundLog()`,
-    // and `inboundRetention` reaches the backend's log (redisBackend({ inboundRetention })).
     this.store =
       o.backend?.dedupeStore ?? o.dedupeStore ?? new MemoryDedupeStore({ maxEntries: o.dedupeMaxEntries });
     this.dispatcher = new MessageDispatcher(this.store, o.dedupeTtl, {
