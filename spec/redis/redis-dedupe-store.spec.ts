@@ -42,9 +42,9 @@ const TTL = 60_000;
 
 describe('RedisDedupeStore leases', () => {
   it('keeps a running claim alive past its lease by renewing it', async () => {
-    const [a, b] = await twoNodes(300);
+    const [a, b] = await twoNodes(1000);
     expect(await a.claim(key('m1'), Date.now() + TTL)).toEqual({ status: 'started' });
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // 2.5 leases; renewed every 333 ms
     expect(await b.claim(key('m1'), Date.now() + TTL)).toEqual({ status: 'pending' });
   });
 

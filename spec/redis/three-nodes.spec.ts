@@ -168,7 +168,7 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
       id: 'o-1',
       code: 'OUTCOME_UNKNOWN',
     });
-    expect(Date.now() - sentAt).toBeLessThan(LEASE_MS + 2000);
+    expect(Date.now() - sentAt).toBeLessThan(LEASE_MS + 5000); // the lease, plus a poll, on a loaded machine
     expect(readFileSync(sideFile, 'utf8').trim().split('\n')).toHaveLength(1);
     await resend.close();
   }, 60_000);
