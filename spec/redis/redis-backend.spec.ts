@@ -108,6 +108,32 @@ describe('redisBackend', () => {
     expect(server.stats().backend).toMatchObject({ healthy: true, detail: 'ok' });
   });
 
+  it('reports, as a health change, a Redis that lost its data, then serves again', async () => {
+    const own = await startRedisServer();
+    try {
+      const server = new ReliableWebSocketServer({
+        port: 0,
+        backend: redisBackend({ url: own.url, healthIntervalMs: 50 }),
+      });
+      const lost = firstValueFrom(server.events$.pipe(filter((e) => e.type === 'backend' && !e.healthy)));
+      await server.listen();
+      const back = new Promise<void>((resolve) =>
+        server.events$.pipe(filter((e) => e.type === 'backend' && e.healthy)).subscribe(() => resolve()),
+      );
+      const { IoredisPort } = await import('../../src/redis/ioredis-port');
+      const admin = new IoredisPort({ url: own.url });
+      await admin.connected(2000);
+      await admin.command('FLUSHALL', []);
+      await admin.close();
+      expect(await lost).toMatchObject({ detail: expect.stringMatching(/Redis lost its data.*AOF/) });
+      await back;
+      expect(server.stats().backend).toMatchObject({ healthy: true });
+      await server.close();
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('refuses to start on a Redis whose maxmemory-policy evicts keys', async () => {
     const evicting = await startRedisServer({ args: ['--maxmemory-policy', 'allkeys-lru'] });
     try {

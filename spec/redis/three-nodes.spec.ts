@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoundRobinProxy } from '../../src/cli/round-robin-proxy';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { RawClient } from '../helpers/raw-client';
 import { until } from '../helpers/wait';
 import { ResendingClient } from './helpers/resending-client';
 
@@ -19,10 +20,10 @@ interface Node {
   child: ChildProcess | undefined;
 }
 
-function spawnNode(redisUrl: string, node: Node, sideFile: string): Promise<void> {
+function spawnNode(redisUrl: string, node: Node, sideFile: string, handlerMs = 15): Promise<void> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CHILD, redisUrl, String(node.port), sideFile, String(LEASE_MS)],
+    ['--import', 'tsx', CHILD, redisUrl, String(node.port), sideFile, String(LEASE_MS), String(handlerMs)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   node.child = child;
@@ -98,8 +99,11 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
       cuts++;
     }, CUT_EVERY_MS);
 
-    // 3,000 orders over ~12 s, so the faults land throughout the run.
+    // 3,000 orders over ~12 s or more, so the faults land throughout the run.
+    // Each quarter of the orders waits for one more kill, so at least 3 land mid-run however slow the machine.
+    const quarter = ORDERS / 4;
     for (let i = 0; i < ORDERS; i++) {
+      if (i > 0 && i % quarter === 0) await until(() => kills >= i / quarter, 60_000, `kill ${i / quarter}`);
       c.send(`ord-${i}`, { i });
       if (i % 25 === 24) await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -132,7 +136,40 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
     expect([...failedCodes].filter((code) => code !== 'OUTCOME_UNKNOWN')).toEqual([]);
     expect(kills).toBeGreaterThanOrEqual(3);
     expect(cuts).toBeGreaterThanOrEqual(10);
+    expect(c.failed.size).toBeLessThan(ORDERS / 4); // at most the in-flight window per kill
     // TODO(issue 10 merge): the nodes also publish ≥ 1,000 fills (server.publish) and the client counts
     // them 0 lost, 0 twice, in order across nodes; publish() is not on this branch yet.
   }, 150_000);
+
+  it('a node killed mid-handler: the resend on another node waits out the lease and gets OUTCOME_UNKNOWN, never a second run', async () => {
+    const sideFile = join(dir, 'mid-handler.log');
+    const [slow, other] = [
+      { port: await freePort(), child: undefined },
+      { port: await freePort(), child: undefined },
+    ] as Node[];
+    nodes.push(slow!, other!);
+    await Promise.all([
+      spawnNode(redis.url, slow!, sideFile, 60_000),
+      spawnNode(redis.url, other!, sideFile),
+    ]);
+    const first = await RawClient.connect(`ws://127.0.0.1:${slow!.port}`, 'desk-2');
+    first.message('o-1', 'ORDER', { qty: 1 });
+    await until(
+      () => existsSync(sideFile) && readFileSync(sideFile, 'utf8').includes('o-1'),
+      10_000,
+      'handler ran',
+    );
+    await kill(slow!);
+    const resend = await RawClient.connect(`ws://127.0.0.1:${other!.port}`, 'desk-2');
+    const sentAt = Date.now();
+    resend.message('o-1', 'ORDER', { qty: 1 });
+    expect(await resend.next(undefined, 'the answer', 10_000)).toMatchObject({
+      type: 'nack',
+      id: 'o-1',
+      code: 'OUTCOME_UNKNOWN',
+    });
+    expect(Date.now() - sentAt).toBeLessThan(LEASE_MS + 5000); // the lease, plus a poll, on a loaded machine
+    expect(readFileSync(sideFile, 'utf8').trim().split('\n')).toHaveLength(1);
+    await resend.close();
+  }, 60_000);
 });

@@ -7,15 +7,18 @@ import { ReliableWebSocketServer } from '../server/index';
 import { FileStorageAdapter } from '../storage/file-storage-adapter';
 import { TradingClient } from '../node';
 import { chaos } from './chaos';
+import { startDemoCluster, type DemoCluster } from './demo-cluster';
 import { FaultProxy } from './fault-proxy';
 import { percentile, printTable } from './report';
 
-const USAGE = `rx-reliable-ws demo [--signals N] [--rate PER_SECOND] [--seed N] [--quiet]
+const USAGE = `rx-reliable-ws demo [--signals N] [--rate PER_SECOND] [--seed N] [--nodes N] [--quiet]
 
 Starts the reference server, a flaky link (random resets and black-holed
 stretches) and a TradingClient, sends trade signals through it, and prints
 what was sent, acknowledged, lost and duplicated. Exits 1 if anything was
-lost or processed twice.`;
+lost or processed twice. With --nodes 3, three servers share a local
+redis-server (installed separately) behind a round-robin balancer, and one
+node is restarted every 2 s.`;
 
 export interface DemoSummary {
   sent: number;
@@ -48,6 +51,7 @@ export async function demo(argv: string[]): Promise<number> {
       signals: { type: 'string', default: '1000' },
       rate: { type: 'string', default: '100' },
       seed: { type: 'string', default: String(Date.now() % 100000) },
+      nodes: { type: 'string', default: '1' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -59,7 +63,8 @@ export async function demo(argv: string[]): Promise<number> {
   const signals = positiveInt('signals', values.signals);
   const rate = positiveInt('rate', values.rate);
   const seed = positiveInt('seed', values.seed);
-  const summary = await runDemo({ signals, rate, seed, quiet: values.quiet });
+  const nodes = positiveInt('nodes', values.nodes);
+  const summary = await runDemo({ signals, rate, seed, nodes, quiet: values.quiet });
   return summary.lost === 0 && summary.duplicated === 0 ? 0 : 1;
 }
 
@@ -67,6 +72,8 @@ export async function runDemo(options: {
   signals: number;
   rate: number;
   seed: number;
+  /** Servers on one local redis-server behind a round-robin balancer. @default 1 (no Redis) */
+  nodes?: number;
   quiet?: boolean;
   /** Where progress goes. @default process.stderr */
   out?: { write(text: string): unknown; isTTY?: boolean };
@@ -79,16 +86,23 @@ export async function runDemo(options: {
   const tty = out.isTTY === true;
   let ticks = 0;
   const processed = new Map<string, number>();
-  const server = new ReliableWebSocketServer({ host: '127.0.0.1', port: 0, apiKeys: ['demo-key'] });
-  server.handle('TRADE_SIGNAL', (payload, ctx) => {
+  const handler = (payload: unknown, ctx: { messageId: string }) => {
     processed.set(ctx.messageId, (processed.get(ctx.messageId) ?? 0) + 1);
     return {
       orderId: `o-${ctx.messageId}`,
       status: 'accepted',
       symbol: (payload as { symbol: string }).symbol,
     };
-  });
-  const { port } = await server.listen();
+  };
+  let cluster: DemoCluster | undefined;
+  let server: ReliableWebSocketServer | undefined;
+  if ((options.nodes ?? 1) > 1) {
+    cluster = await startDemoCluster(options.nodes!, 'demo-key', handler);
+  } else {
+    server = new ReliableWebSocketServer({ host: '127.0.0.1', port: 0, apiKeys: ['demo-key'] });
+    server.handle('TRADE_SIGNAL', handler);
+  }
+  const port = cluster?.port ?? (await server!.listen()).port;
   const proxy = new FaultProxy({ target: { host: '127.0.0.1', port }, seed: options.seed });
   await proxy.listen();
   const dir = mkdtempSync(join(tmpdir(), 'rx-reliable-ws-demo-'));
@@ -106,6 +120,10 @@ export async function runDemo(options: {
   });
 
   const durationMs = Math.ceil((options.signals / options.rate) * 1000) + 1000;
+  if (cluster !== undefined)
+    log(
+      `demo: ${options.nodes} nodes on ${cluster.redisUrl} behind a round-robin balancer on 127.0.0.1:${port}\n`,
+    );
   log(
     `demo: server 127.0.0.1:${port}, flaky link ${proxy.url}, ${options.signals} signals at ${options.rate}/s, seed ${options.seed}\n`,
   );
@@ -132,6 +150,13 @@ export async function runDemo(options: {
       blackholeForMs: [600, 1200],
       durationMs,
     });
+    const restarts =
+      cluster === undefined
+        ? undefined
+        : setInterval(
+            () => void cluster.restartOne().catch((e: unknown) => log(`\nrestart failed: ${String(e)}\n`)),
+            2000,
+          );
     const pending: Array<Promise<void>> = [];
     const interval = 1000 / options.rate;
     for (let i = 0; i < options.signals; i++) {
@@ -153,6 +178,7 @@ export async function runDemo(options: {
       );
     }
     await withDeadline(Promise.all(pending), 60_000);
+    clearInterval(restarts);
     stopChaos();
     await stopChaos.done;
   } finally {
@@ -163,7 +189,9 @@ export async function runDemo(options: {
   const stats = trader.getStats();
   await trader.close();
   await proxy.close();
-  await server.close();
+  await server?.close();
+  await cluster?.close();
+  if (cluster !== undefined) log(`demo: ${cluster.restarts} node restarts\n`);
   rmSync(dir, { recursive: true, force: true });
 
   const acked = results.filter((r) => r.acknowledged);

@@ -150,6 +150,9 @@ export class Delivery {
   }
 
   handleNack({ id, code, message, retryAfter }: NackEnvelope & { id: string }): void {
+    // Nothing ran and nothing was recorded (the server's dedupe store is unreachable, e.g. Redis down):
+    // the message stays in flight and its ack deadline resends it, same id, as one more attempt.
+    if (code === 'DEDUPE_UNAVAILABLE') return;
     this.#tracker.nack(id, code, message, retryAfter);
   }
 

@@ -5,59 +5,81 @@ import type { RedisScript } from './redis-port';
  * `D|<outcome JSON>` once answered. Lease times come from Redis' own clock
  * (`TIME`), so node clocks may drift. A claim whose lease ran out becomes
  * `D|OUTCOME_UNKNOWN` (its node died mid-handler): never a second run.
+ *
+ * Each script takes the keys of one batch (one session: one hash tag, one
+ * Cluster slot) and answers one result per key, so a burst of messages costs
+ * one call per session per event-loop turn.
  */
-const NOW = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+const PRELUDE = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local owner = ARGV[1]
+-- 'P' (live claim of another owner), 'M' (a claim of this owner) or the 'D|' value
+local function inspect(key, v)
+  if string.sub(v, 1, 2) ~= 'P|' then return v end
+  local holder, lease = string.match(v, '^P|([^|]*)|(%d+)$')
+  if holder == owner then return 'M' end
+  if tonumber(lease) ~= nil and tonumber(lease) >= now then return 'P' end
+  local unknown = 'D|' .. ARGV[2]
+  redis.call('SET', key, unknown, 'KEEPTTL')
+  redis.call('PUBLISH', key, unknown)
+  return unknown
+end`;
 
-/** Shared tail: returns 'P' (live claim of another owner), 'M' (a claim of this owner) or the 'D|' value. */
-const INSPECT = `if string.sub(v, 1, 2) ~= 'P|' then return v end
-local owner, lease = string.match(v, '^P|([^|]*)|(%d+)$')
-if owner == ARGV[1] then return 'M' end
-if tonumber(lease) ~= nil and tonumber(lease) >= now then return 'P' end
-local unknown = 'D|' .. ARGV[2]
-redis.call('SET', KEYS[1], unknown, 'KEEPTTL')
-redis.call('PUBLISH', KEYS[1], unknown)
-return unknown`;
-
-/** KEYS: entry. ARGV: owner, unknown outcome JSON, lease ms, ttl ms. 'S' when claimed now. */
+/** KEYS: entries. ARGV: owner, unknown outcome JSON, lease ms, then one ttl ms per key. 'S' when claimed now. */
 export const CLAIM: RedisScript = {
   name: 'dedupe_claim',
-  numberOfKeys: 1,
-  lua: `${NOW}
-local v = redis.call('GET', KEYS[1])
-if not v then
-  redis.call('SET', KEYS[1], 'P|' .. ARGV[1] .. '|' .. (now + tonumber(ARGV[3])), 'PX', ARGV[4])
-  return 'S'
+  lua: `${PRELUDE}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if not v then
+    redis.call('SET', key, 'P|' .. owner .. '|' .. (now + tonumber(ARGV[3])), 'PX', ARGV[3 + i])
+    out[i] = 'S'
+  else
+    out[i] = inspect(key, v)
+  end
 end
-${INSPECT}`,
+return out`,
 };
 
-/** KEYS: entry. ARGV: owner, unknown outcome JSON. Like CLAIM without claiming: '' when absent. */
+/** KEYS: entries. ARGV: owner, unknown outcome JSON. Like CLAIM without claiming: '' when absent. */
 export const PEEK: RedisScript = {
   name: 'dedupe_peek',
-  numberOfKeys: 1,
-  lua: `${NOW}
-local v = redis.call('GET', KEYS[1])
-if not v then return '' end
-${INSPECT}`,
+  lua: `${PRELUDE}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if not v then out[i] = '' else out[i] = inspect(key, v) end
+end
+return out`,
 };
 
-/** KEYS: entry. ARGV: owner, lease ms. Extends this owner's claim; 0 when it is no longer ours. */
+/** KEYS: entries. ARGV: owner, lease ms. Extends this owner's claims; 0 for one that is no longer ours. */
 export const RENEW: RedisScript = {
   name: 'dedupe_renew',
-  numberOfKeys: 1,
-  lua: `${NOW}
-local v = redis.call('GET', KEYS[1])
-if not v or string.sub(v, 1, string.len(ARGV[1]) + 3) ~= 'P|' .. ARGV[1] .. '|' then return 0 end
-redis.call('SET', KEYS[1], 'P|' .. ARGV[1] .. '|' .. (now + tonumber(ARGV[2])), 'KEEPTTL')
-return 1`,
+  lua: `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mine = 'P|' .. ARGV[1] .. '|'
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v and string.sub(v, 1, string.len(mine)) == mine then
+    redis.call('SET', key, mine .. (now + tonumber(ARGV[2])), 'KEEPTTL')
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out`,
 };
 
-/** KEYS: entry. ARGV: outcome value ('D|…'), ttl ms. Records the outcome and wakes the nodes waiting for it. */
+/** KEYS: entries. ARGV: per key its outcome value ('D|…') and ttl ms. Records them and wakes the nodes waiting. */
 export const COMPLETE: RedisScript = {
   name: 'dedupe_complete',
-  numberOfKeys: 1,
-  lua: `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('PUBLISH', KEYS[1], ARGV[1])
-return 1`,
+  lua: `for i, key in ipairs(KEYS) do
+  local value = ARGV[2 * i - 1]
+  redis.call('SET', key, value, 'PX', ARGV[2 * i])
+  redis.call('PUBLISH', key, value)
+end
+return #KEYS`,
 };

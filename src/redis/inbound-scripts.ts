@@ -16,7 +16,6 @@ end`;
 /** KEYS: seq, epoch, stream. ARGV: epoch candidate, channel, ts, name, payload JSON ('' for none), stream name, max messages. */
 export const APPEND: RedisScript = {
   name: 'inbound_append',
-  numberOfKeys: 3,
   lua: `${EPOCH}
 local seq = redis.call('INCR', KEYS[1])
 if ARGV[5] == '' then
@@ -31,7 +30,6 @@ return {epoch, seq}`,
 /** KEYS: seq, epoch, stream. ARGV: epoch candidate, after seq, limit. Returns {epoch, lastSeq, firstSeq, entries}. */
 export const READ: RedisScript = {
   name: 'inbound_read',
-  numberOfKeys: 3,
   lua: `${EPOCH}
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local head = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
@@ -47,7 +45,6 @@ return {epoch, last, first, entries}`,
 /** KEYS: stream. ARGV: oldest ts kept. Drops the head entries older than it (10,000 at most per call, so Redis is never blocked long); returns how many. */
 export const TRIM_AGE: RedisScript = {
   name: 'inbound_trim_age',
-  numberOfKeys: 1,
   lua: `local dropped = 0
 for _ = 1, 100 do
   local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 100)

@@ -58,11 +58,11 @@ export class IoredisPort implements RedisPort {
   script(script: RedisScript, keys: readonly string[], args: readonly RedisArg[]): Promise<unknown> {
     const name = `rxrws_${script.name}`;
     if (!this.defined.has(name)) {
-      this.client.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+      this.client.defineCommand(name, { lua: script.lua }); // the key count goes first in each call
       this.defined.add(name);
     }
     const fn = (this.client as unknown as Record<string, ScriptFn>)[name]!;
-    return fn.call(this.client, ...keys, ...args);
+    return fn.call(this.client, keys.length, ...keys, ...args);
   }
 
   command(name: string, args: readonly RedisArg[]): Promise<unknown> {

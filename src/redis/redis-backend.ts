@@ -34,7 +34,6 @@ export interface RedisBackendOptions {
 /** KEYS: the session's counter. ARGV: channel, node, session id, session key. Orders takeovers across nodes. */
 const ANNOUNCE: RedisScript = {
   name: 'session_announce',
-  numberOfKeys: 1,
   lua: `local seq = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], 86400000)
 redis.call('PUBLISH', ARGV[1], seq .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
@@ -85,6 +84,9 @@ class RedisBackend implements ServerBackend {
   private current: BackendHealth = { healthy: false, detail: 'not started', since: Date.now() };
   private timer: NodeJS.Timeout | undefined;
   private stops: Array<() => void> = [];
+  /** Names this Redis dataset; a check that finds it gone means Redis lost its data (restart without AOF, flush). */
+  private readonly epochKey: string;
+  private epoch: string | undefined;
 
   constructor(options: RedisBackendOptions) {
     this.prefix = options.keyPrefix ?? 'rxrws:';
@@ -106,6 +108,7 @@ class RedisBackend implements ServerBackend {
       retention: options.inboundRetention,
       connectTimeoutMs: options.connectTimeoutMs,
     });
+    this.epochKey = `${this.prefix}epoch`;
     this.sessionsChannel = `${this.prefix}sessions`;
     this.pushChannel = `${this.prefix}push`;
     this.healthIntervalMs = options.healthIntervalMs ?? 500;
@@ -114,6 +117,7 @@ class RedisBackend implements ServerBackend {
   async start(node: BackendNode): Promise<void> {
     this.node = node;
     await this.dedupeStore.ready;
+    this.epoch = await this.adoptEpoch();
     this.stops.push(
       await this.port.subscribe(this.sessionsChannel, (message) => this.onAnnounce(message)),
       await this.port.subscribe(this.pushChannel, (message) => this.onPush(message)),
@@ -197,11 +201,29 @@ class RedisBackend implements ServerBackend {
   }
 
   private check(): void {
-    this.port.command('PING', []).then(
-      () => this.setHealth(true, 'ok'),
+    this.port.command('GET', [this.epochKey]).then(
+      (epoch) => {
+        if (epoch === this.epoch) return this.setHealth(true, 'ok');
+        this.setHealth(
+          false,
+          `Redis lost its data (dataset ${this.epoch} gone): message ids remembered before are forgotten, ` +
+            'so a resend of a message handled before may run again; run Redis with AOF (docs/scale-out.md)',
+        );
+        this.adoptEpoch().then(
+          (next) => (this.epoch = next),
+          () => undefined, // the next check tries again
+        );
+      },
       (error: unknown) =>
         this.setHealth(false, `Redis unreachable: ${error instanceof Error ? error.message : String(error)}`),
     );
+  }
+
+  /** The dataset's epoch: the one already there, or ours if none is. */
+  private async adoptEpoch(): Promise<string> {
+    const mine = randomBytes(8).toString('base64url');
+    const found = await this.port.command('SET', [this.epochKey, mine, 'NX', 'GET']);
+    return typeof found === 'string' ? found : mine;
   }
 
   private setHealth(healthy: boolean, detail: string): void {

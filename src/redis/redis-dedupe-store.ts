@@ -8,7 +8,8 @@ import {
   type DedupeStore,
 } from '../server/index';
 import { checkRedis } from './redis-check';
-import { dedupeRedisKey } from './redis-keys';
+import { dedupeRedisKey, tagOf } from './redis-keys';
+import { TurnBatcher } from './turn-batcher';
 import type { RedisPort } from './redis-port';
 import { CLAIM, COMPLETE, PEEK, RENEW } from './dedupe-scripts';
 
@@ -61,6 +62,32 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly held = new Set<string>();
   private readonly renewTimer: NodeJS.Timeout;
   private closed = false;
+  /** One CLAIM / PEEK / RENEW / COMPLETE call per session (hash tag) per event-loop turn. */
+  private readonly claims = new TurnBatcher<{ key: string; ttl: number }, string>((_, items) =>
+    this.port
+      .script(
+        CLAIM,
+        items.map((i) => i.key),
+        [this.owner, UNKNOWN_JSON, this.leaseMs, ...items.map((i) => i.ttl)],
+      )
+      .then(strings),
+  );
+  private readonly peeks = new TurnBatcher<string, string>((_, keys) =>
+    this.port.script(PEEK, keys, [this.owner, UNKNOWN_JSON]).then(strings),
+  );
+  private readonly renewals = new TurnBatcher<string, string>((_, keys) =>
+    this.port.script(RENEW, keys, [this.owner, this.leaseMs]).then(strings),
+  );
+  private readonly completions = new TurnBatcher<{ key: string; value: string; ttl: number }, string>(
+    (_, items) =>
+      this.port
+        .script(
+          COMPLETE,
+          items.map((i) => i.key),
+          items.flatMap((i) => [i.value, i.ttl]),
+        )
+        .then((n) => items.map(() => String(n))),
+  );
 
   constructor(
     private readonly port: RedisPort,
@@ -77,17 +104,15 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   claim(key: string, expiresAt: number): Promise<DedupeClaim> {
-    const redisKey = dedupeRedisKey(this.prefix, key);
-    const ttl = ttlOf(expiresAt);
-    return this.port
-      .script(CLAIM, [redisKey], [this.owner, UNKNOWN_JSON, this.leaseMs, ttl])
-      .then((value) => this.claimed(redisKey, String(value)), outOfMemory);
+    const { tag, redisKey } = dedupeRedisKey(this.prefix, key);
+    return this.claims
+      .add(tag, { key: redisKey, ttl: ttlOf(expiresAt) })
+      .then((value) => this.claimed(tag, redisKey, value), outOfMemory);
   }
 
   get(key: string, _now: number): Promise<DedupeLookup> {
-    const redisKey = dedupeRedisKey(this.prefix, key);
-    return this.port.script(PEEK, [redisKey], [this.owner, UNKNOWN_JSON]).then((value) => {
-      const v = String(value);
+    const { tag, redisKey } = dedupeRedisKey(this.prefix, key);
+    return this.peeks.add(tag, redisKey).then((v) => {
       if (v === '') return undefined;
       return v === 'P' || v === 'M' ? 'pending' : parse(v);
     });
@@ -101,13 +126,13 @@ export class RedisDedupeStore implements DedupeStore {
 
   /** Resolves once Redis holds the outcome (retrying while it is unreachable); only then is the ack sent. */
   async complete(key: string, outcome: DedupeOutcome, expiresAt: number): Promise<void> {
-    const redisKey = dedupeRedisKey(this.prefix, key);
+    const { tag, redisKey } = dedupeRedisKey(this.prefix, key);
     const value = 'D|' + JSON.stringify(outcome);
     this.held.add(redisKey); // renewed until written, whatever happened to the claim
     try {
       for (;;) {
         try {
-          await this.port.script(COMPLETE, [redisKey], [value, ttlOf(expiresAt)]);
+          await this.completions.add(tag, { key: redisKey, value, ttl: ttlOf(expiresAt) });
           return;
         } catch (error) {
           if (this.closed || Date.now() + RECORD_RETRY_MS >= expiresAt) throw error;
@@ -122,7 +147,7 @@ export class RedisDedupeStore implements DedupeStore {
 
   /** Waits for the answer of a claim held by another node: its outcome, OUTCOME_UNKNOWN once its lease ran out, or `'pending'` after `waitMs`. */
   waitFor(key: string): Promise<DedupeLookup> {
-    const redisKey = dedupeRedisKey(this.prefix, key);
+    const { tag, redisKey } = dedupeRedisKey(this.prefix, key);
     return new Promise<DedupeLookup>((resolve) => {
       let finished = false;
       let unsubscribe: (() => void) | undefined;
@@ -138,9 +163,8 @@ export class RedisDedupeStore implements DedupeStore {
       const deadline = setTimeout(() => finish('pending'), this.waitMs);
       // The published outcome wakes us; the poll finds a lease that ran out (nobody publishes for a dead node).
       const check = (): void => {
-        this.port.script(PEEK, [redisKey], [this.owner, UNKNOWN_JSON]).then(
-          (value) => {
-            const v = String(value);
+        this.peeks.add(tag, redisKey).then(
+          (v) => {
             if (v === '') finish(undefined);
             else if (v.startsWith('D|')) finish(parse(v));
             else if (!finished) poll = setTimeout(check, Math.max(50, Math.floor(this.leaseMs / 2)));
@@ -170,7 +194,7 @@ export class RedisDedupeStore implements DedupeStore {
     clearInterval(this.renewTimer);
   }
 
-  private claimed(redisKey: string, value: string): DedupeClaim | Promise<DedupeClaim> {
+  private claimed(tag: string, redisKey: string, value: string): DedupeClaim | Promise<DedupeClaim> {
     if (value === 'S') {
       this.held.add(redisKey);
       return STARTED;
@@ -180,8 +204,8 @@ export class RedisDedupeStore implements DedupeStore {
       // Our own claim: running here (a duplicate), or a claim whose reply was lost to a timeout
       // and whose handler therefore never started: take it back and run it.
       if (this.held.has(redisKey)) return PENDING;
-      return this.port.script(RENEW, [redisKey], [this.owner, this.leaseMs]).then((renewed) => {
-        if (Number(renewed) !== 1 || this.held.has(redisKey)) return PENDING;
+      return this.renewals.add(tag, redisKey).then((renewed) => {
+        if (renewed !== '1' || this.held.has(redisKey)) return PENDING;
         this.held.add(redisKey);
         return STARTED;
       });
@@ -191,9 +215,13 @@ export class RedisDedupeStore implements DedupeStore {
 
   private renew(): void {
     for (const redisKey of this.held) {
-      this.port.script(RENEW, [redisKey], [this.owner, this.leaseMs]).catch(() => undefined); // next tick tries again
+      this.renewals.add(tagOf(redisKey), redisKey).catch(() => undefined); // the next tick tries again
     }
   }
+}
+
+function strings(value: unknown): string[] {
+  return (value as unknown[]).map(String);
 }
 
 function parse(value: string): DedupeOutcome {

@@ -42,10 +42,17 @@ export function sessionTag(session: string): string {
   return tag;
 }
 
-/** `<prefix>{<tag>}d:<id>`: one dedupe entry. */
-export function dedupeRedisKey(prefix: string, key: string): string {
+/** `<prefix>{<tag>}d:<id>`: one dedupe entry, and its tag (the batch it joins). */
+export function dedupeRedisKey(prefix: string, key: string): { tag: string; redisKey: string } {
   const { session, id } = splitDedupeKey(key);
-  return `${prefix}{${sessionTag(session)}}d:${exact(id)}`;
+  const tag = sessionTag(session);
+  return { tag, redisKey: `${prefix}{${tag}}d:${exact(id)}` };
+}
+
+/** The hash tag inside a key built by this module. */
+export function tagOf(redisKey: string): string {
+  const open = redisKey.indexOf('{');
+  return redisKey.slice(open + 1, redisKey.indexOf('}', open));
 }
 
 /** A stream's keys share the tag of the stream name. */

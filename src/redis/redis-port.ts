@@ -2,7 +2,7 @@
 export interface RedisScript {
   /** Unique among the scripts of one port. */
   readonly name: string;
-  readonly numberOfKeys: number;
+  /** Reads its keys from KEYS (any number: the port passes how many) and its arguments from ARGV. */
   readonly lua: string;
 }
 

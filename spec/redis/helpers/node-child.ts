@@ -1,10 +1,10 @@
 /**
  * One server node of the scale-out specs:
- * `node --import tsx spec/redis/helpers/node-child.ts REDIS_URL PORT SIDE_FILE LEASE_MS`.
+ * `node --import tsx spec/redis/helpers/node-child.ts REDIS_URL PORT SIDE_FILE LEASE_MS [HANDLER_MS]`.
  *
  * The reference server on PORT with `redisBackend`. Its `ORDER` handler
  * appends `<messageId> <pid>` to SIDE_FILE with a synchronous write (the
- * order's effect: a kill -9 cannot lose it), waits 0-4 ms and answers
+ * order's effect: a kill -9 cannot lose it), waits 0-HANDLER_MS ms (default 4) and answers
  * `{ order, node: pid }`. Prints `listening <port>`. Killed by the parent;
  * a safety limit ends it after 120 s.
  */
@@ -12,7 +12,8 @@ import { appendFileSync } from 'node:fs';
 import { redisBackend } from '../../../src/redis/index';
 import { ReliableWebSocketServer } from '../../../src/server/index';
 
-const [url, portText, sideFile, leaseText] = process.argv.slice(2);
+const [url, portText, sideFile, leaseText, handlerText] = process.argv.slice(2);
+const handlerMs = Number(handlerText ?? 4);
 if (!url || !portText || !sideFile) throw new Error('usage: node-child.ts REDIS_URL PORT SIDE_FILE LEASE_MS');
 
 const server = new ReliableWebSocketServer({
@@ -22,7 +23,7 @@ const server = new ReliableWebSocketServer({
 });
 server.handle('ORDER', async (_payload, ctx) => {
   appendFileSync(sideFile, `${ctx.messageId} ${process.pid}\n`);
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * handlerMs));
   return { order: `ord-${ctx.messageId}`, node: process.pid };
 });
 server.listen().then(

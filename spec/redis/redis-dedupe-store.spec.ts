@@ -1,0 +1,83 @@
+import { IoredisPort } from '../../src/redis/ioredis-port';
+import { RedisDedupeStore } from '../../src/redis/redis-dedupe-store';
+import { dedupeRedisKey } from '../../src/redis/redis-keys';
+import { OUTCOME_UNKNOWN } from '../../src/server/index';
+import { sessionKey } from '../../src/server/session-registry';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+
+let redis: RedisServer;
+const ports: IoredisPort[] = [];
+const stores: RedisDedupeStore[] = [];
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterEach(async () => {
+  stores.splice(0).forEach((s) => s.close());
+  await Promise.all(ports.splice(0).map((p) => p.close()));
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+let app = 0;
+/** Two nodes of one app: separate connections and owner tokens, one key prefix. */
+async function twoNodes(
+  leaseMs: number,
+  url = redis.url,
+): Promise<[RedisDedupeStore, RedisDedupeStore, IoredisPort]> {
+  const keyPrefix = `dd${++app}:`;
+  const make = (): RedisDedupeStore => {
+    const port = new IoredisPort({ url });
+    ports.push(port);
+    const store = new RedisDedupeStore(port, { keyPrefix, leaseMs, waitMs: 5000 });
+    stores.push(store);
+    return store;
+  };
+  const [a, b] = [make(), make()];
+  await Promise.all([a.ready, b.ready]);
+  return [a, b, ports[ports.length - 1]!];
+}
+const key = (id: string): string => sessionKey('acct', 'c-1') + id;
+const TTL = 60_000;
+
+describe('RedisDedupeStore leases', () => {
+  it('keeps a running claim alive past its lease by renewing it', async () => {
+    const [a, b] = await twoNodes(1000);
+    expect(await a.claim(key('m1'), Date.now() + TTL)).toEqual({ status: 'started' });
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // 2.5 leases; renewed every 333 ms
+    expect(await b.claim(key('m1'), Date.now() + TTL)).toEqual({ status: 'pending' });
+  });
+
+  it('turns the claim of a node that stopped renewing into OUTCOME_UNKNOWN after the lease, never a second start', async () => {
+    const [a, b] = await twoNodes(300);
+    await a.claim(key('m1'), Date.now() + TTL);
+    a.close(); // the node died: no more renewals
+    const waiting = b.waitFor(key('m1'));
+    expect(await waiting).toEqual(OUTCOME_UNKNOWN);
+    expect(await b.claim(key('m1'), Date.now() + TTL)).toEqual({ status: 'done', outcome: OUTCOME_UNKNOWN });
+  });
+
+  it('takes back its own claim whose reply was lost (the handler never started here)', async () => {
+    const [a, , port] = await twoNodes(5000);
+    const { redisKey } = dedupeRedisKey(`dd${app}:`, key('m1'));
+    // What a timed-out claim leaves once a frozen Redis runs it: a claim of this owner that no handler holds.
+    await port.command('SET', [redisKey, `P|${a.owner}|${Date.now() + 60_000}`, 'PX', 60_000]);
+    expect(await a.claim(key('m1'), Date.now() + TTL)).toEqual({ status: 'started' });
+    expect(await a.claim(key('m1'), Date.now() + TTL)).toEqual({ status: 'pending' }); // now it is held
+  });
+
+  it('refuses new ids with full (DEDUPE_FULL) when Redis is out of memory under noeviction', async () => {
+    const small = await startRedisServer({ args: ['--maxmemory', '2mb'] });
+    try {
+      const [a] = await twoNodes(5000, small.url);
+      let status = 'started';
+      for (let i = 0; i < 50_000 && status === 'started'; i++)
+        status = (await a.claim(key(`m${i}-${'x'.repeat(100)}`), Date.now() + TTL)).status;
+      expect(status).toBe('full');
+    } finally {
+      stores.splice(0).forEach((s) => s.close());
+      await Promise.all(ports.splice(0).map((p) => p.close()));
+      await small.stop();
+    }
+  });
+});
