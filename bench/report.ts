@@ -77,7 +77,7 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
       : 'CPU, GC and alloc = client process + server child, added';
   return [
     `${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds; server ${env.serverMode}; ${scope}`,
-    `1-by-1 = ${env.serial} messages sent one at a time (window 1); GC % = main-thread GC time / CPU time`,
+    `1-by-1 = ${env.serial} messages sent one at a time (window 1); GC % = GC pauses / run wall time`,
     `${meta.node} on ${meta.cpu} (${meta.cores} cores), ${meta.date}`,
     '',
     format(header),
