@@ -83,7 +83,47 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
     format(header),
     format(widths.map((w) => '-'.repeat(w))),
     ...lines.map(format),
+    ...formatTargets(rows, meta),
   ].join('\n');
+}
+
+/** Our rows' names, as bench/ours.ts registers them. */
+const OURS = 'rx-reliable-ws';
+const OURS_DURABLE = 'rx-reliable-ws + file journal';
+
+/**
+ * Issue 12's targets, checked against this run: each line says the figure,
+ * the target and whether it is met, so the report tracks them like throughput.
+ */
+export function formatTargets(rows: ReportRow[], meta: ReportMeta): string[] {
+  const byName = new Map(rows.filter(isResult).map((row) => [row.name, row]));
+  const base = byName.get(meta.baseline);
+  const ours = byName.get(OURS);
+  if (!base || !ours) return [];
+  const lines: string[] = ['', `Targets (vs ${meta.baseline}, this run):`];
+  const check = (what: string, value: string, target: string, met: boolean) =>
+    lines.push(`  ${what}: ${value} (target ${target}) ${met ? 'met' : 'MISSED'}`);
+  const ratio = ours.messagesPerSec / base.messagesPerSec;
+  if (meta.env.window === 'burst') check('burst throughput', `${ratio.toFixed(2)}x`, '>= 1.0x', ratio >= 1);
+  else check(`throughput, window ${meta.env.window}`, `${ratio.toFixed(2)}x`, '>= 1.5x', ratio >= 1.5);
+  const durable = byName.get(OURS_DURABLE);
+  if (durable && meta.env.window !== 'burst') {
+    const r = durable.messagesPerSec / base.messagesPerSec;
+    check('file journal throughput', `${r.toFixed(2)}x`, '>= 0.75x', r >= 0.75);
+  }
+  if (Number.isFinite(ours.serialP50Us) && Number.isFinite(base.serialP50Us)) {
+    const d50 = ours.serialP50Us - base.serialP50Us;
+    const d99 = ours.serialP99Us - base.serialP99Us;
+    check('1-by-1 RTT p50', `+${Math.round(d50)} µs`, '<= +50 µs', d50 <= 50);
+    check('1-by-1 RTT p99', `+${Math.round(d99)} µs`, '<= +200 µs', d99 <= 200);
+  }
+  const cpu = `${ours.cpuUsPerMsg.toFixed(1)} vs ${base.cpuUsPerMsg.toFixed(1)} µs`;
+  check('CPU per acked message', cpu, `<= ${meta.baseline}'s`, ours.cpuUsPerMsg <= base.cpuUsPerMsg);
+  check('GC share', `${ours.gcPct.toFixed(1)} %`, '<= 10 %', ours.gcPct <= 10);
+  lines.push(
+    `  heap allocated per acked message: ${Math.round(ours.bytesPerMsg)} B (was 8,812 B at window 1000 before issue 12; target: halved)`,
+  );
+  return lines;
 }
 
 /** Writes the rows and the conditions they were measured in as JSON. */
