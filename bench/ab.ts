@@ -1,6 +1,7 @@
 /**
  * A/B of the library against an earlier commit, in alternating rounds:
- * `npx tsx bench/ab.ts <git-rev> [<git-rev B>]` (B defaults to the work tree;
+ * `npx tsx bench/ab.ts <git-rev> [<git-rev B>]` (B defaults to the work tree; either may be a
+ * directory holding a patched `src/` copy, for a change to try before it is committed;
  * env: the BENCH_* knobs of bench/harness.ts, BENCH_RUNS = rounds per side, default 7).
  *
  * The rev's `src/` is extracted to `.tmp/ab/<rev>/src` (node_modules resolve
@@ -18,7 +19,9 @@ import { median, readBenchEnv, type BenchResult } from './harness';
 const ROOT = path.join(__dirname, '..');
 const CHILD_TIMEOUT_MS = 180_000;
 
+/** A rev's `src/` extracted under .tmp/ab, or, when `rev` is a directory holding a `src/` copy, that `src/` as it is. */
 function extract(rev: string): string {
+  if (existsSync(path.join(rev, 'src', 'node.ts'))) return path.resolve(rev, 'src');
   const sha = execFileSync('git', ['rev-parse', '--short', rev], { cwd: ROOT }).toString().trim();
   const dir = path.join(ROOT, '.tmp', 'ab', sha);
   if (!existsSync(path.join(dir, 'src'))) {

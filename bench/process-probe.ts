@@ -4,7 +4,7 @@ import { GCProfiler, getHeapStatistics } from 'node:v8';
 export interface ProbeSample {
   /** process.cpuUsage, user + system, in µs. */
   cpuUs: number;
-  /** Main-thread time inside garbage collections (V8's GC cost), in µs. */
+  /** Main-thread time inside garbage collections (V8's GC cost: wall time of each pause), in µs. */
   gcUs: number;
   /** Number of collections. */
   gcs: number;

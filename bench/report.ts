@@ -77,13 +77,59 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
       : 'CPU, GC and alloc = client process + server child, added';
   return [
     `${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds; server ${env.serverMode}; ${scope}`,
-    `1-by-1 = ${env.serial} messages sent one at a time (window 1); GC % = main-thread GC time / CPU time`,
+    `1-by-1 = ${env.serial} messages sent one at a time (window 1); GC % = GC pauses / run wall time`,
     `${meta.node} on ${meta.cpu} (${meta.cores} cores), ${meta.date}`,
     '',
     format(header),
     format(widths.map((w) => '-'.repeat(w))),
     ...lines.map(format),
+    ...formatTargets(rows, meta),
   ].join('\n');
+}
+
+/** Our rows' names, as bench/ours.ts registers them. */
+const OURS = 'rx-reliable-ws';
+const OURS_DURABLE = 'rx-reliable-ws + file journal';
+
+/**
+ * Issue 12's targets, checked against this run: each line says the figure,
+ * the target and whether it is met, so the report tracks them like throughput.
+ */
+export function formatTargets(rows: ReportRow[], meta: ReportMeta): string[] {
+  const byName = new Map(rows.filter(isResult).map((row) => [row.name, row]));
+  const base = byName.get(meta.baseline);
+  const ours = byName.get(OURS);
+  if (!base || !ours) return [];
+  const lines: string[] = ['', `Targets (vs ${meta.baseline}, this run):`];
+  const check = (what: string, value: string, target: string, met: boolean) =>
+    lines.push(`  ${what}: ${value} (target ${target}) ${met ? 'met' : 'MISSED'}`);
+  const ratio = ours.messagesPerSec / base.messagesPerSec;
+  if (meta.env.window === 'burst') check('burst throughput', `${ratio.toFixed(2)}x`, '>= 1.0x', ratio >= 1);
+  else check(`throughput, window ${meta.env.window}`, `${ratio.toFixed(2)}x`, '>= 1.5x', ratio >= 1.5);
+  const durable = byName.get(OURS_DURABLE);
+  if (durable && meta.env.window !== 'burst') {
+    const r = durable.messagesPerSec / base.messagesPerSec;
+    check('file journal throughput', `${r.toFixed(2)}x`, '>= 0.75x', r >= 0.75);
+  }
+  if (Number.isFinite(ours.serialP50Us) && Number.isFinite(base.serialP50Us)) {
+    const d50 = ours.serialP50Us - base.serialP50Us;
+    const d99 = ours.serialP99Us - base.serialP99Us;
+    check('1-by-1 RTT p50', `+${Math.round(d50)} µs`, '<= +50 µs', d50 <= 50);
+    check('1-by-1 RTT p99', `+${Math.round(d99)} µs`, '<= +200 µs', d99 <= 200);
+  }
+  const cpu = `${ours.cpuUsPerMsg.toFixed(1)} vs ${base.cpuUsPerMsg.toFixed(1)} µs`;
+  check('CPU per acked message', cpu, `<= ${meta.baseline}'s`, ours.cpuUsPerMsg <= base.cpuUsPerMsg);
+  check('GC share', `${ours.gcPct.toFixed(1)} %`, '<= 10 %', ours.gcPct <= 10);
+  // Before issue 12 (bench/ab.ts against bdbe4f1): 8,812 B at window 1000, 9,149 B on a 20k burst.
+  const before = meta.env.window === 'burst' ? 9149 : 8812;
+  const bytes = ours.bytesPerMsg;
+  check(
+    'heap allocated per acked message',
+    `${Math.round(bytes)} B, was ${before} B`,
+    'halved',
+    bytes <= before / 2,
+  );
+  return lines;
 }
 
 /** Writes the rows and the conditions they were measured in as JSON. */

@@ -1,6 +1,7 @@
 // Child of bench/scale.ts: one server (`ours` or `raw`) on 127.0.0.1, sampled over IPC until the parent disconnects.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import { ReliableWebSocketServer } from '../src/server/index';
 
@@ -16,6 +17,10 @@ export interface ServerSample {
   /** process.cpuUsage since start, user + system, µs. */
   cpuUs: number;
   connections: number;
+  /** Event-loop delay since the previous sample (or start), ms. */
+  loopDelayP50Ms: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 export type ServerReply = { port: number } | { sample: ServerSample } | { error: string };
 
@@ -61,7 +66,17 @@ function reply(message: ServerReply): void {
   process.send?.(message);
 }
 
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+
 function sample(server: Started, gc: boolean): ServerSample {
+  const ms = (ns: number) => ns / 1e6;
+  const delay = {
+    loopDelayP50Ms: ms(loop.percentile(50)),
+    loopDelayP99Ms: ms(loop.percentile(99)),
+    loopDelayMaxMs: ms(loop.max),
+  };
+  loop.reset();
   if (gc) (globalThis as { gc?: () => void }).gc?.();
   const { rss, heapUsed } = process.memoryUsage();
   const cpu = process.cpuUsage();
@@ -70,6 +85,7 @@ function sample(server: Started, gc: boolean): ServerSample {
     heapUsedBytes: heapUsed,
     cpuUs: cpu.user + cpu.system,
     connections: server.connections(),
+    ...delay,
   };
 }
 

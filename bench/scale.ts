@@ -298,6 +298,8 @@ interface KindResult {
   heartbeatsPerSec: number;
   heartbeatRttP50Ms: number;
   heartbeatRttP99Ms: number;
+  /** The server's event-loop delay over the heartbeat phase: p50, p99, max (ms). */
+  loopDelayMs: [number, number, number];
   ackP50Ms?: number;
   ackP99Ms?: number;
   acked?: number;
@@ -322,7 +324,7 @@ async function runKind(kind: 'ours' | 'raw', env: ScaleEnv): Promise<KindResult>
     const clients = Math.max(1, loaded.connections);
     // Phase 1, the heartbeat load alone: server CPU against heartbeats answered.
     const before = await load.stats();
-    const cpuBefore = (await server.sample(false)).cpuUs;
+    const cpuBefore = (await server.sample(false)).cpuUs; // also restarts the event-loop delay histogram
     let started = performance.now();
     const progress = setInterval(() => {
       const t = load!.total();
@@ -335,10 +337,13 @@ async function runKind(kind: 'ours' | 'raw', env: ScaleEnv): Promise<KindResult>
     let after: LoadStats;
     let cpuAfter: number;
     let elapsedS: number;
+    let loopDelay: [number, number, number];
     try {
       await sleep(env.seconds * 1000);
       after = await load.stats();
-      cpuAfter = (await server.sample(false)).cpuUs;
+      const steady = await server.sample(false);
+      cpuAfter = steady.cpuUs;
+      loopDelay = [steady.loopDelayP50Ms, steady.loopDelayP99Ms, steady.loopDelayMaxMs];
       elapsedS = (performance.now() - started) / 1000;
       // Phase 2, the same load plus the probes: latencies.
       log(`${name}: probing for ${env.seconds} s`);
@@ -365,6 +370,7 @@ async function runKind(kind: 'ours' | 'raw', env: ScaleEnv): Promise<KindResult>
       heartbeatsPerSec: answered / elapsedS,
       heartbeatRttP50Ms: percentile(beatRtts, 0.5),
       heartbeatRttP99Ms: percentile(beatRtts, 0.99),
+      loopDelayMs: loopDelay,
     };
     if (ack) {
       const acked = sorted(ack.latencies);
@@ -392,6 +398,7 @@ function formatTable(results: KindResult[], env: ScaleEnv): string {
     'heap KB/client',
     'CPU µs/heartbeat',
     'heartbeats/s',
+    'loop delay p99/max ms',
     'heartbeat RTT p50/p99 ms',
     'probe ack p50/p99 ms',
   ];
@@ -404,6 +411,7 @@ function formatTable(results: KindResult[], env: ScaleEnv): string {
     (r.heapPerClientBytes / 1024).toFixed(1),
     r.serverCpuUsPerHeartbeat.toFixed(1),
     Math.round(r.heartbeatsPerSec).toString(),
+    `${ms(r.loopDelayMs[1])} / ${ms(r.loopDelayMs[2])}`,
     `${ms(r.heartbeatRttP50Ms)} / ${ms(r.heartbeatRttP99Ms)}`,
     r.ackP50Ms === undefined ? '-' : `${ms(r.ackP50Ms)} / ${ms(r.ackP99Ms)} (${r.acked} acked)`,
   ]);
