@@ -21,7 +21,9 @@ export type {
   ClientEventType,
   ClientDomEvent,
   InboundMessage,
+  InboundGap,
 } from './client/client-events';
+export type { AckMode } from './client/inbound-streams';
 export type { Platform } from './client/platform';
 export type { StorageFallback } from './client/storage-fallback';
 export type { TabCoordination, TabMessage, TabSettlement } from './client/tab-coordination';

@@ -1,4 +1,5 @@
 import type { ConnectionState } from '../protocol/enums';
+import type { StreamGapReason } from '../protocol/stream-envelope';
 
 /** What each event's `detail` holds. Event names are the seed's plus the design's additions. */
 export interface ClientEventMap {
@@ -13,6 +14,8 @@ export interface ClientEventMap {
   messageFailed: { messageId: string; attempts: number; error: Error };
   messageExpired: { messageId: string; attempts: number; error: Error };
   heartbeatTimeout: { missed: number };
+  /** A reliable stream could not resume: messages were missed. Fired before any later message of the stream. */
+  inboundGap: InboundGap;
 }
 
 export type ClientEventType = keyof ClientEventMap;
@@ -24,6 +27,30 @@ export interface InboundMessage<T = unknown> {
   type: string;
   payload: T;
   id: string | undefined;
+  /** Reliable stream messages only (docs/protocol.md, section 14): the stream, its seq and epoch. */
+  stream?: string;
+  seq?: number;
+  epoch?: string;
+  /**
+   * True only when this message may have reached app code before a crash
+   * (handed over, the process died before the cursor was persisted).
+   */
+  redelivered?: boolean;
+}
+
+/**
+ * Messages of `stream` were missed (`reason`, a stable code): re-fetch a
+ * snapshot. The stream goes on after `seq` of `epoch`; `previousSeq` of
+ * `previousEpoch` was the last message app code got (undefined: none known).
+ * `SEQ_SKIPPED` is the client's own: the server skipped seqs without announcing it.
+ */
+export interface InboundGap {
+  stream: string;
+  reason: StreamGapReason | 'SEQ_SKIPPED';
+  epoch: string;
+  seq: number;
+  previousEpoch: string | undefined;
+  previousSeq: number | undefined;
 }
 
 /** The event object listeners receive: a DOM `CustomEvent` (global in browsers and Node >= 19). */

@@ -24,6 +24,14 @@ export interface ClientStats {
   averageAckLatency: number | undefined;
   /** False when the queue lives in memory only. */
   durable: boolean;
+  /** Reliable stream messages handed to app code (redelivered ones included). */
+  inboundReceived: number;
+  /** Of those, marked `redelivered` (may have reached app code before a crash). */
+  inboundRedelivered: number;
+  /** Stream frames dropped as duplicates by seq. */
+  inboundDuplicates: number;
+  /** `inboundGap` events. */
+  inboundGaps: number;
 }
 
 /**
@@ -39,6 +47,10 @@ export class ClientStatsCounter {
   messagesEvicted = 0;
   messagesReceived = 0;
   reconnects = 0;
+  inboundReceived = 0;
+  inboundRedelivered = 0;
+  inboundDuplicates = 0;
+  inboundGaps = 0;
   latency: number | undefined;
   #ackLatencyTotal = 0;
 
