@@ -37,6 +37,8 @@ export type { ZoneSchedulers, NgZoneLike } from './angular/index';
 export { TradingClient, TRADE_SIGNAL } from './trading/trading-client';
 export { validateTradeSignal } from './trading/trade-signal';
 export type { TradeSignal, TradeAction } from './trading/trade-signal';
+export { EXECUTION_REPORT, toExecution } from './trading/execution-report';
+export type { ExecutionReport, ReceivedExecution } from './trading/execution-report';
 
 // Operators
 export * from './operators/index';
