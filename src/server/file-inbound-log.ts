@@ -92,6 +92,8 @@ export class FileInboundLog implements InboundLog {
       );
       throw error;
     }
+    // An earlier append failed while this one was in flight: holding it would leave a hole in the stream.
+    if (this.failure) throw this.failure;
     // Batches complete in order, and their writes resolve in order: records become visible in seq order.
     memory.insert(record);
     memory.notify(record);
