@@ -11,6 +11,8 @@ export interface FakeServerBehaviour {
   ackData: boolean;
   /** Virtual ms from a client frame to the server's answer (and from construction to `open`). @default 0 */
   latency: number;
+  /** Reliable stream verdicts for the welcome of a hello that offers `streams`. @default undefined (a v1 server) */
+  streams?: (cursors: unknown[]) => unknown[];
 }
 
 /** One frame the client wrote, with the virtual time and the socket (1-based) it went out on. */
@@ -108,6 +110,11 @@ export class FakeSocket implements WebSocketLike {
     this.server.scheduler.schedule(() => this.finish(code, reason), 0);
   }
 
+  /** The server sends `envelope` now (a push, a stream message). */
+  push(envelope: Record<string, unknown>): void {
+    if (this.readyState === 1) this.onmessage?.({ data: JSON.stringify(envelope) });
+  }
+
   /** The server drops the link (as a reset would). */
   drop(code = 1006): void {
     this.finish(code, '');
@@ -125,6 +132,8 @@ export class FakeSocket implements WebSocketLike {
         heartbeatInterval: 30_000,
         maxPayload: 1 << 20,
       };
+      if (behaviour.streams && Array.isArray(envelope['streams']))
+        reply['streams'] = behaviour.streams(envelope['streams'] as unknown[]);
     } else if (envelope['type'] === 'heartbeat' && behaviour.answerHeartbeats) {
       reply = { type: 'heartbeat_ack', ts: envelope['ts'] };
     } else if (envelope['type'] === 'data' && behaviour.ackData) {
