@@ -27,30 +27,56 @@ const OPTIONS: ReliableClientOptions = {
  * in localStorage, synchronously inside the subscriber: a reload cannot lose
  * a record the way it loses the page's memory.
  */
-async function openTrader(page: Page, url: string): Promise<void> {
+async function openTrader(page: Page, url: string, tab = ''): Promise<void> {
   await page.evaluate(
-    ({ url, options, stream }) => {
+    ({ url, options, stream, tab }) => {
       const h = window.harness;
       const client = h.clients[h.create(url, options)]!;
       client.messages$.subscribe((m) => {
         if (m.stream !== stream) return;
         const line = `${(m.payload as { n: number }).n}:${m.seq}:${m.redelivered ? 1 : 0};`;
-        localStorage.setItem('got', (localStorage.getItem('got') ?? '') + line);
+        localStorage.setItem(`got${tab}`, (localStorage.getItem(`got${tab}`) ?? '') + line);
       });
       client.addEventListener('inboundGap', () =>
-        localStorage.setItem('gaps', String(Number(localStorage.getItem('gaps') ?? 0) + 1)),
+        localStorage.setItem(`gaps${tab}`, String(Number(localStorage.getItem(`gaps${tab}`) ?? 0) + 1)),
       );
       client.connect().catch(() => undefined);
     },
-    { url, options: OPTIONS, stream: STREAM },
+    { url, options: OPTIONS, stream: STREAM, tab },
   );
 }
 
-async function recorded(page: Page): Promise<{ received: Received[]; gaps: number }> {
-  const { got, gaps } = await page.evaluate(() => ({
-    got: localStorage.getItem('got') ?? '',
-    gaps: Number(localStorage.getItem('gaps') ?? 0),
-  }));
+/** Publishes `{ n }` every 2 ms until `stop()`; `published` holds what the log took. */
+function startPublishing(server: ReliableWebSocketServer): {
+  published: number[];
+  stop: () => Promise<void>;
+} {
+  const published: number[] = [];
+  let publishing = true;
+  const done = (async () => {
+    for (let n = 1; publishing && n <= 5000; n++) {
+      await server.publish(STREAM, 'EXECUTION_REPORT', { n });
+      published.push(n);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  })();
+  return {
+    published,
+    stop: async () => {
+      publishing = false;
+      await done;
+    },
+  };
+}
+
+async function recorded(page: Page, tab = ''): Promise<{ received: Received[]; gaps: number }> {
+  const { got, gaps } = await page.evaluate(
+    (tab) => ({
+      got: localStorage.getItem(`got${tab}`) ?? '',
+      gaps: Number(localStorage.getItem(`gaps${tab}`) ?? 0),
+    }),
+    tab,
+  );
   const received = got
     .split(';')
     .filter(Boolean)
@@ -85,15 +111,7 @@ describeBrowser('browser: reliable streams across page reloads (cursor in Indexe
       await openTrader(page, url);
       await untilConnected(page, 'the page connected');
       await new Promise((resolve) => setTimeout(resolve, 200)); // its first cursor is in IndexedDB
-      const published: number[] = [];
-      let publishing = true;
-      const publisher = (async () => {
-        for (let n = 1; publishing && n <= 5000; n++) {
-          await server.publish(STREAM, 'EXECUTION_REPORT', { n });
-          published.push(n);
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-      })();
+      const { published, stop } = startPublishing(server);
       try {
         for (let reload = 0; reload < 3; reload++) {
           const before = published.length;
@@ -103,8 +121,7 @@ describeBrowser('browser: reliable streams across page reloads (cursor in Indexe
           await untilConnected(page, `the page connected after reload ${reload + 1}`);
         }
       } finally {
-        publishing = false;
-        await publisher;
+        await stop();
       }
       const last = published.length;
       await pageUntil(
@@ -117,6 +134,49 @@ describeBrowser('browser: reliable streams across page reloads (cursor in Indexe
       const { received, gaps } = await recorded(page);
       const counts = countInbound(published, received);
       console.log(`browser reloads: ${JSON.stringify(counts)} gaps ${gaps}`);
+      expect(inboundFaults(counts)).toEqual(NO_INBOUND_FAULTS);
+      expect(counts.received).toBe(last);
+      expect(gaps).toBe(0);
+    },
+    BROWSER_TIMEOUT,
+  );
+
+  it(
+    'the leader tab closes mid-stream: the other tab saw every message, a repeat only marked redelivered',
+    async () => {
+      const { port } = await server.listen();
+      const url = `ws://127.0.0.1:${port}`;
+      const a = await context.newPage();
+      await a.goto(fixture.page.url);
+      await openTrader(a, url, 'A');
+      await untilConnected(a, 'tab A connected');
+      const b = await context.newPage();
+      await b.goto(fixture.page.url);
+      await openTrader(b, url, 'B');
+      await untilConnected(b, 'tab B to see connected');
+      expect(await a.evaluate(() => window.harness.clients[0]!.isLeader)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // A's first cursor is in IndexedDB
+      const { published, stop } = startPublishing(server);
+      try {
+        await until(() => published.length >= 150, 10_000, '150 publishes');
+        await a.close();
+        await pageUntil(b, () => window.harness.clients[0]!.isLeader, null, 10_000, 'tab B to lead');
+        const after = published.length;
+        await until(() => published.length >= after + 100, 10_000, '100 more publishes');
+      } finally {
+        await stop();
+      }
+      const last = published.length;
+      await pageUntil(
+        b,
+        (n) => (localStorage.getItem('gotB') ?? '').includes(`;${n}:`),
+        last,
+        20_000,
+        `message ${last} in tab B`,
+      );
+      const { received, gaps } = await recorded(b, 'B');
+      const counts = countInbound(published, received);
+      console.log(`browser leader tab closed: ${JSON.stringify(counts)} gaps ${gaps}`);
       expect(inboundFaults(counts)).toEqual(NO_INBOUND_FAULTS);
       expect(counts.received).toBe(last);
       expect(gaps).toBe(0);
