@@ -6,6 +6,8 @@
  *   2. storm:  SOAK_CLIENTS (default 500) clients whose server goes away for 1 s;
  *   3. kill:   kill -9 of a FileStorageAdapter client at random moments, as many
  *              times as the budget allows (at least 8), then a restart.
+ *   4. push:   SOAK_PUBLISHES (default 20,000) reliable server publishes to a client
+ *              through the same resets and black-holes: 0 lost, 0 twice, in order, no gap.
  *
  * SOAK_SECONDS (default 240) bounds the whole run; SOAK_SEED replays one.
  * A live progress line goes to stderr, the table to stdout. Exit code 1 if
@@ -15,6 +17,10 @@ import { printTable } from '../src/cli/report';
 import { runChaosScenario, type ChaosScenarioResult } from '../spec/reliability/helpers/chaos-scenario';
 import { runKillScenario, type KillScenarioResult } from '../spec/reliability/helpers/kill-scenario';
 import {
+  runInboundChaosScenario,
+  type InboundChaosResult,
+} from '../spec/reliability/helpers/inbound-chaos-scenario';
+import {
   formatHistogram,
   runStormScenario,
   type StormScenarioResult,
@@ -23,6 +29,7 @@ import {
 const budgetSeconds = positive('SOAK_SECONDS', 240);
 const messages = positive('SOAK_MESSAGES', 20_000);
 const clients = positive('SOAK_CLIENTS', 500);
+const publishes = positive('SOAK_PUBLISHES', 20_000);
 const seed = positive('SOAK_SEED', Date.now() % 1_000_000);
 const startedAt = performance.now();
 const deadline = startedAt + budgetSeconds * 1000;
@@ -66,6 +73,19 @@ async function main(): Promise<number> {
     bucketMs: 250,
     seed,
     onProgress: (p) => progress(`storm: ${p.phase} ${p.connected}/${p.clients}`),
+  });
+
+  // Reliable push through the same faults; ~15% of the budget.
+  const pushRate = Math.max(200, Math.ceil(publishes / (budgetSeconds * 0.15)));
+  const push: InboundChaosResult = await runInboundChaosScenario({
+    publishes,
+    ratePerSecond: pushRate,
+    seed,
+    settleTimeoutMs: 60_000,
+    onProgress: (p) =>
+      progress(
+        `push: published ${p.published}/${publishes} received ${p.received} reconnects ${p.reconnects} resets ${p.resets}`,
+      ),
   });
 
   // Keep ~20 s for the restart and the report; at least 8 kills whatever the budget.
@@ -133,6 +153,18 @@ async function main(): Promise<number> {
         '-',
         `${kill.restoredAtRestart} restored at restart, ${kill.failed} failed, ${kill.crashes.length} crashes`,
       ],
+      [
+        `push ${pushRate}/s`,
+        push.published,
+        push.received,
+        push.lost,
+        push.twice,
+        push.outOfOrder,
+        push.reconnects,
+        '-',
+        '-',
+        `reliable publish: ${push.gaps} gaps, ${push.resets} resets, ${push.blackholes} black-holes, ${push.duplicatesDropped} duplicates dropped by seq, ${(push.durationMs / 1000).toFixed(0)} s`,
+      ],
     ],
   );
   console.log(
@@ -155,6 +187,11 @@ async function main(): Promise<number> {
     kill.orderViolations,
     kill.failed,
     kill.crashes.length,
+    push.lost,
+    push.twice,
+    push.outOfOrder,
+    push.gaps,
+    push.seqInOrder ? 0 : 1,
   ].some((n) => n !== 0);
   for (const crash of kill.crashes) console.error(crash);
   return bad ? 1 : 0;
