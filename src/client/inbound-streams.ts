@@ -18,6 +18,8 @@ export type AckMode = 'auto' | 'manual';
 export interface InboundStreamsConfig {
   storage: StorageAdapter;
   storageKey: string;
+  /** False (`enablePersistence: false`): cursors live in memory only, nothing is written. */
+  persist: boolean;
   ackMode: AckMode;
   scheduler: SchedulerLike;
   /** Writes one encoded envelope on the current socket (dropped while offline). */
@@ -58,6 +60,8 @@ type Work =
       seq: number;
       reason: StreamGapReason | 'NEW' | 'SEQ_SKIPPED';
     };
+
+const RESOLVED = Promise.resolve();
 
 /** Most messages handed to app code per cursor write. */
 const BATCH = 256;
@@ -102,6 +106,7 @@ export class InboundStreams {
 
   /** Loads the persisted cursors (once); a storage failure is reported and starts without cursors. */
   restore(): Promise<void> {
+    if (!this.#config.persist) return Promise.resolve();
     return (this.#restored ??= this.#store.restore().then(
       (stored) => {
         for (const [stream, c] of Object.entries(stored)) {
@@ -169,10 +174,10 @@ export class InboundStreams {
       );
     }
     const upTo = Math.min(seq, position.handed);
-    if (upTo <= position.committed) return Promise.resolve();
+    if (upTo <= position.committed) return RESOLVED;
     position.committed = upTo;
     this.#commits.next({ stream: stream!, epoch: position.epoch, seq: upTo });
-    return this.#store.save();
+    return this.#config.persist ? this.#store.save() : RESOLVED;
   }
 
   /** Stops acking; resolves once the newest cursor is written (when there is one). */
@@ -282,6 +287,7 @@ export class InboundStreams {
   }
 
   #save(): Promise<void> {
+    if (!this.#config.persist) return RESOLVED;
     return this.#store.save().catch((error: unknown) => this.#config.error(error as Error));
   }
 

@@ -106,6 +106,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const streams = (this.#streams = new InboundStreams({
       storage: gate ?? storage,
       storageKey: o.storageKey,
+      persist: o.enablePersistence,
       ackMode: o.ackMode,
       scheduler: o.scheduler,
       write: (frame) => writer.write(frame),
