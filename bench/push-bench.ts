@@ -3,6 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once as onceEvent } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { io } from 'socket.io-client';
 import { FileStorageAdapter, ReliableWebSocketClient } from '../src/node';
 import { ReliableWebSocketServer } from '../src/server/index';
 
@@ -14,7 +19,39 @@ const PAYLOAD = { orderId: 'o-123456', symbol: 'EURUSD', side: 'BUY', qty: 100_0
 type Mode =
   'at-most-once send' | 'reliable publish (memory cursor)' | 'reliable publish (file journal cursor)';
 
+/** socket.io over websocket only, connection state recovery on (its 2-minute in-memory window). */
+async function socketIo(): Promise<number> {
+  const http = createServer();
+  const server = new Server(http, { transports: ['websocket'], connectionStateRecovery: {} });
+  http.listen(0, '127.0.0.1');
+  await onceEvent(http, 'listening');
+  const socket = io(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`, {
+    transports: ['websocket'],
+    reconnection: false,
+  });
+  let received = 0;
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => (done = resolve));
+  socket.on('FILL', () => {
+    if (++received === MESSAGES) done();
+  });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const started = performance.now();
+  for (let sent = 0; sent < MESSAGES;) {
+    for (let i = 0; i < BURST && sent < MESSAGES; i++, sent++) server.emit('FILL', PAYLOAD);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, 60_000)))]);
+  clearTimeout(timer);
+  const ms = performance.now() - started;
+  socket.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return (received / ms) * 1000;
+}
+
 async function once(mode: Mode): Promise<number> {
+  if (mode === 'socket.io emit (state recovery on)') return socketIo();
   // Retention above the run's size: a burst faster than the client reads would otherwise be trimmed (an announced gap).
   const server = new ReliableWebSocketServer({
     port: 0,
@@ -64,6 +101,7 @@ async function main(): Promise<void> {
     'at-most-once send',
     'reliable publish (memory cursor)',
     'reliable publish (file journal cursor)',
+    'socket.io emit (state recovery on)',
   ];
   const rates = new Map<Mode, number[]>(modes.map((m) => [m, []]));
   for (let round = 0; round < ROUNDS; round++) {
