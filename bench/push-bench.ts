@@ -17,7 +17,10 @@ const BURST = 500;
 const PAYLOAD = { orderId: 'o-123456', symbol: 'EURUSD', side: 'BUY', qty: 100_000, px: 1.08512 };
 
 type Mode =
-  'at-most-once send' | 'reliable publish (memory cursor)' | 'reliable publish (file journal cursor)';
+  | 'at-most-once send'
+  | 'reliable publish (memory cursor)'
+  | 'reliable publish (file journal cursor)'
+  | 'socket.io emit (state recovery on)';
 
 /** socket.io over websocket only, connection state recovery on (its 2-minute in-memory window). */
 async function socketIo(): Promise<number> {
