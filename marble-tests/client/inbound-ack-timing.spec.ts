@@ -1,5 +1,4 @@
 import { clientFixture, type ClientFixture } from './helpers/client-fixture';
-import { flushMicrotasks } from './helpers/virtual-clock';
 
 const QUIET = { heartbeatInterval: 60_000, heartbeatTimeout: 30_000 };
 const STREAM = 'principal:alice';
@@ -39,15 +38,18 @@ describe('ReliableWebSocketClient inbound stream ack timing', () => {
     await f.close();
   });
 
-  it('acks at once on the 100th message, then waits 100 ms for the rest', async () => {
+  it('acks at once once 100 messages are pending, counting every message of a batch', async () => {
     const f = await connected();
     await f.clock.advanceTo(10);
-    for (let seq = 1; seq <= 130; seq++) push(f, seq);
-    await flushMicrotasks();
+    for (let seq = 1; seq <= 60; seq++) push(f, seq);
+    await f.clock.advanceTo(20);
+    for (let seq = 61; seq <= 130; seq++) push(f, seq);
+    await f.clock.advanceTo(30);
+    for (let seq = 131; seq <= 140; seq++) push(f, seq);
     await f.clock.advanceTo(400);
     expect(acks(f)).toEqual([
-      [10, 100],
-      [110, 130],
+      [20, 130],
+      [130, 140],
     ]);
     await f.close();
   });

@@ -85,7 +85,8 @@ export class InboundStreams {
   /** What app code has, per stream (persisted). */
   readonly #positions = new Map<string, Position>();
   readonly #work: Work[] = [];
-  readonly #commits = new Subject<StreamCursor>();
+  /** Commit points; `n` is how many messages each stands for. */
+  readonly #commits = new Subject<StreamCursor & { n: number }>();
   readonly #acks: Subscription;
   #draining = false;
   /** The current session's server speaks streams (its welcome had verdicts). */
@@ -95,13 +96,15 @@ export class InboundStreams {
   constructor(config: InboundStreamsConfig) {
     this.#config = config;
     this.#store = new InboundCursorStore(config.storage, config.storageKey, () => this.#snapshot());
-    this.#acks = this.#commits.pipe(coalesceAcks((c) => c.stream, {}, config.scheduler)).subscribe((acks) => {
-      if (!this.#enabled) return;
-      for (const { stream, epoch, seq } of acks) {
-        if (this.#received.get(stream)?.epoch === epoch)
-          config.write(encodeFrame({ type: StreamFrameType.ACK, stream, epoch, seq }));
-      }
-    });
+    this.#acks = this.#commits
+      .pipe(coalesceAcks((c) => c.stream, { weightOf: (c) => c.n }, config.scheduler))
+      .subscribe((acks) => {
+        if (!this.#enabled) return;
+        for (const { stream, epoch, seq } of acks) {
+          if (this.#received.get(stream)?.epoch === epoch)
+            config.write(encodeFrame({ type: StreamFrameType.ACK, stream, epoch, seq }));
+        }
+      });
   }
 
   /** Loads the persisted cursors (once); a storage failure is reported and starts without cursors. */
@@ -176,7 +179,7 @@ export class InboundStreams {
     const upTo = Math.min(seq, position.handed);
     if (upTo <= position.committed) return RESOLVED;
     position.committed = upTo;
-    this.#commits.next({ stream: stream!, epoch: position.epoch, seq: upTo });
+    this.#commits.next({ stream: stream!, epoch: position.epoch, seq: upTo, n: 1 });
     return this.#config.persist ? this.#store.save() : RESOLVED;
   }
 
@@ -263,10 +266,26 @@ export class InboundStreams {
       } catch (error) {
         this.#config.error(error as Error); // a throwing subscriber must not stop the stream
       }
-      if (ackMode === 'auto') {
-        position.committed = e.seq;
-        this.#commits.next({ stream: e.stream, epoch: e.epoch, seq: e.seq });
-      }
+      if (ackMode === 'auto') position.committed = e.seq;
+    }
+    // One commit point per stream of the batch, standing for its messages.
+    if (ackMode === 'auto') this.#commitBatch(envelopes);
+  }
+
+  #commitBatch(envelopes: StreamMessageEnvelope[]): void {
+    let n = 0;
+    for (let i = 0; i < envelopes.length; i++) {
+      const e = envelopes[i]!;
+      n++;
+      const next = envelopes[i + 1];
+      if (next !== undefined && next.stream === e.stream && next.epoch === e.epoch) continue;
+      this.#commits.next({
+        stream: e.stream,
+        epoch: e.epoch,
+        seq: this.#positions.get(e.stream)!.committed,
+        n,
+      });
+      n = 0;
     }
   }
 
