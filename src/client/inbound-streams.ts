@@ -51,15 +51,17 @@ interface Position {
   highWater: number;
 }
 
-type Work =
-  | { kind: 'message'; envelope: StreamMessageEnvelope }
-  | {
-      kind: 'jump';
-      stream: string;
-      epoch: string;
-      seq: number;
-      reason: StreamGapReason | 'NEW' | 'SEQ_SKIPPED';
-    };
+/** The stream goes on after `seq` of `epoch` (a verdict or reset that skipped, or a fresh start). */
+interface Jump {
+  type: 'jump';
+  stream: string;
+  epoch: string;
+  seq: number;
+  reason: StreamGapReason | 'NEW' | 'SEQ_SKIPPED';
+}
+
+/** Queued for the hand-off loop: a message as it came off the wire, or a jump. */
+type Work = StreamMessageEnvelope | Jump;
 
 const RESOLVED = Promise.resolve();
 
@@ -139,7 +141,7 @@ export class InboundStreams {
     for (const v of verdicts ?? []) {
       const { stream, epoch, seq } = v;
       this.#received.set(stream, { epoch, seq });
-      if (!v.resumed) this.#push({ kind: 'jump', stream, epoch, seq, reason: v.reason ?? 'UNKNOWN_STREAM' });
+      if (!v.resumed) this.#push({ type: 'jump', stream, epoch, seq, reason: v.reason ?? 'UNKNOWN_STREAM' });
     }
   }
 
@@ -151,7 +153,7 @@ export class InboundStreams {
     const { stream, epoch, seq } = envelope;
     if (envelope.type === StreamFrameType.RESET) {
       this.#received.set(stream, { epoch, seq });
-      return this.#push({ kind: 'jump', stream, epoch, seq, reason: envelope.reason });
+      return this.#push({ type: 'jump', stream, epoch, seq, reason: envelope.reason });
     }
     const received = this.#received.get(stream);
     if (received === undefined || received.epoch !== epoch || seq <= received.seq) {
@@ -159,9 +161,9 @@ export class InboundStreams {
       return;
     }
     if (seq !== received.seq + 1)
-      this.#push({ kind: 'jump', stream, epoch, seq: seq - 1, reason: 'SEQ_SKIPPED' });
+      this.#push({ type: 'jump', stream, epoch, seq: seq - 1, reason: 'SEQ_SKIPPED' });
     received.seq = seq;
-    this.#push({ kind: 'message', envelope });
+    this.#push(envelope);
   }
 
   /**
@@ -200,15 +202,14 @@ export class InboundStreams {
     try {
       while (this.#work.length > 0) {
         const first = this.#work[0]!;
-        if (first.kind === 'jump') {
+        if (first.type !== StreamFrameType.MESSAGE) {
           this.#work.shift();
           await this.#jump(first);
           continue;
         }
         let n = 0;
-        while (n < this.#work.length && n < BATCH && this.#work[n]!.kind === 'message') n++;
-        const batch = this.#work.splice(0, n) as Array<Extract<Work, { kind: 'message' }>>;
-        await this.#handOff(batch.map((w) => w.envelope));
+        while (n < this.#work.length && n < BATCH && this.#work[n]!.type === StreamFrameType.MESSAGE) n++;
+        await this.#handOff(this.#work.splice(0, n) as StreamMessageEnvelope[]);
       }
       if (this.#config.ackMode === 'auto') this.#save();
     } finally {
@@ -217,7 +218,7 @@ export class InboundStreams {
   }
 
   /** The stream goes on after `seq` of `epoch`: announce a gap (never for NEW), then persist. */
-  async #jump(work: Extract<Work, { kind: 'jump' }>): Promise<void> {
+  async #jump(work: Jump): Promise<void> {
     const { stream, epoch, seq, reason } = work;
     const previous = this.#positions.get(stream);
     this.#positions.set(stream, { epoch, handed: seq, committed: seq, redeliverUpTo: 0, highWater: seq });
