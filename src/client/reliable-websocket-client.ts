@@ -234,9 +234,15 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    * `ackMode: 'manual'`: app code is done with `message` (a reliable one from
    * `messages$`) and every earlier message of its stream. Persists the cursor
    * (resolves once durable) and acks it to the server. Messages not committed
-   * when the process dies come again, marked `redelivered: true`.
+   * when the process dies come again, marked `redelivered: true`. Only the
+   * leading tab commits (it owns the cursor); a follower's call rejects.
    */
   commit(message: InboundMessage): Promise<void> {
+    if (!this.isLeader) {
+      return Promise.reject(
+        new TypeError('commit() runs in the tab that holds the connection (isLeader); this tab follows it.'),
+      );
+    }
     return this.#streams.commit(message);
   }
 
