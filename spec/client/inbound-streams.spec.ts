@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   FileStorageAdapter,
+  MemoryStorageAdapter,
   ReliableWebSocketClient,
   type ClientEvent,
   type InboundMessage,
@@ -165,6 +166,30 @@ describe('ReliableWebSocketClient reliable streams', () => {
     await until(() => second.messages.length === 3, 3000, 'a new fill');
     expect(second.messages[2]).toMatchObject({ seq: 7, redelivered: false });
     await expect(second.c.commit({ type: 'X', payload: 1, id: 'x' })).rejects.toThrow(TypeError);
+  });
+
+  it('connect() resolves only once the first cursor is persisted: a subscription survives a crash right after', async () => {
+    const { server: s, url } = await server();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    class SlowCursorStorage extends MemoryStorageAdapter {
+      override async setItem<T>(key: string, value: T): Promise<void> {
+        if (key.endsWith(':inbound')) await gate;
+        return super.setItem(key, value);
+      }
+    }
+    const storage = new SlowCursorStorage();
+    const { c } = client(url, { enablePersistence: true, storage });
+    let connected = false;
+    const connecting = c.connect().then(() => (connected = true));
+    await until(() => s.stats().sessions === 1, 3000, 'the session');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(connected).toBe(false);
+    release();
+    await connecting;
+    expect(await storage.getItem('reliable_ws_client:inbound')).toEqual({
+      [STREAM]: { e: expect.any(String), c: 0, h: 0 },
+    });
   });
 
   it('refuses an unknown ackMode, naming it', () => {

@@ -23,7 +23,13 @@ const SEED = Number(process.env['RELIABILITY_SEED'] ?? Date.now() % 1_000_000);
 const STREAM = principalStream(API_KEY);
 
 /** Runs the child until `ready`, then kills it (SIGKILL) `killAfterMs` later; resolves once it is gone. */
-async function runAndKill(dir: string, url: string, facts: string, killAfterMs: number): Promise<string> {
+async function runAndKill(
+  dir: string,
+  url: string,
+  facts: string,
+  killAfterMs: number,
+  onReady: () => void = () => undefined,
+): Promise<string> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, url, STREAM, facts], {
     cwd: REPO_ROOT,
     env: { ...process.env, RXWS_API_KEY: API_KEY },
@@ -38,7 +44,9 @@ async function runAndKill(dir: string, url: string, facts: string, killAfterMs: 
   const safety = setTimeout(kill, 15_000);
   let timer: NodeJS.Timeout | undefined;
   createInterface({ input: child.stdout }).on('line', (line) => {
-    if (line === 'ready') timer = setTimeout(kill, killAfterMs);
+    if (line !== 'ready') return;
+    onReady();
+    timer = setTimeout(kill, killAfterMs);
   });
   const signal = await exited;
   clearTimeout(safety);
@@ -73,10 +81,18 @@ describe('kill -9 of a Node client on the file journal while the server publishe
     let publishing = true;
     const crashes: string[] = [];
     try {
-      // The first run subscribes (its first welcome persists the cursor) before anything is published.
-      const first = runAndKill(dir, rig.url, join(factsDir, 'run-0.log'), 400);
-      await until(() => rig.server.stats().sessions === 1, 10_000, 'the first child to connect');
-      await new Promise((r) => setTimeout(r, 100));
+      // Publishing starts the moment the first child's connect() resolved: its subscription is durable
+      // from then on (connect() waits for the first cursor), so a kill right after loses nothing.
+      let started!: () => void;
+      const ready = new Promise<void>((resolve) => (started = resolve));
+      const first = runAndKill(
+        dir,
+        rig.url,
+        join(factsDir, 'run-0.log'),
+        Math.floor(random() * 300),
+        started,
+      );
+      await Promise.race([ready, first]);
       const publisher = (async () => {
         for (let n = 1; publishing && n <= 20_000; n++) {
           await rig.server.publish(STREAM, 'EXECUTION_REPORT', { n });

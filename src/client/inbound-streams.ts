@@ -60,8 +60,14 @@ interface Jump {
   reason: StreamGapReason | 'NEW' | 'SEQ_SKIPPED';
 }
 
-/** Queued for the hand-off loop: a message as it came off the wire, or a jump. */
-type Work = StreamMessageEnvelope | Jump;
+/** Resolves once everything queued before it is handled (and persisted). */
+interface Barrier {
+  type: 'barrier';
+  done: () => void;
+}
+
+/** Queued for the hand-off loop: a message as it came off the wire, a jump, or a barrier. */
+type Work = StreamMessageEnvelope | Jump | Barrier;
 
 const RESOLVED = Promise.resolve();
 
@@ -94,6 +100,8 @@ export class InboundStreams {
   /** The current session's server speaks streams (its welcome had verdicts). */
   #enabled = false;
   #restored: Promise<void> | undefined;
+  /** Settles once the last welcome's new positions are persisted. */
+  #settled: Promise<void> = RESOLVED;
 
   constructor(config: InboundStreamsConfig) {
     this.#config = config;
@@ -138,11 +146,25 @@ export class InboundStreams {
   /** The welcome: `undefined` from a server without streams. */
   welcome(verdicts: readonly StreamVerdict[] | undefined): void {
     this.#enabled = verdicts !== undefined;
+    let jumped = false;
     for (const v of verdicts ?? []) {
       const { stream, epoch, seq } = v;
       this.#received.set(stream, { epoch, seq });
-      if (!v.resumed) this.#push({ type: 'jump', stream, epoch, seq, reason: v.reason ?? 'UNKNOWN_STREAM' });
+      if (v.resumed) continue;
+      jumped = true;
+      this.#push({ type: 'jump', stream, epoch, seq, reason: v.reason ?? 'UNKNOWN_STREAM' });
     }
+    if (jumped) this.#settled = new Promise<void>((done) => this.#push({ type: 'barrier', done }));
+  }
+
+  /**
+   * Resolves once the positions the last welcome set are persisted: from then
+   * on a subscription survives a crash (`connect()` waits for it), so what is
+   * published after `connect()` resolved reaches this client even if it dies
+   * at once.
+   */
+  settled(): Promise<void> {
+    return this.#settled;
   }
 
   offline(): void {
@@ -202,6 +224,11 @@ export class InboundStreams {
     try {
       while (this.#work.length > 0) {
         const first = this.#work[0]!;
+        if (first.type === 'barrier') {
+          this.#work.shift();
+          first.done();
+          continue;
+        }
         if (first.type !== StreamFrameType.MESSAGE) {
           this.#work.shift();
           await this.#jump(first);

@@ -196,11 +196,15 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     return this.#queue.durable;
   }
 
-  /** Restores the persisted queue, then connects; resolves once the handshake is done. */
+  /**
+   * Restores the persisted queue, then connects; resolves once the handshake
+   * is done and the positions of reliable streams it started are persisted.
+   */
   async connect(): Promise<void> {
     if (!this.isLeader) return this.#sender!.connect();
     await this.#init();
     await this.#connection.start();
+    await this.#streams.settled(); // a first subscription is durable before connect() resolves
   }
 
   /** Closes cleanly; no reconnection after it. Accepted messages stay queued (and persisted) for a later connect. */
