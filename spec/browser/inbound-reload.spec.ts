@@ -40,7 +40,10 @@ async function openTrader(page: Page, url: string, tab = ''): Promise<void> {
       client.addEventListener('inboundGap', () =>
         localStorage.setItem(`gaps${tab}`, String(Number(localStorage.getItem(`gaps${tab}`) ?? 0) + 1)),
       );
-      client.connect().catch(() => undefined);
+      // connect() resolves once the first cursor is in IndexedDB: `subscribed` waits for it.
+      (window as unknown as { subscribed: Promise<void> }).subscribed = client
+        .connect()
+        .catch(() => undefined);
     },
     { url, options: OPTIONS, stream: STREAM, tab },
   );
@@ -67,6 +70,11 @@ function startPublishing(server: ReliableWebSocketServer): {
       await done;
     },
   };
+}
+
+/** Resolves once the page's connect() has (the subscription is durable). */
+async function subscribed(page: Page): Promise<void> {
+  await page.evaluate(() => (window as unknown as { subscribed: Promise<void> }).subscribed);
 }
 
 async function recorded(page: Page, tab = ''): Promise<{ received: Received[]; gaps: number }> {
@@ -110,7 +118,7 @@ describeBrowser('browser: reliable streams across page reloads (cursor in Indexe
       await page.goto(fixture.page.url);
       await openTrader(page, url);
       await untilConnected(page, 'the page connected');
-      await new Promise((resolve) => setTimeout(resolve, 200)); // its first cursor is in IndexedDB
+      await subscribed(page);
       const { published, stop } = startPublishing(server);
       try {
         for (let reload = 0; reload < 3; reload++) {
@@ -155,7 +163,7 @@ describeBrowser('browser: reliable streams across page reloads (cursor in Indexe
       await openTrader(b, url, 'B');
       await untilConnected(b, 'tab B to see connected');
       expect(await a.evaluate(() => window.harness.clients[0]!.isLeader)).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 200)); // A's first cursor is in IndexedDB
+      await subscribed(a);
       const { published, stop } = startPublishing(server);
       try {
         await until(() => published.length >= 150, 10_000, '150 publishes');
