@@ -148,27 +148,28 @@ export class StreamPublisher {
     cursors: readonly StreamCursor[],
   ): Promise<{ verdicts: StreamVerdict[]; begin: () => void }> {
     const byName = new Map(cursors.map((c) => [c.stream, c]));
-    const feeds: Feed[] = [];
     const verdicts: StreamVerdict[] = [];
-    this.detach(sink);
-    this.bySink.set(sink, feeds);
     for (const stream of new Set(streams)) {
       const bounds = await this.log.read(stream, 0, 0);
-      const verdict = decide(stream, byName.get(stream), bounds);
-      verdicts.push(verdict);
-      const feed: Feed = {
-        sink,
-        stream,
-        epoch: verdict.epoch,
-        sent: verdict.seq,
-        acked: verdict.seq,
-        pumping: true,
-        dirty: false,
-        closed: false,
-      };
-      feeds.push(feed);
-      let set = this.byStream.get(stream);
-      if (set === undefined) this.byStream.set(stream, (set = new Set()));
+      verdicts.push(decide(stream, byName.get(stream), bounds));
+    }
+    // Registered only now, in one go: a session that closed during the reads is detached by its
+    // connection afterwards. Nothing appended meanwhile is missed: replay reads the log from each verdict.
+    this.detach(sink);
+    const feeds: Feed[] = verdicts.map((verdict) => ({
+      sink,
+      stream: verdict.stream,
+      epoch: verdict.epoch,
+      sent: verdict.seq,
+      acked: verdict.seq,
+      pumping: true,
+      dirty: false,
+      closed: false,
+    }));
+    this.bySink.set(sink, feeds);
+    for (const feed of feeds) {
+      let set = this.byStream.get(feed.stream);
+      if (set === undefined) this.byStream.set(feed.stream, (set = new Set()));
       set.add(feed);
     }
     const begin = (): void => {
