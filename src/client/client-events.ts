@@ -46,7 +46,8 @@ export interface InboundMessage<T = unknown> {
  */
 export interface InboundGap {
   stream: string;
-  reason: StreamGapReason | 'SEQ_SKIPPED';
+  /** A code of docs/protocol.md 14.2 (a newer server may send one not listed: still a gap). */
+  reason: StreamGapReason | 'SEQ_SKIPPED' | (string & {});
   epoch: string;
   seq: number;
   previousEpoch: string | undefined;

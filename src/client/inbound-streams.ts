@@ -57,7 +57,7 @@ interface Jump {
   stream: string;
   epoch: string;
   seq: number;
-  reason: StreamGapReason | 'NEW' | 'SEQ_SKIPPED';
+  reason: StreamGapReason | 'NEW' | 'SEQ_SKIPPED' | (string & {});
 }
 
 /** Resolves once everything queued before it is handled (and persisted). */
