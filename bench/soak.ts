@@ -11,6 +11,8 @@
  *              and stay under ATTACK_RSS_MB;
  *   4. kill:   kill -9 of a FileStorageAdapter client at random moments, as many
  *              times as the budget allows (at least 8), then a restart.
+ *   4. push:   SOAK_PUBLISHES (default 20,000) reliable server publishes to a client
+ *              through the same resets and black-holes: 0 lost, 0 twice, in order, no gap.
  *
  * SOAK_SECONDS (default 240) bounds the whole run; SOAK_SEED replays one.
  * A live progress line goes to stderr, the table to stdout. Exit code 1 if
@@ -21,6 +23,10 @@ import { runAttackScenario, type AttackScenarioResult } from './attack-scenario'
 import { runChaosScenario, type ChaosScenarioResult } from '../spec/reliability/helpers/chaos-scenario';
 import { runKillScenario, type KillScenarioResult } from '../spec/reliability/helpers/kill-scenario';
 import {
+  runInboundChaosScenario,
+  type InboundChaosResult,
+} from '../spec/reliability/helpers/inbound-chaos-scenario';
+import {
   formatHistogram,
   runStormScenario,
   type StormScenarioResult,
@@ -29,6 +35,7 @@ import {
 const budgetSeconds = positive('SOAK_SECONDS', 240);
 const messages = positive('SOAK_MESSAGES', 20_000);
 const clients = positive('SOAK_CLIENTS', 500);
+const publishes = positive('SOAK_PUBLISHES', 20_000);
 const seed = positive('SOAK_SEED', Date.now() % 1_000_000);
 const startedAt = performance.now();
 /** Peak RSS of the attacked server process, node and tsx included. */
@@ -79,6 +86,19 @@ async function main(): Promise<number> {
   const attack: AttackScenarioResult = await runAttackScenario({
     durationMs: Math.min(15, Math.max(5, budgetSeconds * 0.05)) * 1000,
     onProgress: progress,
+  });
+
+  // Reliable push through the same faults; ~15% of the budget.
+  const pushRate = Math.max(200, Math.ceil(publishes / (budgetSeconds * 0.15)));
+  const push: InboundChaosResult = await runInboundChaosScenario({
+    publishes,
+    ratePerSecond: pushRate,
+    seed,
+    settleTimeoutMs: 60_000,
+    onProgress: (p) =>
+      progress(
+        `push: published ${p.published}/${publishes} received ${p.received} reconnects ${p.reconnects} resets ${p.resets}`,
+      ),
   });
 
   // Keep ~20 s for the restart and the report; at least 8 kills whatever the budget.
@@ -160,6 +180,18 @@ async function main(): Promise<number> {
         '-',
         `${kill.restoredAtRestart} restored at restart, ${kill.failed} failed, ${kill.crashes.length} crashes`,
       ],
+      [
+        `push ${pushRate}/s`,
+        push.published,
+        push.received,
+        push.lost,
+        push.twice,
+        push.outOfOrder,
+        push.reconnects,
+        '-',
+        '-',
+        `reliable publish: ${push.gaps} gaps, ${push.resets} resets, ${push.blackholes} black-holes, ${push.duplicatesDropped} duplicates dropped by seq, ${(push.durationMs / 1000).toFixed(0)} s`,
+      ],
     ],
   );
   console.log(
@@ -188,6 +220,11 @@ async function main(): Promise<number> {
     kill.orderViolations,
     kill.failed,
     kill.crashes.length,
+    push.lost,
+    push.twice,
+    push.outOfOrder,
+    push.gaps,
+    push.seqInOrder ? 0 : 1,
   ].some((n) => n !== 0);
   for (const crash of kill.crashes) console.error(crash);
   return bad ? 1 : 0;

@@ -64,6 +64,18 @@ describe('coalesceAcks', () => {
     expect(seen.map((acks) => acks.map((p) => p.seq))).toEqual([[100], [200], [250]]);
   });
 
+  it('counts a commit weightOf(value) times: a batch commit stands for its messages', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const weighted = { a: { ...a, n: 2 }, b: { ...b, n: 1 }, d: { ...d, n: 5 } };
+      const source = cold('a-b----d--|', weighted);
+      const expected = '   --x----y--|';
+      const acked = source.pipe(
+        coalesceAcks<Point & { n: number }>(keyOf, { maxCount: 3, maxDelayMs: 100, weightOf: (p) => p.n }),
+      );
+      expectObservable(acked).toBe(expected, { x: [weighted.b], y: [weighted.d] });
+    });
+  });
+
   it('passes an error on at once, dropping what is pending', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('a-#', points);

@@ -21,7 +21,9 @@ export type {
   ClientEventType,
   ClientDomEvent,
   InboundMessage,
+  InboundGap,
 } from './client/client-events';
+export type { AckMode } from './client/inbound-streams';
 export type { Platform } from './client/platform';
 export type { StorageFallback } from './client/storage-fallback';
 export type { TabCoordination, TabMessage, TabSettlement } from './client/tab-coordination';
@@ -35,6 +37,8 @@ export type { ZoneSchedulers, NgZoneLike } from './angular/index';
 export { TradingClient, TRADE_SIGNAL } from './trading/trading-client';
 export { validateTradeSignal } from './trading/trade-signal';
 export type { TradeSignal, TradeAction } from './trading/trade-signal';
+export { EXECUTION_REPORT, toExecution } from './trading/execution-report';
+export type { ExecutionReport, ReceivedExecution } from './trading/execution-report';
 
 // Operators
 export * from './operators/index';

@@ -36,7 +36,8 @@ export interface DemoCluster {
 export async function startDemoCluster(
   nodes: number,
   apiKey: string,
-  handler: MessageHandler,
+  /** The handler for one node, given that node (e.g. to publish on it). */
+  handlerOn: (server: ReliableWebSocketServer) => MessageHandler,
 ): Promise<DemoCluster> {
   const { redisBackend } = await import('../redis/index');
   const redis = await startLocalRedis();
@@ -47,7 +48,8 @@ export async function startDemoCluster(
       port,
       apiKeys: [apiKey],
       backend: redisBackend({ url: redisUrl, leaseMs: 2000 }),
-    }).handle('TRADE_SIGNAL', handler);
+    });
+    server.handle('TRADE_SIGNAL', handlerOn(server));
     await server.listen();
     return server;
   };

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DeliveryResult } from '../client/delivery-result';
-import { ReliableWebSocketServer } from '../server/index';
+import { ReliableWebSocketServer, type HandlerContext } from '../server/index';
 import { FileStorageAdapter } from '../storage/file-storage-adapter';
 import { TradingClient } from '../node';
+import { EXECUTION_REPORT, type ExecutionReport } from '../trading/execution-report';
+import type { TradeSignal } from '../trading/trade-signal';
 import { chaos } from './chaos';
 import { startDemoCluster, type DemoCluster } from './demo-cluster';
 import { FaultProxy } from './fault-proxy';
@@ -15,10 +17,12 @@ const USAGE = `rx-reliable-ws demo [--signals N] [--rate PER_SECOND] [--seed N] 
 
 Starts the reference server, a flaky link (random resets and black-holed
 stretches) and a TradingClient, sends trade signals through it, and prints
-what was sent, acknowledged, lost and duplicated. Exits 1 if anything was
-lost or processed twice. With --nodes 3, three servers share a local
-redis-server (installed separately) behind a round-robin balancer, and one
-node is restarted every 2 s.`;
+what was sent, acknowledged, lost and duplicated. For every accepted signal
+the server publishes an execution report on the account's reliable stream;
+the table counts the reports received, lost, twice and the gaps. Exits 1 if
+anything was lost, processed twice or received twice. With --nodes 3, three
+servers share a local redis-server (installed separately) behind a
+round-robin balancer, and one node is restarted every 2 s.`;
 
 export interface DemoSummary {
   sent: number;
@@ -29,6 +33,14 @@ export interface DemoSummary {
   reconnects: number;
   p50: number;
   p99: number;
+  /** Execution reports app code got (distinct signals). */
+  reports: number;
+  /** Accepted signals whose report never arrived. */
+  reportsLost: number;
+  /** Reports that arrived again without `redelivered: true`. */
+  reportsTwice: number;
+  /** `inboundGap` events. */
+  gaps: number;
 }
 
 /** `--signals -5` as `--signals=-5`: parseArgs would call it ambiguous, positiveInt says what is wrong. */
@@ -65,7 +77,11 @@ export async function demo(argv: string[]): Promise<number> {
   const seed = positiveInt('seed', values.seed);
   const nodes = positiveInt('nodes', values.nodes);
   const summary = await runDemo({ signals, rate, seed, nodes, quiet: values.quiet });
-  return summary.lost === 0 && summary.duplicated === 0 ? 0 : 1;
+  return clean(summary) ? 0 : 1;
+}
+
+function clean(s: DemoSummary): boolean {
+  return s.lost === 0 && s.duplicated === 0 && s.reportsLost === 0 && s.reportsTwice === 0 && s.gaps === 0;
 }
 
 export async function runDemo(options: {
@@ -86,21 +102,32 @@ export async function runDemo(options: {
   const tty = out.isTTY === true;
   let ticks = 0;
   const processed = new Map<string, number>();
-  const handler = (payload: unknown, ctx: { messageId: string }) => {
+  // Each node's handler publishes on its own server: on Redis any node's log is every node's.
+  const handlerOn = (server: ReliableWebSocketServer) => async (payload: unknown, ctx: HandlerContext) => {
     processed.set(ctx.messageId, (processed.get(ctx.messageId) ?? 0) + 1);
-    return {
-      orderId: `o-${ctx.messageId}`,
-      status: 'accepted',
-      symbol: (payload as { symbol: string }).symbol,
+    const { symbol, action, volume } = payload as TradeSignal;
+    const orderId = `o-${ctx.messageId}`;
+    const report: ExecutionReport = {
+      orderId,
+      signalId: ctx.messageId,
+      symbol,
+      action,
+      volume,
+      status: 'FILLED',
+      price: action === 'BUY' ? 1.0851 : 1.0849,
+      ts: Date.now(),
     };
+    // Reliable: once the log holds it, the trader gets it once, whatever the link does.
+    await server.publish('principal:' + ctx.principal, EXECUTION_REPORT, report);
+    return { orderId, status: 'accepted', symbol };
   };
   let cluster: DemoCluster | undefined;
   let server: ReliableWebSocketServer | undefined;
   if ((options.nodes ?? 1) > 1) {
-    cluster = await startDemoCluster(options.nodes!, 'demo-key', handler);
+    cluster = await startDemoCluster(options.nodes!, 'demo-key', handlerOn);
   } else {
     server = new ReliableWebSocketServer({ host: '127.0.0.1', port: 0, apiKeys: ['demo-key'] });
-    server.handle('TRADE_SIGNAL', handler);
+    server.handle('TRADE_SIGNAL', handlerOn(server));
   }
   const port = cluster?.port ?? (await server!.listen()).port;
   const proxy = new FaultProxy({ target: { host: '127.0.0.1', port }, seed: options.seed });
@@ -127,6 +154,15 @@ export async function runDemo(options: {
   log(
     `demo: server 127.0.0.1:${port}, flaky link ${proxy.url}, ${options.signals} signals at ${options.rate}/s, seed ${options.seed}\n`,
   );
+  const reports = new Map<string, number>();
+  let reportsTwice = 0;
+  let gaps = 0;
+  trader.executions$.subscribe(({ report, redelivered }) => {
+    const times = (reports.get(report.signalId) ?? 0) + 1;
+    reports.set(report.signalId, times);
+    if (times > 1 && !redelivered) reportsTwice++;
+  });
+  trader.executionGaps$.subscribe(() => gaps++);
   const startedAt = performance.now();
   const results: DeliveryResult[] = [];
   let issued = 0;
@@ -136,7 +172,7 @@ export async function runDemo(options: {
     const elapsed = ((performance.now() - startedAt) / 1000).toFixed(1);
     log(
       `${tty ? '\r' : ''}[${elapsed.padStart(5)}s] sent ${String(issued).padStart(5)}/${options.signals}` +
-        `  acked ${String(s.messagesAcknowledged).padStart(5)}  unsettled ${String(s.queueSize).padStart(4)}` +
+        `  acked ${String(s.messagesAcknowledged).padStart(5)}  reports ${String(reports.size).padStart(5)}  unsettled ${String(s.queueSize).padStart(4)}` +
         `  reconnects ${String(s.reconnects).padStart(3)}  link ${proxy.blackholed ? 'BLACK-HOLED' : 'up         '}  ${s.state.padEnd(12)}` +
         (tty ? '' : '\n'),
     );
@@ -181,6 +217,11 @@ export async function runDemo(options: {
     clearInterval(restarts);
     stopChaos();
     await stopChaos.done;
+    // Every acknowledged signal's report was in the log before its ack: wait for them to arrive.
+    const ackedIds = results.filter((r) => r.acknowledged).map((r) => r.messageId);
+    const deadline = performance.now() + 15_000;
+    while (ackedIds.some((id) => !reports.has(id)) && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
   } finally {
     clearInterval(progress);
     if (tty) log('\n');
@@ -205,9 +246,26 @@ export async function runDemo(options: {
     reconnects: stats.reconnects,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
+    reports: reports.size,
+    reportsLost: acked.filter((r) => !reports.has(r.messageId)).length,
+    reportsTwice,
+    gaps,
   };
   printTable(
-    ['sent', 'acknowledged', 'failed', 'lost', 'duplicated', 'reconnects', 'latency p50', 'latency p99'],
+    [
+      'sent',
+      'acknowledged',
+      'failed',
+      'lost',
+      'duplicated',
+      'reconnects',
+      'latency p50',
+      'latency p99',
+      'reports',
+      'reports lost',
+      'reports twice',
+      'gaps',
+    ],
     [
       [
         summary.sent,
@@ -218,13 +276,17 @@ export async function runDemo(options: {
         summary.reconnects,
         `${summary.p50.toFixed(1)} ms`,
         `${summary.p99.toFixed(1)} ms`,
+        summary.reports,
+        summary.reportsLost,
+        summary.reportsTwice,
+        summary.gaps,
       ],
     ],
   );
   console.log(
-    summary.lost === 0 && summary.duplicated === 0
-      ? 'OK: nothing lost, nothing processed twice.'
-      : 'FAILED: see lost / duplicated.',
+    clean(summary)
+      ? 'OK: nothing lost, nothing processed twice. Every execution report received once, no gap.'
+      : 'FAILED: see lost / duplicated / reports lost / reports twice / gaps.',
   );
   return summary;
 }

@@ -1,5 +1,6 @@
 import type { ConnectionState } from '../protocol/enums';
 import type { ReliableWebSocketError } from '../protocol/errors';
+import type { StreamGapReason } from '../protocol/stream-envelope';
 
 /** What each event's `detail` holds. Event names are the seed's plus the design's additions. */
 export interface ClientEventMap {
@@ -14,6 +15,8 @@ export interface ClientEventMap {
   messageFailed: { messageId: string; attempts: number; error: ReliableWebSocketError };
   messageExpired: { messageId: string; attempts: number; error: ReliableWebSocketError };
   heartbeatTimeout: { missed: number };
+  /** A reliable stream could not resume: messages were missed. Fired before any later message of the stream. */
+  inboundGap: InboundGap;
 }
 
 export type ClientEventType = keyof ClientEventMap;
@@ -25,6 +28,31 @@ export interface InboundMessage<T = unknown> {
   type: string;
   payload: T;
   id: string | undefined;
+  /** Reliable stream messages only (docs/protocol.md, section 14): the stream, its seq and epoch. */
+  stream?: string;
+  seq?: number;
+  epoch?: string;
+  /**
+   * True only when this message may have reached app code before a crash
+   * (handed over, the process died before the cursor was persisted).
+   */
+  redelivered?: boolean;
+}
+
+/**
+ * Messages of `stream` were missed (`reason`, a stable code): re-fetch a
+ * snapshot. The stream goes on after `seq` of `epoch`; `previousSeq` of
+ * `previousEpoch` was the last message app code got (undefined: none known).
+ * `SEQ_SKIPPED` is the client's own: the server skipped seqs without announcing it.
+ */
+export interface InboundGap {
+  stream: string;
+  /** A code of docs/protocol.md 14.2 (a newer server may send one not listed: still a gap). */
+  reason: StreamGapReason | 'SEQ_SKIPPED' | (string & {});
+  epoch: string;
+  seq: number;
+  previousEpoch: string | undefined;
+  previousSeq: number | undefined;
 }
 
 /** The event object listeners receive: a DOM `CustomEvent` (global in browsers and Node >= 19). */

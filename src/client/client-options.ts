@@ -116,6 +116,14 @@ export interface ReliableClientOptions extends Partial<Omit<ConnectionConfig, 'u
    * @default 'none'
    */
   storageFallback?: StorageFallback;
+  /**
+   * Reliable streams: `'auto'` commits each message once it is handed to
+   * `messages$` subscribers; `'manual'` only on `client.commit(message)`, so an
+   * app can advance its cursor after its own processing (a crash before that
+   * redelivers the message, `redelivered: true`).
+   * @default 'auto'
+   */
+  ackMode?: 'auto' | 'manual';
 }
 
 /** Options without a default stay optional. */
@@ -147,6 +155,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
   defaultTTL: 300000,
   singleSender: true,
   storageFallback: 'none',
+  ackMode: 'auto',
 } as const;
 
 export const DEFAULT_BACKOFF_CONFIG: Required<BackoffConfig> = {

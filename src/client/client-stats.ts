@@ -30,6 +30,14 @@ export interface ClientStats {
   durable: boolean;
   /** Records the storage could not read back when it opened (a damaged journal; reported as an `error` event). */
   storageRecordsLost: number;
+  /** Reliable stream messages handed to app code (redelivered ones included). */
+  inboundReceived: number;
+  /** Of those, marked `redelivered` (may have reached app code before a crash). */
+  inboundRedelivered: number;
+  /** Stream frames dropped as duplicates by seq. */
+  inboundDuplicates: number;
+  /** `inboundGap` events. */
+  inboundGaps: number;
 }
 
 /**
@@ -46,6 +54,10 @@ export class ClientStatsCounter {
   messagesReceived = 0;
   reconnects = 0;
   storageRecordsLost = 0;
+  inboundReceived = 0;
+  inboundRedelivered = 0;
+  inboundDuplicates = 0;
+  inboundGaps = 0;
   latency: number | undefined;
   #ackLatencyTotal = 0;
 

@@ -13,7 +13,8 @@ import {
 import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeFrame } from '../protocol/codec';
 import { CloseCode, closeCodeName, isRetryableClose } from '../protocol/close-codes';
 import { ConnectionState, MessageType, PROTOCOL_VERSION } from '../protocol/enums';
-import type { Envelope, WelcomeEnvelope } from '../protocol/envelope';
+import type { Envelope, HelloEnvelope, WelcomeEnvelope } from '../protocol/envelope';
+import type { StreamCursor } from '../protocol/stream-envelope';
 import { AuthenticationError, ConnectionError, ProtocolError } from '../protocol/errors';
 import { heartbeat$ } from '../operators/heartbeat';
 import { retryBackoff } from '../operators/retry-backoff';
@@ -34,6 +35,8 @@ export interface ConnectionCallbacks {
   heartbeatLatency(latencyMs: number): void;
   heartbeatMiss(missed: number): void;
   failed(error: Error): void;
+  /** The hello's `streams` (reliable stream cursors); undefined leaves them out. */
+  helloStreams?(): StreamCursor[] | undefined;
 }
 
 /**
@@ -295,13 +298,16 @@ export class Connection {
       if (socket.readyState === 1) {
         // maxPayload: the largest frame this client reads (below); the server cuts its answers under it.
         sentKey = !!apiKey;
-        send({
+        const hello: HelloEnvelope = {
           type: MessageType.CONNECT,
           v: PROTOCOL_VERSION,
           clientId,
           maxPayload: DEFAULT_MAX_FRAME_BYTES,
-          ...(apiKey ? { apiKey } : {}),
-        });
+        };
+        if (apiKey) hello.apiKey = apiKey;
+        const streams = callbacks.helloStreams?.();
+        if (streams !== undefined) hello.streams = streams;
+        send(hello);
       }
     };
     socket.onmessage = (event) => {

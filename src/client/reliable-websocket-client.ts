@@ -10,6 +10,7 @@ import {
   startWith,
 } from 'rxjs';
 import { MessageType, type ConnectionState } from '../protocol/enums';
+import { StreamFrameType } from '../protocol/stream-envelope';
 import type { Envelope, OutboundMessage } from '../protocol/envelope';
 import { ConnectionError, QueueFullError, ReliableWebSocketError, StorageError } from '../protocol/errors';
 import { MessageQueue } from '../queue/message-queue';
@@ -25,6 +26,7 @@ import { Connection } from './connection';
 import { Delivery } from './delivery';
 import type { DeliveryResult, SendOptions } from './delivery-result';
 import { FrameWriter } from './frame-writer';
+import { InboundStreams } from './inbound-streams';
 import { LeaderGatedStorage } from './leader-gated-storage';
 import type { Platform } from './platform';
 import { resolveClientOptions } from './resolve-options';
@@ -60,6 +62,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   readonly #queue: MessageQueue;
   readonly #delivery: Delivery;
   readonly #connection: Connection;
+  readonly #streams: InboundStreams;
   readonly #counters = new ClientStatsCounter();
   readonly #events = new Subject<ClientEvent>();
   readonly #messages = new Subject<InboundMessage>();
@@ -105,16 +108,35 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const counters = this.#counters;
     const writer = new FrameWriter();
     const delivery = (this.#delivery = new Delivery(queue, writer, o, this.#emit, counters));
+    const streams = (this.#streams = new InboundStreams({
+      storage: gate ?? storage,
+      storageKey: o.storageKey,
+      persist: o.enablePersistence,
+      ackMode: o.ackMode,
+      scheduler: o.scheduler,
+      write: (frame) => writer.write(frame),
+      deliver: (message) => {
+        this.#inbound(message);
+        this.#sender?.relay(message);
+      },
+      gap: (gap) => this.#fire('inboundGap', gap),
+      error: this.#error,
+      counters,
+    }));
     const connection = (this.#connection = new Connection(o, WebSocketCtor, () => this.#clientId!, {
-      welcome: ({ sessionId, dedupeTtl, maxPayload }, socket, isReconnect) => {
+      welcome: (welcome, socket, isReconnect) => {
+        const { sessionId, dedupeTtl, maxPayload } = welcome;
         this.#limits = { dedupeTtl, maxPayload };
         writer.attach(socket, maxPayload);
+        streams.welcome(welcome.streams);
         if (isReconnect) counters.reconnects++;
         this.#fire('open', { sessionId, clientId: this.#clientId!, resent: delivery.online() });
       },
       envelope: (envelope) => this.#onEnvelope(envelope),
+      helloStreams: () => streams.cursors(),
       closed: (code, reason) => {
         writer.detach();
+        streams.offline();
         delivery.offline();
         this.#fire('close', { code, reason });
       },
@@ -179,12 +201,16 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     return this.#queue.durable;
   }
 
-  /** Restores the persisted queue, then connects; resolves once the handshake is done. */
+  /**
+   * Restores the persisted queue, then connects; resolves once the handshake
+   * is done and the positions of reliable streams it started are persisted.
+   */
   async connect(): Promise<void> {
     if (this.#closed) throw closedError();
     if (!this.isLeader) return this.#sender!.connect();
     await this.#init();
     await this.#connection.start();
+    await this.#streams.settled(); // a first subscription is durable before connect() resolves
   }
 
   /**
@@ -218,6 +244,22 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     return defer(() => this.sendWithAcknowledgement<R>(message, options));
   }
 
+  /**
+   * `ackMode: 'manual'`: app code is done with `message` (a reliable one from
+   * `messages$`) and every earlier message of its stream. Persists the cursor
+   * (resolves once durable) and acks it to the server. Messages not committed
+   * when the process dies come again, marked `redelivered: true`. Only the
+   * leading tab commits (it owns the cursor); a follower's call rejects.
+   */
+  commit(message: InboundMessage): Promise<void> {
+    if (!this.isLeader) {
+      return Promise.reject(
+        new TypeError('commit() runs in the tab that holds the connection (isLeader); this tab follows it.'),
+      );
+    }
+    return this.#streams.commit(message);
+  }
+
   getStats(): ClientStats {
     return this.#counters.snapshot({
       state: this.state,
@@ -244,6 +286,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     this.#sender?.detach();
     this.#stopOnline();
     this.#delivery.dispose();
+    await this.#streams.close();
     await this.#queue.close();
     this.#sender?.close();
     await this.#ownedStorage?.close?.();
@@ -254,14 +297,17 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   #init(): Promise<void> {
     return (this.#initialized ??= (async () => {
       const queue = this.#queue;
+      const cursors = this.#streams.restore();
       try {
         await queue.ready;
       } catch {
         // Storage is unavailable (storageFallback 'none'): reported as an error event, and every send
         // rejects with it. The link still comes up for what the server pushes.
         this.#clientId = this.#options.clientId ?? newClientId();
+        await cursors;
         return;
       }
+      await cursors;
       const storage = this.#options.storage ?? this.#ownedStorage;
       const lost = storage?.recoveryError;
       if (lost) {
@@ -353,6 +399,9 @@ export class ReliableWebSocketClient extends ClientEventTarget {
       }
       case MessageType.RECONNECT:
         return this.#connection.closeSocket(1012, 'server asked to reconnect');
+      case StreamFrameType.MESSAGE:
+      case StreamFrameType.RESET:
+        return this.#streams.frame(envelope);
     }
   }
 

@@ -50,6 +50,7 @@ const RULES: Record<string, Rule> = {
   clientId: rule(SHORT_TEXT, (value) => value === undefined || isShortText(value)),
   storageFallback: oneOf('none', 'memory'),
   singleSender: oneOf(true, false),
+  ackMode: oneOf('auto', 'manual'),
 };
 
 const BACKOFF_RULES: Record<string, Rule> = {

@@ -10,11 +10,15 @@ export interface CoalesceAcksConfig {
   maxDelayMs?: number;
 }
 
+/** How many messages one commit point stands for (a batch committed at once). @default () => 1 */
+export type CommitWeight<T> = (value: T) => number;
+
 export const DEFAULT_COALESCE_ACKS_CONFIG: Required<CoalesceAcksConfig> = { maxCount: 100, maxDelayMs: 100 };
 
 /**
  * Turns a stream of commit points into cumulative acks: the newest point per
- * key, emitted as one array when `maxCount` commits are pending or
+ * key, emitted as one array when `maxCount` commits are pending (each
+ * counted `weightOf(value)` times: a batch commit stands for its messages) or
  * `maxDelayMs` after the first of them, whichever comes first. A later point
  * of a key replaces its earlier one (acks are cumulative). On completion
  * what is pending is emitted first; an error is passed on at once.
@@ -36,9 +40,10 @@ export const DEFAULT_COALESCE_ACKS_CONFIG: Required<CoalesceAcksConfig> = { maxC
  */
 export function coalesceAcks<T>(
   keyOf: (value: T) => string,
-  config: CoalesceAcksConfig = {},
+  config: CoalesceAcksConfig & { weightOf?: CommitWeight<T> } = {},
   scheduler: SchedulerLike = asyncScheduler,
 ): OperatorFunction<T, T[]> {
+  const weightOf = config.weightOf;
   if (typeof keyOf !== 'function') throw invalidOption('keyOf', 'a function', keyOf);
   const { maxCount, maxDelayMs } = { ...DEFAULT_COALESCE_ACKS_CONFIG, ...config };
   if (!Number.isInteger(maxCount) || maxCount < 1)
@@ -63,7 +68,8 @@ export function coalesceAcks<T>(
           const key = keyOf(value);
           pending.delete(key); // the newest point goes last, so arrays keep commit order
           pending.set(key, value);
-          if (++count >= maxCount) return flush();
+          count += weightOf === undefined ? 1 : weightOf(value);
+          if (count >= maxCount) return flush();
           timer ??= scheduler.schedule(flush, maxDelayMs);
         },
         error: (error: unknown) => subscriber.error(error),

@@ -51,7 +51,8 @@ export interface StreamCursor {
  */
 export interface StreamVerdict extends StreamCursor {
   resumed: boolean;
-  reason?: StreamGapReason | 'NEW';
+  /** A later server may send a code not listed here: treat it as a gap. */
+  reason?: StreamGapReason | 'NEW' | (string & {});
 }
 
 export interface StreamMessageEnvelope {
@@ -76,7 +77,7 @@ export interface StreamResetEnvelope {
   epoch: string;
   /** The next message of the stream has `seq + 1`. */
   seq: number;
-  reason: StreamGapReason;
+  reason: StreamGapReason | (string & {});
 }
 
 export type StreamEnvelope = StreamMessageEnvelope | StreamAckEnvelope | StreamResetEnvelope;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { FileStorageAdapter, type FileStorageAdapterOptions } from '../storage/file-storage-adapter';
 import type {
   InboundLog,
@@ -7,7 +6,7 @@ import type {
   InboundRetention,
   StreamPosition,
 } from './inbound-log';
-import { MemoryInboundLog } from './memory-inbound-log';
+import { MemoryInboundLog, newEpoch } from './memory-inbound-log';
 
 export interface FileInboundLogOptions extends Partial<InboundRetention> {
   /** Options of the `FileStorageAdapter` the log opens when given a directory. @default {} (fsync on) */
@@ -92,6 +91,8 @@ export class FileInboundLog implements InboundLog {
       );
       throw error;
     }
+    // An earlier append failed while this one was in flight: holding it would leave a hole in the stream.
+    if (this.failure) throw this.failure;
     // Batches complete in order, and their writes resolve in order: records become visible in seq order.
     memory.insert(record);
     memory.notify(record);
@@ -141,7 +142,7 @@ export class FileInboundLog implements InboundLog {
     await this.storage.ready;
     let epoch = await this.storage.getItem<string>(EPOCH_KEY);
     if (typeof epoch !== 'string') {
-      epoch = randomUUID();
+      epoch = newEpoch();
       await this.storage.setItem(EPOCH_KEY, epoch);
     }
     const records: InboundRecord[] = [];

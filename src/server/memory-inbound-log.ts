@@ -43,7 +43,7 @@ export class MemoryInboundLog implements InboundLog {
     options: { epoch?: string; onDrop?: (record: InboundRecord) => void } = {},
   ) {
     this.retention = checkRetention({ ...DEFAULT_INBOUND_RETENTION, ...retention });
-    this.epoch = options.epoch ?? randomUUID();
+    this.epoch = options.epoch ?? newEpoch();
     this.onDrop = options.onDrop;
   }
 
@@ -128,6 +128,14 @@ export class MemoryInboundLog implements InboundLog {
     entry.records[entry.head++] = undefined as unknown as InboundRecord; // released now, not at the next compaction
     this.onDrop?.(record);
   }
+}
+
+/**
+ * A short id for a log's life, sent in every stream frame: the clock (base 36)
+ * and 48 random bits, so two lives never share one.
+ */
+export function newEpoch(): string {
+  return `${Date.now().toString(36)}${randomUUID().slice(-12)}`;
 }
 
 /** Drops the consumed front once it is most of the array: amortised O(1) per record. */

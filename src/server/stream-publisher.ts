@@ -1,5 +1,4 @@
 import {
-  encodeFrame,
   StreamFrameType,
   type Envelope,
   type StreamAckEnvelope,
@@ -62,12 +61,16 @@ export class StreamPublisher {
   private readonly byStream = new Map<string, Set<Feed>>();
   private readonly bySink = new Map<StreamSink, Feed[]>();
   private unwatch: (() => void) | undefined;
+  /** Set once the log's `ready` has resolved (at once for a log without one). */
+  private logReady: boolean;
   private trimTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly log: InboundLog,
     private readonly report: (error: unknown) => void,
-  ) {}
+  ) {
+    this.logReady = log.ready === undefined;
+  }
 
   /** Follows the log and starts the retention sweep. */
   start(): void {
@@ -90,23 +93,48 @@ export class StreamPublisher {
   }
 
   /** Appends; resolves once the log holds it. A bad argument is a TypeError, a log failure a `PublishError`. */
-  async publish(stream: string, name: string, payload?: unknown): Promise<{ stream: string; seq: number }> {
-    checkName('stream', stream);
-    checkName('name', name);
+  publish(stream: string, name: string, payload?: unknown): Promise<{ stream: string; seq: number }> {
+    const refusal = refuse(stream, name, payload);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    if (!this.logReady) return this.publishOnceReady(stream, name, payload);
+    // The hot path: a ready, synchronous log (the memory default) costs no await and no closure.
+    let appended: InboundRecord | PromiseLike<InboundRecord>;
     try {
-      encodeFrame({ type: StreamFrameType.MESSAGE, stream, epoch: '-', seq: 0, name, payload });
-    } catch (cause) {
-      throw new TypeError(`The payload of ${JSON.stringify(name)} cannot be encoded as JSON.`, { cause });
+      appended = this.log.append(stream, name, payload, Date.now());
+    } catch (error) {
+      return Promise.reject(new PublishError(stream, error));
     }
+    if (isPromiseLike(appended)) return this.settle(stream, appended);
+    this.stats.published++;
+    return Promise.resolve({ stream, seq: appended.seq });
+  }
+
+  private async settle(
+    stream: string,
+    appended: PromiseLike<InboundRecord>,
+  ): Promise<{ stream: string; seq: number }> {
     let record: InboundRecord;
     try {
-      await this.log.ready;
-      record = await this.log.append(stream, name, payload, Date.now());
+      record = await appended;
     } catch (error) {
       throw new PublishError(stream, error);
     }
     this.stats.published++;
     return { stream, seq: record.seq };
+  }
+
+  private async publishOnceReady(
+    stream: string,
+    name: string,
+    payload: unknown,
+  ): Promise<{ stream: string; seq: number }> {
+    try {
+      await this.log.ready;
+    } catch (error) {
+      throw new PublishError(stream, error);
+    }
+    this.logReady = true;
+    return this.publish(stream, name, payload);
   }
 
   /**
@@ -120,27 +148,28 @@ export class StreamPublisher {
     cursors: readonly StreamCursor[],
   ): Promise<{ verdicts: StreamVerdict[]; begin: () => void }> {
     const byName = new Map(cursors.map((c) => [c.stream, c]));
-    const feeds: Feed[] = [];
     const verdicts: StreamVerdict[] = [];
-    this.detach(sink);
-    this.bySink.set(sink, feeds);
     for (const stream of new Set(streams)) {
       const bounds = await this.log.read(stream, 0, 0);
-      const verdict = decide(stream, byName.get(stream), bounds);
-      verdicts.push(verdict);
-      const feed: Feed = {
-        sink,
-        stream,
-        epoch: verdict.epoch,
-        sent: verdict.seq,
-        acked: verdict.seq,
-        pumping: true,
-        dirty: false,
-        closed: false,
-      };
-      feeds.push(feed);
-      let set = this.byStream.get(stream);
-      if (set === undefined) this.byStream.set(stream, (set = new Set()));
+      verdicts.push(decide(stream, byName.get(stream), bounds));
+    }
+    // Registered only now, in one go: a session that closed during the reads is detached by its
+    // connection afterwards. Nothing appended meanwhile is missed: replay reads the log from each verdict.
+    this.detach(sink);
+    const feeds: Feed[] = verdicts.map((verdict) => ({
+      sink,
+      stream: verdict.stream,
+      epoch: verdict.epoch,
+      sent: verdict.seq,
+      acked: verdict.seq,
+      pumping: true,
+      dirty: false,
+      closed: false,
+    }));
+    this.bySink.set(sink, feeds);
+    for (const feed of feeds) {
+      let set = this.byStream.get(feed.stream);
+      if (set === undefined) this.byStream.set(feed.stream, (set = new Set()));
       set.add(feed);
     }
     const begin = (): void => {
@@ -269,7 +298,24 @@ function toEnvelope(record: InboundRecord, epoch: string): StreamMessageEnvelope
   return envelope;
 }
 
-function checkName(what: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME)
-    throw new TypeError(`\`${what}\` must be a string of 1 to ${MAX_NAME} characters, got ${String(value)}.`);
+const badName = (value: unknown): boolean =>
+  typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME;
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T>)?.then === 'function';
+}
+
+/** Why `publish` refuses its arguments (a TypeError), or undefined. */
+function refuse(stream: unknown, name: unknown, payload: unknown): TypeError | undefined {
+  const bad = badName(stream) ? 'stream' : badName(name) ? 'name' : undefined;
+  if (bad !== undefined) {
+    const value = bad === 'stream' ? stream : name;
+    return new TypeError(`\`${bad}\` must be a string of 1 to ${MAX_NAME} characters, got ${String(value)}.`);
+  }
+  try {
+    JSON.stringify(payload);
+  } catch (cause) {
+    return new TypeError(`The payload of ${JSON.stringify(name)} cannot be encoded as JSON.`, { cause });
+  }
+  return undefined;
 }

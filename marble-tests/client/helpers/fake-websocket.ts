@@ -13,6 +13,8 @@ export interface FakeServerBehaviour {
   latency: number;
   /** Fields laid over the welcome (a broken server: `{ dedupeTtl: -1 }`). @default {} */
   welcome: Record<string, unknown>;
+  /** Reliable stream verdicts for the welcome of a hello that offers `streams`. @default undefined (a v1 server) */
+  streams?: (cursors: unknown[]) => unknown[];
 }
 
 /** One frame the client wrote, with the virtual time and the socket (1-based) it went out on. */
@@ -111,6 +113,11 @@ export class FakeSocket implements WebSocketLike {
     this.server.scheduler.schedule(() => this.finish(code, reason), 0);
   }
 
+  /** The server sends `envelope` now (a push, a stream message). */
+  push(envelope: Record<string, unknown>): void {
+    if (this.readyState === 1) this.onmessage?.({ data: JSON.stringify(envelope) });
+  }
+
   /** The server drops the link (as a reset would). */
   drop(code = 1006): void {
     this.finish(code, '');
@@ -129,6 +136,8 @@ export class FakeSocket implements WebSocketLike {
         maxPayload: 1 << 20,
         ...behaviour.welcome,
       };
+      if (behaviour.streams && Array.isArray(envelope['streams']))
+        reply['streams'] = behaviour.streams(envelope['streams'] as unknown[]);
     } else if (envelope['type'] === 'heartbeat' && behaviour.answerHeartbeats) {
       reply = { type: 'heartbeat_ack', ts: envelope['ts'] };
     } else if (envelope['type'] === 'data' && behaviour.ackData) {
