@@ -315,8 +315,10 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         this.#error(lost);
       }
       this.#clientId = this.#options.clientId ?? (await queue.getMeta<string>('clientId')) ?? undefined;
-      if (!this.#clientId && (queue.size > 0 || lost)) {
-        // Stored messages were sent under an identity that is gone: a new one would defeat server-side dedupe.
+      if (!this.#clientId && lost && queue.size > 0) {
+        // The damaged records may have held the identity these messages were sent under: a new one would
+        // defeat server-side dedupe. (Messages stored with no clientId at all were never sent: a tab that
+        // did not lead yet writes them for the one that will.)
         const error = new StorageError(
           'CORRUPT',
           'The stored clientId could not be read back: pass the old `clientId` option, or clear the storage.',
