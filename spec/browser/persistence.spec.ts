@@ -183,6 +183,7 @@ describeBrowser('browser: the queue persists in IndexedDB (BrowserStorageAdapter
       servers.push(srv);
       try {
         const firstRun = await launchPersistent(dir);
+        contexts.push(firstRun); // closed after the case even if it fails midway (closing twice is a no-op)
         const page = firstRun.pages()[0] ?? (await firstRun.newPage());
         await page.goto(pageServer.url);
         await openClient(page, srv.url, { maxInFlight: 3 });

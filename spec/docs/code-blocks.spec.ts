@@ -20,6 +20,13 @@ declare const form: { value: unknown };
 declare function toast(text: string): void;
 declare function showHint(text: string): void;
 declare function placeOrder(signal: unknown, clientId?: string): Promise<{ id: string }>;
+declare const apiKeys: string[];
+declare const principal: string;
+declare const report: unknown;
+declare const client: import('rx-reliable-ws').ReliableWebSocketClient;
+declare const trader: import('rx-reliable-ws').TradingClient;
+declare function applyFill(report: unknown, redelivered?: boolean): void;
+declare function reloadPositions(reason: string): void;
 declare class AuthService {
   token(): string;
 }
