@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
+import { FileStorageAdapter, ReliableWebSocketClient } from '../../src/node';
 import { redisBackend } from '../../src/redis/index';
 import { ReliableWebSocketServer, type ReliableWebSocketServerOptions } from '../../src/server/index';
 import { RawClient } from '../helpers/raw-client';
 import { useServers } from '../helpers/server-fixture';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { until } from '../helpers/wait';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -100,6 +105,53 @@ describe('redisBackend', () => {
     expect(await onB.next((e) => e.name === 'HALT')).toMatchObject({ payload: { all: true } });
     await Promise.all([onA.close(), onB.close()]);
     expect([...onA.pending, ...onB.pending]).toEqual([]);
+  });
+
+  it('resumes a client on another node: received on A, published on B while away, replayed on C in order, no gap', async () => {
+    const node = cluster();
+    const [a, b, c] = [await node(), await node(), await node()];
+    const dir = mkdtempSync(join(tmpdir(), 'rx-resume-'));
+    const got: Array<{ n: number; seq: number | undefined; redelivered: boolean | undefined }> = [];
+    let gaps = 0;
+    /** The library client on `url`, its cursor in the file journal of `dir` (one client at a time). */
+    const trader = (url: string) => {
+      const storage = new FileStorageAdapter(dir);
+      const client = new ReliableWebSocketClient(url, {
+        clientId: 'desk-1',
+        storage,
+        enablePersistence: true,
+      });
+      client.messages$.subscribe((m) =>
+        got.push({ n: (m.payload as { n: number }).n, seq: m.seq, redelivered: m.redelivered }),
+      );
+      client.events$.subscribe((e) => e.type === 'inboundGap' && gaps++);
+      return { client, storage };
+    };
+    const stream = 'principal:anonymous';
+    try {
+      const first = trader(a.url);
+      await first.client.connect();
+      for (let n = 1; n <= 3; n++) await a.server.publish(stream, 'FILL', { n });
+      await until(() => got.length === 3, 5000, 'three fills on A');
+      await first.client.close(); // the cursor (seq 3) is in the journal
+      await first.storage.close();
+
+      for (let n = 4; n <= 8; n++) await b.server.publish(stream, 'FILL', { n }); // nobody connected
+
+      const second = trader(c.url);
+      await second.client.connect();
+      await until(() => got.length === 8, 5000, 'the replay on C');
+      await a.server.publish(stream, 'FILL', { n: 9 }); // live, published on a third node
+      await until(() => got.length === 9, 5000, 'the live fill on C');
+      await second.client.close();
+      await second.storage.close();
+      expect(got).toEqual(
+        Array.from({ length: 9 }, (_, i) => ({ n: i + 1, seq: i + 1, redelivered: false })),
+      );
+      expect(gaps).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports its health in stats()', async () => {

@@ -16,10 +16,21 @@ afterAll(async () => {
   await redis.stop();
 });
 let app = 0;
-function node(keyPrefix: string): { port: IoredisPort; log: RedisInboundLog } {
+function node(
+  keyPrefix: string,
+  options: { maxAgeMs?: number; trimScanCount?: number } = {},
+): { port: IoredisPort; log: RedisInboundLog } {
   const port = new IoredisPort({ url: redis.url, commandTimeoutMs: 300 });
   ports.push(port);
-  return { port, log: new RedisInboundLog(port, { keyPrefix }) };
+  const { maxAgeMs, trimScanCount } = options;
+  return {
+    port,
+    log: new RedisInboundLog(port, {
+      keyPrefix,
+      trimScanCount,
+      ...(maxAgeMs !== undefined && { retention: { maxAgeMs } }),
+    }),
+  };
 }
 
 describe('RedisInboundLog across nodes', () => {
@@ -34,6 +45,32 @@ describe('RedisInboundLog across nodes', () => {
     await until(() => seen.length === 30, 3000, '30 records on node b');
     expect(seen.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(seen[4]).toMatchObject({ payload: { i: 4 }, name: 'FILL' });
+  });
+
+  it('trims by age every stream on Redis, also those this node never wrote nor watched, a bounded page per call', async () => {
+    const prefix = `x${++app}:`;
+    const writer = node(prefix, { maxAgeMs: 1000 });
+    const other = node(`y${app}:`, { maxAgeMs: 1000 }); // another app on the same Redis: not ours to trim
+    const sweeper = node(prefix, { maxAgeMs: 1000, trimScanCount: 10 });
+    await Promise.all([writer.log.ready, other.log.ready, sweeper.log.ready]);
+    const STREAMS = 60;
+    for (let s = 0; s < STREAMS; s++) {
+      for (let i = 0; i < 3; i++) await writer.log.append(`principal:p${s}`, 'FILL', i, 1000); // old
+      await writer.log.append(`principal:p${s}`, 'FILL', 'new', 5000); // within maxAgeMs of 5500
+      await other.log.append(`principal:p${s}`, 'FILL', 'theirs', 1000);
+    }
+    const perCall: number[] = [];
+    do perCall.push(await sweeper.log.trim(5500));
+    while (!sweeper.log.trimPassDone && perCall.length < 500);
+    expect(perCall.reduce((a, b) => a + b, 0)).toBe(STREAMS * 3);
+    expect(perCall.length).toBeGreaterThan(1); // one call did not do it all: paged
+    expect(Math.max(...perCall)).toBeLessThan(STREAMS * 3);
+    for (let s = 0; s < STREAMS; s += 7) {
+      const held = await writer.log.read(`principal:p${s}`, 0, 10);
+      expect(held.records.map((r) => r.payload)).toEqual(['new']);
+      expect(held).toMatchObject({ firstSeq: 4, lastSeq: 4 });
+      expect((await other.log.read(`principal:p${s}`, 0, 10)).records).toHaveLength(1);
+    }
   });
 
   it('resumes on any node: a read on another node returns what was appended', async () => {

@@ -5,8 +5,8 @@ import { IoredisPort } from './ioredis-port';
 import type { InboundRetention } from '../server/inbound-log';
 import { RedisDedupeStore } from './redis-dedupe-store';
 import { RedisInboundLog } from './redis-inbound-log';
-import { sessionTag } from './redis-keys';
-import type { RedisPort, RedisScript } from './redis-port';
+import type { RedisPort } from './redis-port';
+import { RedisSessionDirectory } from './redis-session-directory';
 
 export interface RedisBackendOptions {
   /** @default 'redis://127.0.0.1:6379' */
@@ -29,26 +29,6 @@ export interface RedisBackendOptions {
   connectTimeoutMs?: number;
   /** How often the node checks Redis answers (ms): health in `stats()` and `events$`. @default 500 */
   healthIntervalMs?: number;
-}
-
-/** KEYS: the session's counter. ARGV: channel, node, session id, session key. Orders takeovers across nodes. */
-const ANNOUNCE: RedisScript = {
-  name: 'session_announce',
-  lua: `local seq = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], 86400000)
-redis.call('PUBLISH', ARGV[1], seq .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
-return seq`,
-};
-
-/** Local sessions whose takeover order we track; the oldest are forgotten past this. */
-const MAX_TRACKED_SESSIONS = 100_000;
-
-interface Tracked {
-  sessionId: string;
-  /** Our announcement's place in the key's order, once Redis answered. */
-  seq: number | undefined;
-  /** The highest place announced by another node while ours was unanswered. */
-  seenRemote: number;
 }
 
 /**
@@ -74,12 +54,11 @@ class RedisBackend implements ServerBackend {
   readonly dedupeStore: RedisDedupeStore;
   readonly inboundLog: RedisInboundLog;
   readonly nodeId = randomBytes(6).toString('base64url');
+  /** The session registry across nodes and push fan-out. */
+  readonly sessions: RedisSessionDirectory;
   private readonly port: RedisPort;
   private readonly prefix: string;
-  private readonly sessionsChannel: string;
-  private readonly pushChannel: string;
   private readonly healthIntervalMs: number;
-  private readonly tracked = new Map<string, Tracked>();
   private node: BackendNode | undefined;
   private current: BackendHealth = { healthy: false, detail: 'not started', since: Date.now() };
   private timer: NodeJS.Timeout | undefined;
@@ -109,8 +88,7 @@ class RedisBackend implements ServerBackend {
       connectTimeoutMs: options.connectTimeoutMs,
     });
     this.epochKey = `${this.prefix}epoch`;
-    this.sessionsChannel = `${this.prefix}sessions`;
-    this.pushChannel = `${this.prefix}push`;
+    this.sessions = new RedisSessionDirectory(this.port, { keyPrefix: this.prefix, nodeId: this.nodeId });
     this.healthIntervalMs = options.healthIntervalMs ?? 500;
   }
 
@@ -118,9 +96,8 @@ class RedisBackend implements ServerBackend {
     this.node = node;
     await this.dedupeStore.ready;
     this.epoch = await this.adoptEpoch();
+    await this.sessions.start(node);
     this.stops.push(
-      await this.port.subscribe(this.sessionsChannel, (message) => this.onAnnounce(message)),
-      await this.port.subscribe(this.pushChannel, (message) => this.onPush(message)),
       this.port.onConnection((up, error) => {
         if (!up) this.setHealth(false, `Redis connection lost${error ? `: ${error.message}` : ''}`);
         else this.check();
@@ -132,25 +109,11 @@ class RedisBackend implements ServerBackend {
   }
 
   sessionOpened(session: Session): void {
-    const entry: Tracked = { sessionId: session.sessionId, seq: undefined, seenRemote: 0 };
-    this.tracked.delete(session.key);
-    this.tracked.set(session.key, entry);
-    if (this.tracked.size > MAX_TRACKED_SESSIONS) this.tracked.delete(this.tracked.keys().next().value!);
-    const counter = `${this.prefix}{${sessionTag(session.key)}}s`;
-    this.port
-      .script(ANNOUNCE, [counter], [this.sessionsChannel, this.nodeId, session.sessionId, session.key])
-      .then(
-        (seq) => {
-          entry.seq = Number(seq);
-          if (entry.seenRemote > entry.seq) this.taken(session.key, entry);
-        },
-        () => undefined, // Redis down: the session is served here; another node's copy stays until it closes
-      );
+    this.sessions.sessionOpened(session);
   }
 
   push(push: BackendPush): void {
-    const message = `${this.nodeId}|${JSON.stringify({ p: push.principal, c: push.clientId, e: push.envelope })}`;
-    this.port.command('PUBLISH', [this.pushChannel, message]).catch(() => undefined); // at most once
+    this.sessions.push(push);
   }
 
   health(): BackendHealth {
@@ -160,44 +123,10 @@ class RedisBackend implements ServerBackend {
   async close(): Promise<void> {
     clearInterval(this.timer);
     for (const stop of this.stops.splice(0)) stop();
+    await this.sessions.close();
     this.dedupeStore.close();
     await this.inboundLog.close();
     await this.port.close();
-  }
-
-  private onAnnounce(message: string): void {
-    const [seqText, node, sessionId, ...rest] = message.split('|');
-    if (node === this.nodeId) return;
-    const key = rest.join('|');
-    const entry = this.tracked.get(key);
-    if (entry === undefined || entry.sessionId === sessionId) return;
-    const seq = Number(seqText);
-    if (entry.seq === undefined) entry.seenRemote = Math.max(entry.seenRemote, seq);
-    else if (seq > entry.seq) this.taken(key, entry);
-  }
-
-  private taken(key: string, entry: Tracked): void {
-    this.tracked.delete(key);
-    this.node?.sessionTaken(key, entry.sessionId);
-  }
-
-  private onPush(message: string): void {
-    const bar = message.indexOf('|');
-    if (message.slice(0, bar) === this.nodeId) return;
-    try {
-      const { p, c, e } = JSON.parse(message.slice(bar + 1)) as {
-        p?: string;
-        c?: string;
-        e: BackendPush['envelope'];
-      };
-      this.node?.deliver({
-        ...(p !== undefined && { principal: p }),
-        ...(c !== undefined && { clientId: c }),
-        envelope: e,
-      });
-    } catch {
-      // Not ours (another writer on the channel): ignore.
-    }
   }
 
   private check(): void {

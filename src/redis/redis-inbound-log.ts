@@ -18,6 +18,8 @@ export interface RedisInboundLogOptions {
   retention?: Partial<InboundRetention>;
   /** How long `ready` waits for Redis (ms). @default 10000 */
   connectTimeoutMs?: number;
+  /** How many keys one `trim()` looks at (SCAN COUNT); the scan carries on at the next call. @default 1000 */
+  trimScanCount?: number;
 }
 
 /** Streams whose last watched seq is kept for gap filling; the oldest are forgotten past this. */
@@ -43,6 +45,10 @@ export class RedisInboundLog implements InboundLog {
   /** Last seq passed to listeners per stream, and the chain that keeps a stream's records in order. */
   private readonly watched = new Map<string, { seq: number; chain: Promise<void> }>();
   private unsubscribe: Promise<() => void> | undefined;
+  /** Where the retention sweep's SCAN over every stream key goes on at the next `trim()`. */
+  private scanCursor = '0';
+  private readonly streamPattern: string;
+  private readonly trimScanCount: number;
 
   constructor(
     private readonly port: RedisPort,
@@ -54,6 +60,9 @@ export class RedisInboundLog implements InboundLog {
       maxMessages: options.retention?.maxMessages ?? 10_000,
       maxAgeMs: options.retention?.maxAgeMs ?? 600_000,
     };
+    // `<prefix>{<16-char tag>}x:<stream>`; SCAN's TYPE filter leaves out dedupe keys that match by chance.
+    this.streamPattern = `${escapeGlob(this.prefix)}{${'?'.repeat(16)}}x:*`;
+    this.trimScanCount = Math.max(1, options.trimScanCount ?? 1000);
     this.ready = checkRedis(port, options.connectTimeoutMs ?? 10_000);
     this.ready.catch(() => undefined);
   }
@@ -107,15 +116,34 @@ export class RedisInboundLog implements InboundLog {
     };
   }
 
-  /** Drops records older than `maxAgeMs` from every stream this node wrote or watched (maxMessages is kept by XADD MAXLEN). */
+  /**
+   * Drops records older than `maxAgeMs` (maxMessages is kept by XADD MAXLEN)
+   * from every stream on Redis, whichever node wrote it: each call takes the
+   * next page of a SCAN over the stream keys (`trimScanCount` keys, at most
+   * 10,000 records per stream), so a call stays short however many streams
+   * there are, and the server's sweep covers them all over successive calls.
+   */
   async trim(now: number): Promise<number> {
     const cutoff = now - this.retention.maxAgeMs;
+    const [next, keys] = (await this.port.command('SCAN', [
+      this.scanCursor,
+      'MATCH',
+      this.streamPattern,
+      'COUNT',
+      this.trimScanCount,
+      'TYPE',
+      'stream',
+    ])) as [string, string[]];
+    this.scanCursor = next;
     const dropped = await Promise.all(
-      [...this.watched.keys()].map((stream) =>
-        this.port.script(TRIM_AGE, [this.keys(stream)[2]!], [cutoff]).then(Number),
-      ),
+      keys.map((key) => this.port.script(TRIM_AGE, [key], [cutoff]).then(Number)),
     );
     return dropped.reduce((a, b) => a + b, 0);
+  }
+
+  /** Whether the last `trim()` finished a pass over every stream key (the next one starts another). */
+  get trimPassDone(): boolean {
+    return this.scanCursor === '0';
   }
 
   async close(): Promise<void> {
@@ -128,7 +156,7 @@ export class RedisInboundLog implements InboundLog {
     );
   }
 
-  /** Also remembers `stream` for `trim`. */
+  /** Also registers `stream` among the watched ones (the last seq passed to listeners). */
   private keys(stream: string): string[] {
     if (!this.watched.has(stream)) this.track(stream, 0);
     const base = `${this.prefix}{${streamTag(stream)}}`;
@@ -200,6 +228,11 @@ function toRecord(stream: string, [id, fields]: [string, string[]]): InboundReco
   return payload === undefined
     ? { stream, seq, name, ts }
     : { stream, seq, name, payload: JSON.parse(payload) as unknown, ts };
+}
+
+/** `text` matched literally by a Redis glob (MATCH). */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 function newEpoch(): string {

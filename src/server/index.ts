@@ -18,6 +18,9 @@ export type {
 } from './dedupe-store';
 export type { DedupeClaim } from './dedupe-store';
 export type { ServerBackend, BackendHealth, BackendNode, BackendPush } from './server-backend';
+export type { SessionDirectory, SessionDirectoryNode, PushAddress } from './server-backend';
+export { MemoryBackendHub } from './memory-backend';
+export type { MemoryBackendHubOptions } from './memory-backend';
 export type { Session } from './session-registry';
 export { FileDedupeStore, OUTCOME_UNKNOWN } from './file-dedupe-store';
 

@@ -57,3 +57,30 @@ export interface ServerBackend {
   /** Called by `server.close()`. */
   close(): Promise<void>;
 }
+
+/** What a `SessionDirectory` tells its node when other nodes act. */
+export type SessionDirectoryNode = Pick<BackendNode, 'sessionTaken' | 'deliver'>;
+
+/**
+ * The session registry across nodes and at-most-once push fan-out: the
+ * sessions part of a `ServerBackend`, as a port of its own so every
+ * implementation (in process, Redis) runs one contract suite
+ * (spec/contracts/describe-session-directory.ts). One directory per node;
+ * the nodes of one app share its state.
+ */
+export interface SessionDirectory {
+  /** Starts listening for the other nodes; resolves once this node hears them. */
+  start(node: SessionDirectoryNode): Promise<void>;
+  /**
+   * A session was registered on this node: the node that held the same key
+   * before is told `sessionTaken`. Of sessions opened at once on several
+   * nodes, the last in the directory's order stays. Never throws: with the
+   * shared state unreachable the session is served here and another node's
+   * holder stays until it closes.
+   */
+  sessionOpened(session: Session): void;
+  /** Hands a push to every other node (`deliver`), at most once each, its address unchanged; never throws. */
+  push(push: BackendPush): void;
+  /** Stops delivering to this node. */
+  close(): Promise<void>;
+}

@@ -5,8 +5,11 @@
  * The reference server on PORT with `redisBackend`. Its `ORDER` handler
  * appends `<messageId> <pid>` to SIDE_FILE with a synchronous write (the
  * order's effect: a kill -9 cannot lose it), waits 0-HANDLER_MS ms (default 4) and answers
- * `{ order, node: pid }`. Prints `listening <port>`. Killed by the parent;
- * a safety limit ends it after 120 s.
+ * `{ order, node: pid }`. With `FILLS_FILE` in the environment the handler
+ * first publishes a `FILL` on the principal's stream and, once `publish()`
+ * resolved, appends `<seq>` to FILLS_FILE (what the client must receive).
+ * Prints `listening <port>`. Killed by the parent; a safety limit ends it
+ * after 120 s.
  */
 import { appendFileSync } from 'node:fs';
 import { redisBackend } from '../../../src/redis/index';
@@ -14,6 +17,7 @@ import { ReliableWebSocketServer } from '../../../src/server/index';
 
 const [url, portText, sideFile, leaseText, handlerText] = process.argv.slice(2);
 const handlerMs = Number(handlerText ?? 4);
+const fillsFile = process.env['FILLS_FILE'];
 if (!url || !portText || !sideFile) throw new Error('usage: node-child.ts REDIS_URL PORT SIDE_FILE LEASE_MS');
 
 const server = new ReliableWebSocketServer({
@@ -23,6 +27,10 @@ const server = new ReliableWebSocketServer({
 });
 server.handle('ORDER', async (_payload, ctx) => {
   appendFileSync(sideFile, `${ctx.messageId} ${process.pid}\n`);
+  if (fillsFile !== undefined) {
+    const { seq } = await server.publish(`principal:${ctx.principal}`, 'FILL', { order: ctx.messageId });
+    appendFileSync(fillsFile, `${seq}\n`);
+  }
   await new Promise((resolve) => setTimeout(resolve, Math.random() * handlerMs));
   return { order: `ord-${ctx.messageId}`, node: process.pid };
 });
