@@ -1,6 +1,8 @@
-// Child of bench/ab.ts: the rx-reliable-ws bench (client + server in this process) on the `src/` given as argv[2].
+// Child of bench/ab.ts: the rx-reliable-ws bench (client + server in this process) on the `src/` given as argv[2];
+// with BENCH_AB=push, reliable push instead (bench/push-bench.ts, memory cursor; PUSH_MESSAGES).
 import * as path from 'node:path';
-import { measure, readBenchEnv, tradeSignal, type SendFn } from './harness';
+import { measure, readBenchEnv, tradeSignal, type BenchResult, type SendFn } from './harness';
+import { readPushEnv, runPushBench, type PushLib } from './push-bench';
 
 interface Lib {
   ReliableWebSocketClient: typeof import('../src/node').ReliableWebSocketClient;
@@ -9,8 +11,36 @@ interface ServerLib {
   ReliableWebSocketServer: typeof import('../src/server/index').ReliableWebSocketServer;
 }
 
+/** Reliable push on `src`, as a BenchResult: msg/s received, CPU and alloc per message (no RTT figures). */
+async function push(src: string): Promise<BenchResult> {
+  const lib = {
+    ...((await import(path.join(src, 'node'))) as Pick<
+      PushLib,
+      'ReliableWebSocketClient' | 'FileStorageAdapter'
+    >),
+    ...((await import(path.join(src, 'server', 'index'))) as Pick<PushLib, 'ReliableWebSocketServer'>),
+  };
+  const { messages } = readPushEnv(1);
+  const [r] = await runPushBench({ messages, rounds: 1, modes: ['reliable publish (memory cursor)'], lib });
+  return {
+    name: 'reliable push',
+    messagesPerSec: r!.messagesPerSec,
+    cpuUsPerMsg: r!.cpuUsPerMsg,
+    bytesPerMsg: r!.bytesPerMsg,
+    gcPct: NaN,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    serialP50Us: NaN,
+    serialP99Us: NaN,
+  };
+}
+
 async function main(): Promise<void> {
   const src = process.argv[2];
+  if (process.env['BENCH_AB'] === 'push') {
+    process.send?.({ result: await push(src) });
+    return;
+  }
   const { ReliableWebSocketClient } = (await import(path.join(src, 'node'))) as Lib;
   const { ReliableWebSocketServer } = (await import(path.join(src, 'server', 'index'))) as ServerLib;
   const env = readBenchEnv();

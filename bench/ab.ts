@@ -2,7 +2,8 @@
  * A/B of the library against an earlier commit, in alternating rounds:
  * `npx tsx bench/ab.ts <git-rev> [<git-rev B>]` (B defaults to the work tree; either may be a
  * directory holding a patched `src/` copy, for a change to try before it is committed;
- * env: the BENCH_* knobs of bench/harness.ts, BENCH_RUNS = rounds per side, default 7).
+ * env: the BENCH_* knobs of bench/harness.ts, BENCH_RUNS = rounds per side, default 7;
+ * BENCH_AB=push measures reliable push instead, bench/push-bench.ts's memory-cursor row, PUSH_MESSAGES).
  *
  * The rev's `src/` is extracted to `.tmp/ab/<rev>/src` (node_modules resolve
  * from the work tree as for `src/`). Each round runs one fresh child process
@@ -96,7 +97,9 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `A = ${rev}, B = ${revB ?? 'work tree'}; ${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds`,
+    process.env['BENCH_AB'] === 'push'
+      ? `A = ${rev}, B = ${revB ?? 'work tree'}; reliable push (received msg/s), medians of ${env.runs} alternating rounds`
+      : `A = ${rev}, B = ${revB ?? 'work tree'}; ${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds`,
   );
   for (const [key, label, digits] of FIGURES) {
     const ma = median(results.A.map((r) => r[key]));

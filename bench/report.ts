@@ -133,6 +133,11 @@ export function formatTargets(rows: ReportRow[], meta: ReportMeta): string[] {
 }
 
 /** Writes the rows and the conditions they were measured in as JSON. */
-export async function writeResults(file: string, rows: ReportRow[], meta: ReportMeta): Promise<void> {
-  await writeFile(file, `${JSON.stringify({ meta, results: rows }, null, 2)}\n`);
+export async function writeResults(
+  file: string,
+  rows: ReportRow[],
+  meta: ReportMeta,
+  push?: readonly object[],
+): Promise<void> {
+  await writeFile(file, `${JSON.stringify({ meta, results: rows, ...(push ? { push } : {}) }, null, 2)}\n`);
 }
