@@ -114,6 +114,11 @@ export class ServerConnection implements SessionHolder {
     if (this.state === 'open') this.batcher.push(envelope);
   }
 
+  /** Queues an envelope already encoded as `text` (a stream frame). */
+  pushEncoded(text: string, envelope: Envelope): void {
+    if (this.state === 'open') this.batcher.pushEncoded(text, envelope);
+  }
+
   /** Called by the server's heartbeat timer: terminate if the last ping went unanswered, else ping. */
   heartbeat(): void {
     if (!this.isAlive) {
