@@ -45,7 +45,13 @@ function runSide(srcDir: string): Promise<BenchResult> {
     }, CHILD_TIMEOUT_MS);
     child.once('message', (message: { result?: BenchResult; error?: string }) => {
       clearTimeout(timer);
-      if (message.result) resolve(message.result);
+      // NaN (a figure the side does not measure) crosses IPC as null.
+      if (message.result)
+        resolve(
+          Object.fromEntries(
+            Object.entries(message.result).map(([k, v]) => [k, v === null ? NaN : v]),
+          ) as unknown as BenchResult,
+        );
       else reject(new Error(message.error));
     });
     child.once('exit', (code) => {

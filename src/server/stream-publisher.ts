@@ -224,7 +224,9 @@ export class StreamPublisher {
         feed.dirty = true;
         continue;
       }
-      if (record.seq !== feed.sent + 1 || feed.sent - feed.acked >= MAX_UNACKED || !feed.sink.isOpen) {
+      // A full window waits for the session's ack, which pumps from the log: no read (and no promise) per record meanwhile.
+      if (feed.sent - feed.acked >= MAX_UNACKED) continue;
+      if (record.seq !== feed.sent + 1 || !feed.sink.isOpen) {
         void this.pump(feed);
         continue;
       }
