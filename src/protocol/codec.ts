@@ -186,8 +186,55 @@ export function validateEnvelope(
   return env as unknown as Envelope;
 }
 
-/** Iterative walk: depth and forbidden keys, without recursion a hostile frame could overflow. */
+/** Up to this `maxDepth` the walk recurses (bounded by the depth, so no hostile frame overflows the stack). */
+const RECURSIVE_MAX_DEPTH = 256;
+const TOO_DEEP = 'TOO_DEEP';
+
+/** Depth and forbidden keys of a parsed envelope. */
 function checkStructure(
+  root: object,
+  maxDepth: number,
+  checkKeys: boolean,
+): [ProtocolErrorReason, string] | undefined {
+  if (maxDepth > RECURSIVE_MAX_DEPTH) return checkStructureIteratively(root, maxDepth, checkKeys);
+  const found = walk(root, 0, maxDepth, checkKeys);
+  if (found === undefined) return undefined;
+  return found === TOO_DEEP
+    ? ['TOO_DEEP', `Nesting deeper than ${maxDepth} levels.`]
+    : ['FORBIDDEN_KEY', `Key "${found}" is refused.`];
+}
+
+/**
+ * The walk for a bounded `maxDepth`: no stack array and no tuple per node, one
+ * `Object.keys` per object. Returns TOO_DEEP, a forbidden key, or undefined.
+ */
+function walk(node: object, depth: number, maxDepth: number, checkKeys: boolean): string | undefined {
+  if (depth > maxDepth) return TOO_DEEP;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const child: unknown = node[i];
+      if (typeof child === 'object' && child !== null) {
+        const found = walk(child, depth + 1, maxDepth, checkKeys);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  }
+  const keys = Object.keys(node);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (checkKeys && FORBIDDEN_KEYS.includes(key)) return key;
+    const child: unknown = (node as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) {
+      const found = walk(child, depth + 1, maxDepth, checkKeys);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Iterative walk, for a caller's `maxDepth` too deep to recurse: depth and forbidden keys. */
+function checkStructureIteratively(
   root: object,
   maxDepth: number,
   checkKeys: boolean,
