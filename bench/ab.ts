@@ -3,7 +3,8 @@
  * `npx tsx bench/ab.ts <git-rev> [<git-rev B>]` (B defaults to the work tree; either may be a
  * directory holding a patched `src/` copy, for a change to try before it is committed;
  * env: the BENCH_* knobs of bench/harness.ts, BENCH_RUNS = rounds per side, default 7;
- * BENCH_AB=push measures reliable push instead, bench/push-bench.ts's memory-cursor row, PUSH_MESSAGES).
+ * BENCH_AB=push measures reliable push instead, bench/push-bench.ts's memory-cursor row, PUSH_MESSAGES;
+ * BENCH_AB=redis the acked bench against the server on a Redis backend).
  *
  * The rev's `src/` is extracted to `.tmp/ab/<rev>/src` (node_modules resolve
  * from the work tree as for `src/`). Each round runs one fresh child process
