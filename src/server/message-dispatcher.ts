@@ -154,12 +154,12 @@ export class MessageDispatcher {
     }
     const replies = [reply];
     this.inflight.set(key, replies);
-    // One callback pair, not a catch then a then: one promise fewer per message on an asynchronous store.
-    const settle = (final: Answer | undefined): void => {
-      this.inflight.delete(key);
-      if (final !== undefined) for (const r of replies) this.answer(r, envelope.id, final, session);
-    };
-    void Promise.resolve(answer).then(settle, (error: unknown) => settle(this.storeFailure(error, session)));
+    void Promise.resolve(answer)
+      .catch((error: unknown) => this.storeFailure(error, session))
+      .then((final) => {
+        this.inflight.delete(key);
+        if (final !== undefined) for (const r of replies) this.answer(r, envelope.id, final, session);
+      });
   }
 
   /** A reply that throws costs that answer, never the process (this may run in a promise callback). */
