@@ -48,7 +48,7 @@ export class MemoryInboundLog implements InboundLog {
   }
 
   append(stream: string, name: string, payload: unknown, now: number): InboundRecord {
-    const record: InboundRecord = { stream, seq: this.lastSeqOf(stream) + 1, name, payload, ts: now };
+    const record: InboundRecord = { stream, seq: this.position(stream).lastSeq + 1, name, payload, ts: now };
     this.insert(record);
     this.notify(record);
     return record;
@@ -112,11 +112,6 @@ export class MemoryInboundLog implements InboundLog {
     let n = 0;
     for (const entry of this.streams.values()) n += entry.records.length - entry.head;
     return n;
-  }
-
-  /** `position(stream).lastSeq` without the object. */
-  private lastSeqOf(stream: string): number {
-    return this.streams.get(stream)?.lastSeq ?? 0;
   }
 
   private entry(stream: string): StreamRecords {
