@@ -69,6 +69,11 @@ export class StreamPublisher {
   /** During a synchronous append only: the payload being appended and its JSON, checked by `refuse`. */
   private appending: unknown;
   private appendingJson: string | undefined;
+  /**
+   * The payload JSON of records appended while a session was behind (reading the log), kept for
+   * that read: taken by the first send, and gone with the record when retention drops it.
+   */
+  private readonly jsonOf = new WeakMap<InboundRecord, string>();
   /** The frame text before the seq, for the last stream and epoch encoded. */
   private prefixFor: { stream: string; epoch: string; text: string } | undefined;
 
@@ -219,14 +224,19 @@ export class StreamPublisher {
     if (feeds === undefined) return;
     let envelope: StreamMessageEnvelope | undefined;
     let text: string | undefined;
+    let behind = false;
     for (const feed of feeds) {
       if (feed.pumping) {
-        feed.dirty = true;
+        feed.dirty = behind = true;
         continue;
       }
       // A full window waits for the session's ack, which pumps from the log: no read (and no promise) per record meanwhile.
-      if (feed.sent - feed.acked >= MAX_UNACKED) continue;
+      if (feed.sent - feed.acked >= MAX_UNACKED) {
+        behind = true;
+        continue;
+      }
       if (record.seq !== feed.sent + 1 || !feed.sink.isOpen) {
+        behind = true;
         void this.pump(feed);
         continue;
       }
@@ -236,6 +246,8 @@ export class StreamPublisher {
       }
       this.send(feed, envelope, text);
     }
+    if (behind && this.appendingJson !== undefined && record.payload === this.appending)
+      this.jsonOf.set(record, this.appendingJson);
   };
 
   /**
@@ -282,7 +294,9 @@ export class StreamPublisher {
         for (const record of read.records) {
           if (record.seq !== feed.sent + 1) break; // defensive: a log must return a contiguous run
           const envelope = toEnvelope(record, feed.epoch);
-          this.send(feed, envelope, this.encode(envelope));
+          const json = this.jsonOf.get(record);
+          if (json !== undefined) this.jsonOf.delete(record);
+          this.send(feed, envelope, this.encode(envelope, json));
         }
         if (read.records.length === 0 && !feed.dirty) return;
       }
