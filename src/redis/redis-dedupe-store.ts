@@ -8,7 +8,7 @@ import {
   type DedupeStore,
 } from '../server/index';
 import { checkRedis } from './redis-check';
-import { dedupeRedisKey, tagOf } from './redis-keys';
+import { dedupeRedisKey, exact, splitDedupeKey, tagOf } from './redis-keys';
 import { TurnBatcher } from './turn-batcher';
 import type { RedisPort } from './redis-port';
 import { CLAIM, COMPLETE, PEEK, RENEW } from './dedupe-scripts';
@@ -95,6 +95,11 @@ export class RedisDedupeStore implements DedupeStore {
         .then((n) => items.map(() => String(n))),
   );
 
+  /** The session part of the last key split, its tag and its Redis key prefix: a session's burst splits once. */
+  private lastSession = '';
+  private lastTag = '';
+  private lastKeyPrefix = '';
+
   constructor(
     private readonly port: RedisPort,
     options: RedisDedupeStoreOptions = {},
@@ -110,7 +115,7 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   claim(key: string, expiresAt: number): Promise<DedupeClaim> {
-    const keys = dedupeRedisKey(this.prefix, key);
+    const keys = this.redisKeyOf(key);
     return this.claims.add(keys.tag, { key: keys.redisKey, ttl: ttlOf(expiresAt) }).then((value) => {
       const claim = this.claimed(keys.tag, keys.redisKey, value);
       if (claim === STARTED && this.started.size < MAX_STARTED) this.started.set(key, keys);
@@ -136,7 +141,7 @@ export class RedisDedupeStore implements DedupeStore {
   complete(key: string, outcome: DedupeOutcome, expiresAt: number): Promise<void> {
     const known = this.started.get(key);
     if (known !== undefined) this.started.delete(key);
-    const { tag, redisKey } = known ?? dedupeRedisKey(this.prefix, key);
+    const { tag, redisKey } = known ?? this.redisKeyOf(key);
     const value = outcome.ok && outcome.response === undefined ? DONE_OK : 'D|' + JSON.stringify(outcome);
     this.held.add(redisKey); // renewed until written, whatever happened to the claim
     // The usual case, written at the first try: one promise, no retry loop.
@@ -223,6 +228,25 @@ export class RedisDedupeStore implements DedupeStore {
     this.closed = true;
     this.started.clear();
     clearInterval(this.renewTimer);
+  }
+
+  /**
+   * `dedupeRedisKey`, sparing the split and the tag lookup for a key of the same session as the
+   * last one: a key starting with a whole length-prefixed session part splits at its end.
+   */
+  private redisKeyOf(key: string): { tag: string; redisKey: string } {
+    const session = this.lastSession;
+    if (session.length > 0 && key.startsWith(session)) {
+      return { tag: this.lastTag, redisKey: this.lastKeyPrefix + exact(key.slice(session.length)) };
+    }
+    const keys = dedupeRedisKey(this.prefix, key);
+    const split = splitDedupeKey(key);
+    if (split.id.length > 0) {
+      this.lastSession = split.session;
+      this.lastTag = keys.tag;
+      this.lastKeyPrefix = `${this.prefix}{${keys.tag}}d:`;
+    }
+    return keys;
   }
 
   private claimed(tag: string, redisKey: string, value: string): DedupeClaim | Promise<DedupeClaim> {
