@@ -115,9 +115,6 @@ const FIELDS = new Map(
   ]),
 );
 const ACK_MANY_FIELDS = fields(ACK_MANY);
-/** Read once: across a module boundary the enum's members can be getters, and these are read per envelope. */
-const ACK = MessageType.ACK;
-const CONNECT = MessageType.CONNECT;
 const WELCOME_FIELDS = fields(WELCOME);
 
 /** The largest inbound frame a peer takes unless it says otherwise (the client's own limit, advertised in its hello). */
@@ -178,9 +175,9 @@ export function validateEnvelope(
   if (structural) return error(structural[0], structural[1], id);
   const type = env['type'];
   const schema =
-    type === ACK && env['id'] === undefined
+    type === MessageType.ACK && env['id'] === undefined
       ? ACK_MANY_FIELDS
-      : type === CONNECT && typeof env['sessionId'] === 'string'
+      : type === MessageType.CONNECT && typeof env['sessionId'] === 'string'
         ? WELCOME_FIELDS
         : FIELDS.get(type as string);
   if (!schema) return error('UNKNOWN_TYPE', `Unknown type ${JSON.stringify(type)}.`, id);

@@ -28,8 +28,6 @@ export interface StreamSink {
 export const MAX_UNACKED = 1000;
 /** Records read from the log at once during replay. */
 const READ_CHUNK = 256;
-/** Read once: across a module boundary the constant's members can be getters, and this is read per record. */
-const STREAM_MESSAGE = StreamFrameType.MESSAGE;
 const MAX_NAME = 128;
 /** The inbound log's retention sweep runs this often. */
 const TRIM_INTERVAL_MS = 1000;
@@ -345,7 +343,7 @@ export function decide(
 
 function toEnvelope(record: InboundRecord, epoch: string): StreamMessageEnvelope {
   const envelope: StreamMessageEnvelope = {
-    type: STREAM_MESSAGE,
+    type: StreamFrameType.MESSAGE,
     stream: record.stream,
     epoch,
     seq: record.seq,
