@@ -229,8 +229,7 @@ export class OutgoingBatcher {
   /** Writes parts[from, to) as one frame; false when the batcher was discarded meanwhile. */
   private emit(parts: string[], from: number, to: number, generation: number): boolean {
     if (generation !== this.generation) return false;
-    const whole = from === 0 && to === parts.length;
-    const frame = to - from === 1 ? parts[from]! : `[${(whole ? parts : parts.slice(from, to)).join(',')}]`;
+    const frame = to - from === 1 ? parts[from]! : `[${parts.slice(from, to).join(',')}]`;
     try {
       this.write(frame);
     } catch (error) {
