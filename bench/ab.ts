@@ -2,7 +2,9 @@
  * A/B of the library against an earlier commit, in alternating rounds:
  * `npx tsx bench/ab.ts <git-rev> [<git-rev B>]` (B defaults to the work tree; either may be a
  * directory holding a patched `src/` copy, for a change to try before it is committed;
- * env: the BENCH_* knobs of bench/harness.ts, BENCH_RUNS = rounds per side, default 7).
+ * env: the BENCH_* knobs of bench/harness.ts, BENCH_RUNS = rounds per side, default 7;
+ * BENCH_AB=push measures reliable push instead, bench/push-bench.ts's memory-cursor row, PUSH_MESSAGES;
+ * BENCH_AB=redis the acked bench against the server on a Redis backend).
  *
  * The rev's `src/` is extracted to `.tmp/ab/<rev>/src` (node_modules resolve
  * from the work tree as for `src/`). Each round runs one fresh child process
@@ -44,7 +46,13 @@ function runSide(srcDir: string): Promise<BenchResult> {
     }, CHILD_TIMEOUT_MS);
     child.once('message', (message: { result?: BenchResult; error?: string }) => {
       clearTimeout(timer);
-      if (message.result) resolve(message.result);
+      // NaN (a figure the side does not measure) crosses IPC as null.
+      if (message.result)
+        resolve(
+          Object.fromEntries(
+            Object.entries(message.result).map(([k, v]) => [k, v === null ? NaN : v]),
+          ) as unknown as BenchResult,
+        );
       else reject(new Error(message.error));
     });
     child.once('exit', (code) => {
@@ -96,7 +104,9 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `A = ${rev}, B = ${revB ?? 'work tree'}; ${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds`,
+    process.env['BENCH_AB'] === 'push'
+      ? `A = ${rev}, B = ${revB ?? 'work tree'}; reliable push (received msg/s), medians of ${env.runs} alternating rounds`
+      : `A = ${rev}, B = ${revB ?? 'work tree'}; ${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds`,
   );
   for (const [key, label, digits] of FIGURES) {
     const ma = median(results.A.map((r) => r[key]));

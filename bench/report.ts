@@ -90,6 +90,7 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
 /** Our rows' names, as bench/ours.ts registers them. */
 const OURS = 'rx-reliable-ws';
 const OURS_DURABLE = 'rx-reliable-ws + file journal';
+const OURS_REDIS = 'rx-reliable-ws server on Redis';
 
 /**
  * Issue 12's targets, checked against this run: each line says the figure,
@@ -110,6 +111,12 @@ export function formatTargets(rows: ReportRow[], meta: ReportMeta): string[] {
   if (durable && meta.env.window !== 'burst') {
     const r = durable.messagesPerSec / base.messagesPerSec;
     check('file journal throughput', `${r.toFixed(2)}x`, '>= 0.75x', r >= 0.75);
+  }
+  const redis = byName.get(OURS_REDIS);
+  if (redis) {
+    // Issue 11's goal: against the in-process server of the same run, not the bare ws baseline.
+    const r = redis.messagesPerSec / ours.messagesPerSec;
+    check(`server on Redis vs ${OURS}`, `${r.toFixed(2)}x`, '>= 0.6x', r >= 0.6);
   }
   if (Number.isFinite(ours.serialP50Us) && Number.isFinite(base.serialP50Us)) {
     const d50 = ours.serialP50Us - base.serialP50Us;
@@ -133,6 +140,11 @@ export function formatTargets(rows: ReportRow[], meta: ReportMeta): string[] {
 }
 
 /** Writes the rows and the conditions they were measured in as JSON. */
-export async function writeResults(file: string, rows: ReportRow[], meta: ReportMeta): Promise<void> {
-  await writeFile(file, `${JSON.stringify({ meta, results: rows }, null, 2)}\n`);
+export async function writeResults(
+  file: string,
+  rows: ReportRow[],
+  meta: ReportMeta,
+  push?: readonly object[],
+): Promise<void> {
+  await writeFile(file, `${JSON.stringify({ meta, results: rows, ...(push ? { push } : {}) }, null, 2)}\n`);
 }

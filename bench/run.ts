@@ -8,6 +8,7 @@ import { bench as socketIo, benchWithRetries as socketIoRetries } from './peers/
 import { formatReport, reportMeta, writeResults, type ReportRow } from './report';
 import { run as runQueueBench, printTable as printQueueTable } from './queue-bench';
 import { run as runJournalBench, printTable as printJournalTable } from './journal-bench';
+import { formatPushTable, readPushEnv, runPushBench, type PushResult } from './push-bench';
 
 /** Every row of the report, in order. The first is the baseline of the ratio column. */
 const benches: BenchEntry[] = [
@@ -97,8 +98,16 @@ async function main(): Promise<void> {
     console.log('\nFile journal, durable writes (target >= 100k records/s with group commit)');
     printJournalTable(await runJournalBench());
   }
+  let push: PushResult[] | undefined;
+  if (!env.only || env.only.toLowerCase() === 'push') {
+    // Server -> client push (issue 10), in this same process run: reliable publish vs our at-most-once send.
+    process.stderr.write('push benches ...\n');
+    const pushEnv = readPushEnv(env.runs);
+    push = await runPushBench(pushEnv);
+    console.log(`\n${formatPushTable(push, pushEnv.messages, pushEnv.rounds)}`);
+  }
   const file = path.join(__dirname, 'results.json');
-  await writeResults(file, rows, meta);
+  await writeResults(file, rows, meta, push);
   process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
 }
 

@@ -8,7 +8,7 @@ import {
   type DedupeStore,
 } from '../server/index';
 import { checkRedis } from './redis-check';
-import { dedupeRedisKey, tagOf } from './redis-keys';
+import { dedupeRedisKey, exact, splitDedupeKey, tagOf } from './redis-keys';
 import { TurnBatcher } from './turn-batcher';
 import type { RedisPort } from './redis-port';
 import { CLAIM, COMPLETE, PEEK, RENEW } from './dedupe-scripts';
@@ -27,10 +27,14 @@ export interface RedisDedupeStoreOptions {
 }
 
 const UNKNOWN_JSON = JSON.stringify(OUTCOME_UNKNOWN);
+/** The usual outcome's value (an ack without a response), encoded once. */
+const DONE_OK = 'D|' + JSON.stringify({ ok: true });
 const STARTED = Object.freeze({ status: 'started' }) as DedupeClaim & DedupeBegin;
 const PENDING: DedupeClaim = Object.freeze({ status: 'pending' });
 const EXISTS: DedupeBegin = Object.freeze({ status: 'exists' });
 const OOM_RETRY_MS = 1000;
+/** Bound of `started` (claims not completed yet whose keys are kept); past it `complete` derives them again. */
+const MAX_STARTED = 100_000;
 /** Pause between tries to record an outcome while Redis is unreachable. */
 const RECORD_RETRY_MS = 200;
 
@@ -60,6 +64,8 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly onRetry: ((error: unknown) => void) | undefined;
   /** Redis keys of the claims whose handler runs (or whose outcome waits to be written) here. */
   private readonly held = new Set<string>();
+  /** The tag and Redis key of each server key claimed here and not completed yet: `complete` reuses them. */
+  private readonly started = new Map<string, { tag: string; redisKey: string }>();
   private readonly renewTimer: NodeJS.Timeout;
   private closed = false;
   /** One CLAIM / PEEK / RENEW / COMPLETE call per session (hash tag) per event-loop turn. */
@@ -89,6 +95,11 @@ export class RedisDedupeStore implements DedupeStore {
         .then((n) => items.map(() => String(n))),
   );
 
+  /** The session part of the last key split, its tag and its Redis key prefix: a session's burst splits once. */
+  private lastSession = '';
+  private lastTag = '';
+  private lastKeyPrefix = '';
+
   constructor(
     private readonly port: RedisPort,
     options: RedisDedupeStoreOptions = {},
@@ -104,10 +115,12 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   claim(key: string, expiresAt: number): Promise<DedupeClaim> {
-    const { tag, redisKey } = dedupeRedisKey(this.prefix, key);
-    return this.claims
-      .add(tag, { key: redisKey, ttl: ttlOf(expiresAt) })
-      .then((value) => this.claimed(tag, redisKey, value), outOfMemory);
+    const keys = this.redisKeyOf(key);
+    return this.claims.add(keys.tag, { key: keys.redisKey, ttl: ttlOf(expiresAt) }).then((value) => {
+      const claim = this.claimed(keys.tag, keys.redisKey, value);
+      if (claim === STARTED && this.started.size < MAX_STARTED) this.started.set(key, keys);
+      return claim;
+    }, outOfMemory);
   }
 
   get(key: string, _now: number): Promise<DedupeLookup> {
@@ -125,11 +138,33 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   /** Resolves once Redis holds the outcome (retrying while it is unreachable); only then is the ack sent. */
-  async complete(key: string, outcome: DedupeOutcome, expiresAt: number): Promise<void> {
-    const { tag, redisKey } = dedupeRedisKey(this.prefix, key);
-    const value = 'D|' + JSON.stringify(outcome);
+  complete(key: string, outcome: DedupeOutcome, expiresAt: number): Promise<void> {
+    const known = this.started.get(key);
+    if (known !== undefined) this.started.delete(key);
+    const { tag, redisKey } = known ?? this.redisKeyOf(key);
+    const value = outcome.ok && outcome.response === undefined ? DONE_OK : 'D|' + JSON.stringify(outcome);
     this.held.add(redisKey); // renewed until written, whatever happened to the claim
+    // The usual case, written at the first try: one promise, no retry loop.
+    return this.completions.add(tag, { key: redisKey, value, ttl: ttlOf(expiresAt) }).then(
+      () => {
+        this.held.delete(redisKey);
+      },
+      (error: unknown) => this.completeRetrying(tag, redisKey, value, expiresAt, error),
+    );
+  }
+
+  /** `complete` after a failed write: retries while Redis is unreachable, until the entry's expiry or `close()`. */
+  private async completeRetrying(
+    tag: string,
+    redisKey: string,
+    value: string,
+    expiresAt: number,
+    first: unknown,
+  ): Promise<void> {
     try {
+      if (this.closed || Date.now() + RECORD_RETRY_MS >= expiresAt) throw first;
+      this.onRetry?.(first);
+      await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
       for (;;) {
         try {
           await this.completions.add(tag, { key: redisKey, value, ttl: ttlOf(expiresAt) });
@@ -191,7 +226,27 @@ export class RedisDedupeStore implements DedupeStore {
   /** Stops renewing leases; claims still held run out after `leaseMs` (OUTCOME_UNKNOWN). */
   close(): void {
     this.closed = true;
+    this.started.clear();
     clearInterval(this.renewTimer);
+  }
+
+  /**
+   * `dedupeRedisKey`, sparing the split and the tag lookup for a key of the same session as the
+   * last one: a key starting with a whole length-prefixed session part splits at its end.
+   */
+  private redisKeyOf(key: string): { tag: string; redisKey: string } {
+    const session = this.lastSession;
+    if (session.length > 0 && key.startsWith(session)) {
+      return { tag: this.lastTag, redisKey: this.lastKeyPrefix + exact(key.slice(session.length)) };
+    }
+    const keys = dedupeRedisKey(this.prefix, key);
+    const split = splitDedupeKey(key);
+    if (split.id.length > 0) {
+      this.lastSession = split.session;
+      this.lastTag = keys.tag;
+      this.lastKeyPrefix = `${this.prefix}{${keys.tag}}d:`;
+    }
+    return keys;
   }
 
   private claimed(tag: string, redisKey: string, value: string): DedupeClaim | Promise<DedupeClaim> {

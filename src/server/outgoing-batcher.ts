@@ -100,6 +100,11 @@ export class OutgoingBatcher {
     this.queueText(text, envelope);
   }
 
+  /** Queues `envelope` already encoded as `text` (its JSON); sized and cut like any other. */
+  pushEncoded(text: string, envelope: Envelope): void {
+    this.queueText(text, envelope);
+  }
+
   /** Writes everything queued now (used before a close so replies precede the close frame). */
   readonly flush = (): void => {
     if (this.immediate !== undefined) {

@@ -64,13 +64,15 @@ export class ServerConnection implements SessionHolder {
   /** Cleared by every ping, set by any inbound frame or pong. */
   isAlive = true;
   private state: State = 'handshake';
-  private readonly handshakeTimer: NodeJS.Timeout;
+  /** The handshake's bound; released once the session is open, like `request` and `early`. */
+  private handshakeTimer: NodeJS.Timeout | undefined;
   private readonly batcher: OutgoingBatcher;
   private readonly bucket: TokenBucket | undefined;
   private readonly limits: DecodeLimits;
   private rateViolations = 0;
   private badFrames = 0;
-  private early: Array<[RawData, boolean]> = [];
+  /** Frames held while authenticating; undefined once open (a live connection holds nothing for its handshake). */
+  private early: Array<[RawData, boolean]> | undefined;
   /** Set when the server cut a peer that stopped reading: reported even if the socket had to be terminated. */
   private cutCode: number | undefined;
   private cutTimer: NodeJS.Timeout | undefined;
@@ -79,11 +81,11 @@ export class ServerConnection implements SessionHolder {
 
   constructor(
     readonly ws: WebSocket,
-    private readonly request: IncomingMessage,
+    private request: IncomingMessage | undefined,
     private readonly ctx: ConnectionContext,
   ) {
     const { options } = ctx;
-    this.limits = { maxLength: options.maxPayload };
+    this.limits = decodeLimits(options);
     this.batcher = new OutgoingBatcher(this.write, this.unserialisable, {
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       maxQueuedBytes: options.maxBufferedBytes,
@@ -112,6 +114,11 @@ export class ServerConnection implements SessionHolder {
   /** Queues an envelope for this tick's frame. */
   push(envelope: Envelope): void {
     if (this.state === 'open') this.batcher.push(envelope);
+  }
+
+  /** Queues an envelope already encoded as `text` (a stream frame). */
+  pushEncoded(text: string, envelope: Envelope): void {
+    if (this.state === 'open') this.batcher.pushEncoded(text, envelope);
   }
 
   /** Called by the server's heartbeat timer: terminate if the last ping went unanswered, else ping. */
@@ -306,7 +313,7 @@ export class ServerConnection implements SessionHolder {
     this.ws.pause();
     let principal: string | null | undefined;
     try {
-      principal = await this.ctx.authenticate(hello.apiKey, this.request);
+      principal = await this.ctx.authenticate(hello.apiKey, this.request!);
     } catch (error) {
       this.report(error);
       return this.close(CloseCode.INTERNAL_ERROR, 'authentication unavailable');
@@ -350,6 +357,7 @@ export class ServerConnection implements SessionHolder {
       if ((this.state as State) !== 'authenticating') return publisher.detach(this);
     }
     clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
     this.session = { principal, clientId, sessionId, key, maxFrameBytes };
     this.batcher.limits.maxFrameBytes = maxFrameBytes;
     this.state = 'open';
@@ -372,18 +380,21 @@ export class ServerConnection implements SessionHolder {
       clientId,
       principal,
       sessionId,
-      remoteAddress: this.request.socket.remoteAddress,
+      remoteAddress: this.request?.socket.remoteAddress,
     });
+    // The open session keeps nothing of its handshake: the request (its headers, its socket's parser state) goes.
+    this.request = undefined;
     this.ws.resume();
     const early = this.early;
-    this.early = [];
-    for (const [data, isBinary] of early) this.onMessage(data, isBinary);
+    this.early = undefined;
+    if (early !== undefined) for (const [data, isBinary] of early) this.onMessage(data, isBinary);
   }
 
   private holdEarly(data: RawData, isBinary: boolean): void {
-    if (this.early.length >= MAX_EARLY_FRAMES)
+    const early = (this.early ??= []);
+    if (early.length >= MAX_EARLY_FRAMES)
       return this.violation('too many frames before the handshake completed');
-    this.early.push([data, isBinary]);
+    early.push([data, isBinary]);
   }
 
   private readonly write = (frame: string): void => {
@@ -452,9 +463,18 @@ export class ServerConnection implements SessionHolder {
       reason = 'slow consumer (terminated)';
     }
     this.batcher.discard();
-    this.early = [];
+    this.early = undefined;
+    this.request = undefined;
     this.ctx.closed(this, code, reason);
   }
+}
+
+/** One decode-limits object per server's options, shared by its connections. */
+const LIMITS = new WeakMap<ResolvedServerOptions, DecodeLimits>();
+function decodeLimits(options: ResolvedServerOptions): DecodeLimits {
+  let limits = LIMITS.get(options);
+  if (limits === undefined) LIMITS.set(options, (limits = { maxLength: options.maxPayload }));
+  return limits;
 }
 
 /** The `streams(session)` option's answer, checked: a bad list is a server fault (1011), not the client's. */

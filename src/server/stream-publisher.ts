@@ -14,6 +14,8 @@ import { PublishError } from './publish-error';
 export interface StreamSink {
   readonly isOpen: boolean;
   push(envelope: Envelope): void;
+  /** Queues `envelope` already encoded as `text` (its JSON), sparing the encode; `push` when absent. */
+  pushEncoded?(text: string, envelope: Envelope): void;
 }
 
 /**
@@ -64,6 +66,16 @@ export class StreamPublisher {
   /** Set once the log's `ready` has resolved (at once for a log without one). */
   private logReady: boolean;
   private trimTimer: NodeJS.Timeout | undefined;
+  /** During a synchronous append only: the payload being appended and its JSON, checked by `refuse`. */
+  private appending: unknown;
+  private appendingJson: string | undefined;
+  /**
+   * The payload JSON of records appended while a session was behind (reading the log), kept for
+   * that read: taken by the first send, and gone with the record when retention drops it.
+   */
+  private readonly jsonOf = new WeakMap<InboundRecord, string>();
+  /** The frame text before the seq, for the last stream and epoch encoded. */
+  private prefixFor: { stream: string; epoch: string; text: string } | undefined;
 
   constructor(
     private readonly log: InboundLog,
@@ -94,15 +106,20 @@ export class StreamPublisher {
 
   /** Appends; resolves once the log holds it. A bad argument is a TypeError, a log failure a `PublishError`. */
   publish(stream: string, name: string, payload?: unknown): Promise<{ stream: string; seq: number }> {
-    const refusal = refuse(stream, name, payload);
-    if (refusal !== undefined) return Promise.reject(refusal);
+    const json = refuse(stream, name, payload);
+    if (typeof json !== 'string' && json !== undefined) return Promise.reject(json);
     if (!this.logReady) return this.publishOnceReady(stream, name, payload);
-    // The hot path: a ready, synchronous log (the memory default) costs no await and no closure.
+    // The hot path: a ready, synchronous log (the memory default) costs no await and no closure, and
+    // the record it hands its watchers at once is sent with the payload's JSON from `refuse`.
     let appended: InboundRecord | PromiseLike<InboundRecord>;
+    this.appending = payload;
+    this.appendingJson = json;
     try {
       appended = this.log.append(stream, name, payload, Date.now());
     } catch (error) {
       return Promise.reject(new PublishError(stream, error));
+    } finally {
+      this.appending = this.appendingJson = undefined;
     }
     if (isPromiseLike(appended)) return this.settle(stream, appended);
     this.stats.published++;
@@ -206,19 +223,53 @@ export class StreamPublisher {
     const feeds = this.byStream.get(record.stream);
     if (feeds === undefined) return;
     let envelope: StreamMessageEnvelope | undefined;
+    let text: string | undefined;
+    let behind = false;
     for (const feed of feeds) {
       if (feed.pumping) {
-        feed.dirty = true;
+        feed.dirty = behind = true;
         continue;
       }
-      if (record.seq !== feed.sent + 1 || feed.sent - feed.acked >= MAX_UNACKED || !feed.sink.isOpen) {
+      // A full window waits for the session's ack, which pumps from the log: no read (and no promise) per record meanwhile.
+      if (feed.sent - feed.acked >= MAX_UNACKED) {
+        behind = true;
+        continue;
+      }
+      if (record.seq !== feed.sent + 1 || !feed.sink.isOpen) {
+        behind = true;
         void this.pump(feed);
         continue;
       }
-      if (envelope?.epoch !== feed.epoch) envelope = toEnvelope(record, feed.epoch);
-      this.send(feed, envelope);
+      if (envelope?.epoch !== feed.epoch) {
+        envelope = toEnvelope(record, feed.epoch);
+        text = this.encode(envelope, record.payload === this.appending ? this.appendingJson : undefined);
+      }
+      this.send(feed, envelope, text);
     }
+    if (behind && this.appendingJson !== undefined && record.payload === this.appending)
+      this.jsonOf.set(record, this.appendingJson);
   };
+
+  /**
+   * What `JSON.stringify(envelope)` gives, built from parts (`json`: the payload's JSON when known);
+   * undefined when the payload cannot be encoded, left to the sink's `push` to report.
+   */
+  private encode(envelope: StreamMessageEnvelope, json?: string): string | undefined {
+    if (json === undefined && envelope.payload !== undefined) {
+      try {
+        json = JSON.stringify(envelope.payload) as string | undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    let prefix = this.prefixFor;
+    if (prefix?.stream !== envelope.stream || prefix.epoch !== envelope.epoch) {
+      const text = `{"type":"stream","stream":${JSON.stringify(envelope.stream)},"epoch":${JSON.stringify(envelope.epoch)},"seq":`;
+      this.prefixFor = prefix = { stream: envelope.stream, epoch: envelope.epoch, text };
+    }
+    const head = `${prefix.text}${envelope.seq},"name":${JSON.stringify(envelope.name)}`;
+    return json === undefined ? `${head}}` : `${head},"payload":${json}}`;
+  }
 
   /** Reads from the log until the feed is caught up or its window is full. */
   private async pump(feed: Feed): Promise<void> {
@@ -242,7 +293,10 @@ export class StreamPublisher {
         if (read.firstSeq > feed.sent + 1) this.reset(feed, 'WINDOW_EXCEEDED', read.epoch, read.firstSeq - 1);
         for (const record of read.records) {
           if (record.seq !== feed.sent + 1) break; // defensive: a log must return a contiguous run
-          this.send(feed, toEnvelope(record, feed.epoch));
+          const envelope = toEnvelope(record, feed.epoch);
+          const json = this.jsonOf.get(record);
+          if (json !== undefined) this.jsonOf.delete(record);
+          this.send(feed, envelope, this.encode(envelope, json));
         }
         if (read.records.length === 0 && !feed.dirty) return;
       }
@@ -253,8 +307,9 @@ export class StreamPublisher {
     }
   }
 
-  private send(feed: Feed, envelope: StreamMessageEnvelope): void {
-    feed.sink.push(envelope);
+  private send(feed: Feed, envelope: StreamMessageEnvelope, text?: string): void {
+    if (text !== undefined && feed.sink.pushEncoded !== undefined) feed.sink.pushEncoded(text, envelope);
+    else feed.sink.push(envelope);
     feed.sent = envelope.seq;
     this.stats.streamed++;
   }
@@ -305,17 +360,16 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T>)?.then === 'function';
 }
 
-/** Why `publish` refuses its arguments (a TypeError), or undefined. */
-function refuse(stream: unknown, name: unknown, payload: unknown): TypeError | undefined {
+/** Why `publish` refuses its arguments (a TypeError), or the payload's JSON (undefined for none). */
+function refuse(stream: unknown, name: unknown, payload: unknown): TypeError | string | undefined {
   const bad = badName(stream) ? 'stream' : badName(name) ? 'name' : undefined;
   if (bad !== undefined) {
     const value = bad === 'stream' ? stream : name;
     return new TypeError(`\`${bad}\` must be a string of 1 to ${MAX_NAME} characters, got ${String(value)}.`);
   }
   try {
-    JSON.stringify(payload);
+    return JSON.stringify(payload) as string | undefined;
   } catch (cause) {
     return new TypeError(`The payload of ${JSON.stringify(name)} cannot be encoded as JSON.`, { cause });
   }
-  return undefined;
 }
