@@ -74,6 +74,8 @@ export class MessageQueue {
   #nextSeq = 0;
   #isReady: boolean;
   #closed = false;
+  /** Set by `#record`: the message its newcomer evicts (read at once, in the same call). */
+  #victimOf: QueuedMessage | undefined;
 
   readonly #size = new BehaviorSubject(0);
   readonly #expired = new Subject<QueuedMessage>();
@@ -228,34 +230,29 @@ export class MessageQueue {
     for (const s of [this.#size, this.#expired, this.#evicted, this.#errors, this.#available]) s.complete();
   }
 
+  /**
+   * Without persistence, where `enqueue` is synchronous underneath: accepts the
+   * message at once and returns its record, or throws what `enqueue` would reject
+   * with. No promise: the client's hot path. Throws a `TypeError` with persistence on.
+   */
+  enqueueNow<T = unknown>(message: EnqueueMessage<T>, options?: EnqueueOptions): QueuedMessage<T> {
+    if (this.#persist)
+      throw new TypeError('MessageQueue.enqueueNow needs enablePersistence: false; use enqueue().');
+    const invalid = validateEnqueue(message, options);
+    if (invalid) throw invalid;
+    const queued = this.#record(message, options);
+    return this.#admit(queued, this.#victimOf);
+  }
+
   #accept<T>(message: EnqueueMessage<T>, options: EnqueueOptions = {}): Promise<QueuedMessage<T>> {
-    if (this.#closed) return Promise.reject(new StorageError('UNAVAILABLE', 'The MessageQueue is closed.'));
-    const config = this.config;
-    const { id = createMessageId(), priority = config.defaultPriority, ttl = config.defaultTTL } = options;
-    if (options.id !== undefined && this.#holds(id)) {
-      return Promise.reject(new ValidationError(`Message ${id} is already queued.`, 'id'));
+    let queued: QueuedMessage<T>;
+    try {
+      queued = this.#record(message, options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (this.#isFull()) this.removeExpired();
-    let victim: QueuedMessage | undefined;
-    if (this.#isFull()) {
-      victim = this.#victim();
-      if (victim === undefined || victim.priority >= priority) {
-        return Promise.reject(new QueueFullError(config.maxSize));
-      }
-      // A victim still being persisted is doomed instead: it is held aside or evicted once it lands.
-      if (this.#reserved.has(victim.id)) this.#doomed.set(victim.id, false);
-      else this.#removePending((m) => m === victim);
-    }
-    const now = this.#scheduler.now();
-    const queued: QueuedMessage<T> = {
-      id,
-      type: message.type,
-      payload: message.payload as T,
-      priority,
-      createdAt: now,
-      expiresAt: now + ttl,
-      seq: this.#nextSeq++,
-    };
+    const victim = this.#victimOf;
+    const id = queued.id;
     // Without persistence the message is pending as soon as `enqueue` returns.
     if (!this.#persist) return Promise.resolve(this.#admit(queued, victim));
     // Until the write is done, the newcomer holds a slot and its victim is held aside.
@@ -276,6 +273,40 @@ export class MessageQueue {
         throw error;
       },
     );
+  }
+
+  /**
+   * Checks an accepted message against the queue (open, id not held, room, by
+   * evicting a lower priority if full) and builds its record; throws what
+   * `enqueue` rejects with. The victim chosen, if any, is left in `#victimOf`.
+   */
+  #record<T>(message: EnqueueMessage<T>, options: EnqueueOptions = {}): QueuedMessage<T> {
+    this.#victimOf = undefined;
+    if (this.#closed) throw new StorageError('UNAVAILABLE', 'The MessageQueue is closed.');
+    const config = this.config;
+    const { id = createMessageId(), priority = config.defaultPriority, ttl = config.defaultTTL } = options;
+    if (options.id !== undefined && this.#holds(id)) {
+      throw new ValidationError(`Message ${id} is already queued.`, 'id');
+    }
+    if (this.#isFull()) this.removeExpired();
+    if (this.#isFull()) {
+      const victim = this.#victim();
+      if (victim === undefined || victim.priority >= priority) throw new QueueFullError(config.maxSize);
+      // A victim still being persisted is doomed instead: it is held aside or evicted once it lands.
+      if (this.#reserved.has(victim.id)) this.#doomed.set(victim.id, false);
+      else this.#removePending((m) => m === victim);
+      this.#victimOf = victim;
+    }
+    const now = this.#scheduler.now();
+    return {
+      id,
+      type: message.type,
+      payload: message.payload as T,
+      priority,
+      createdAt: now,
+      expiresAt: now + ttl,
+      seq: this.#nextSeq++,
+    };
   }
 
   /** The newcomer's write is done: it is in, unless a higher priority chose it as its victim meanwhile. */
