@@ -28,13 +28,8 @@ interface Waiter {
   /** Times written so far: what a settlement on close() reports. */
   attempts?: number;
   /** Registered by `expect` and not yet `accepted`: an ending is held back until then. */
-  early?: { attempts: number; result: Settlement } | true;
+  early?: DeliveryResult | true;
 }
-
-/** How a message ended: acknowledged (`latency`, `response`) or failed (`error`). */
-type Settlement =
-  | { error: ReliableWebSocketError; latency?: undefined }
-  | { error?: undefined; latency: number; response: unknown };
 
 /**
  * Moves accepted messages from the persisted queue to the socket and back to
@@ -52,6 +47,8 @@ export class Delivery {
   readonly #emit: (event: ClientEvent) => void;
   readonly #stats: ClientStatsCounter;
   readonly #outbox: Outbox;
+  /** Settling in the queue can fail only when it deletes from storage. */
+  readonly #persist: boolean;
   readonly #tracker: AckTracker<QueuedMessage>;
   readonly #waiters = new Map<string, Waiter>();
   readonly #subscription = new Subscription();
@@ -71,6 +68,7 @@ export class Delivery {
     this.#scheduler = config.scheduler;
     this.#emit = emit;
     this.#stats = stats;
+    this.#persist = queue.config.enablePersistence;
     this.#outbox = new Outbox(queue, { maxInFlight: config.maxInFlight });
     this.#tracker = new AckTracker<QueuedMessage>({
       timeout: config.messageTimeout,
@@ -83,12 +81,10 @@ export class Delivery {
     subscription.add(this.#outbox.drain$.subscribe((message) => this.#track(message)));
     subscription.add(
       queue.expired$.subscribe(({ id, expiresAt, createdAt }) =>
-        this.#finish(id, 0, { error: new MessageExpiredError(id, expiresAt - createdAt) }),
+        this.#finish(id, 0, new MessageExpiredError(id, expiresAt - createdAt)),
       ),
     );
-    subscription.add(
-      queue.evicted$.subscribe(({ message, error }) => this.#finish(message.id, 0, { error })),
-    );
+    subscription.add(queue.evicted$.subscribe(({ message, error }) => this.#finish(message.id, 0, error)));
     subscription.add(queue.errors$.subscribe((error) => this.#reportError(error)));
   }
 
@@ -116,7 +112,7 @@ export class Delivery {
     const early = this.#waiters.get(message.id)?.early;
     if (early !== undefined) {
       this.#waiters.get(message.id)!.early = undefined;
-      if (early !== true) return this.#finish(message.id, early.attempts, early.result);
+      if (early !== true) return this.#report(early);
     }
     this.#outbox.notify();
     // Only waiting messages need the expiry timer; sent ones expire through the ack tracker.
@@ -162,8 +158,7 @@ export class Delivery {
    * it is: with persistence on the messages stay stored for the next client.
    */
   abandon(error: (messageId: string) => ReliableWebSocketError): void {
-    for (const [id, waiter] of [...this.#waiters])
-      this.#finish(id, waiter.attempts ?? 0, { error: error(id) });
+    for (const [id, waiter] of [...this.#waiters]) this.#finish(id, waiter.attempts ?? 0, error(id));
   }
 
   dispose(): void {
@@ -199,24 +194,40 @@ export class Delivery {
 
   #settle(outcome: AckOutcome<QueuedMessage>): void {
     const { message, attempts } = outcome;
+    const id = message.id;
     // The outcome stands even if forgetting it fails: the worst case is a resend after a restart,
     // which the server dedupes. The failure is still reported.
-    this.#outbox.settle(message.id).catch((error: unknown) => this.#reportError(error));
-    this.#finish(
-      message.id,
-      attempts,
-      outcome.acknowledged
-        ? { latency: outcome.latency, response: outcome.response }
-        : // The tracker ends a message with the library's errors only (the writer never throws).
-          { error: outcome.error as ReliableWebSocketError },
+    const settled = this.#outbox.settle(id);
+    if (this.#persist) settled.catch(this.#onSettleError);
+    if (outcome.acknowledged) this.#finish(id, attempts, undefined, outcome.latency, outcome.response);
+    // The tracker ends a message with the library's errors only (the writer never throws).
+    else this.#finish(id, attempts, outcome.error as ReliableWebSocketError);
+  }
+
+  /**
+   * How a message ended, built once: the caller's result and the event's detail
+   * are the same object (one per message).
+   */
+  #finish(
+    messageId: string,
+    attempts: number,
+    error: ReliableWebSocketError | undefined,
+    latency?: number,
+    response?: unknown,
+  ): void {
+    this.#report(
+      error
+        ? { acknowledged: false, messageId, attempts, error }
+        : { acknowledged: true, messageId, attempts, latency, response },
     );
   }
 
   /** Counts and reports how a message ended, then resolves its caller. */
-  #finish(messageId: string, attempts: number, result: Settlement): void {
+  #report(result: DeliveryResult): void {
+    const messageId = result.messageId;
     const waiter = this.#waiters.get(messageId);
     if (waiter?.early) {
-      waiter.early = { attempts, result };
+      waiter.early = result;
       return;
     }
     this.#waiters.delete(messageId);
@@ -226,12 +237,13 @@ export class Delivery {
     if (!error) stats.acknowledged(result.latency!);
     else if (expired) stats.expired();
     else stats.failed(error instanceof QueueFullError);
-    const detail = { messageId, attempts, ...result };
     const type = error ? (expired ? 'messageExpired' : 'messageFailed') : 'messageAcknowledged';
-    // detail matches type: { latency, response } with messageAcknowledged, { error } otherwise.
-    this.#emit({ type, detail } as ClientEvent);
-    waiter?.resolve({ acknowledged: !error, ...detail });
+    // The detail matches the type: { latency, response } with messageAcknowledged, { error } otherwise.
+    this.#emit({ type, detail: result } as ClientEvent);
+    waiter?.resolve(result);
   }
+
+  readonly #onSettleError = (error: unknown): void => this.#reportError(error);
 
   #reportError(error: unknown): void {
     this.#emit({

@@ -13,6 +13,8 @@ import {
 import { QueueStore } from './queue-store';
 import { createMessageId, type QueuedMessage } from './queued-message';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** A message pushed out of a full queue by a higher-priority one. */
 export interface EvictedMessage {
   message: QueuedMessage;
@@ -164,22 +166,18 @@ export class MessageQueue {
     return this.#heap.peek();
   }
 
-  /** Forgets a leased or pending message, in memory and storage. Unknown ids resolve. */
-  async settle(id: string): Promise<void> {
-    await this.remove(id);
+  /**
+   * Forgets a leased or pending message, in memory and storage. Unknown ids resolve.
+   * Without persistence it is done when this returns (one shared resolved promise).
+   */
+  settle(id: string): Promise<void> {
+    return this.#drop(id) && this.#persist ? this.#store.delete(id) : RESOLVED;
   }
 
   /** Removes a held message; resolves `true` if there was one, once storage forgot it. */
-  async remove(id: string): Promise<boolean> {
-    const leased = this.#leased;
-    const evicting = this.#evicting;
-    const message = leased.get(id) ?? evicting.get(id) ?? this.#removePending((m) => m.id === id)[0];
-    if (message === undefined) return false;
-    leased.delete(id);
-    evicting.delete(id);
-    this.#emitSize();
-    if (this.#persist) await this.#store.delete(id);
-    return true;
+  remove(id: string): Promise<boolean> {
+    if (!this.#drop(id)) return Promise.resolve(false);
+    return this.#persist ? this.#store.delete(id).then(() => true) : Promise.resolve(true);
   }
 
   /** Removes every held message (pending and leased), in memory and storage. */
@@ -367,6 +365,18 @@ export class MessageQueue {
       this.#expired.next(m);
     }
     return undefined;
+  }
+
+  /** Drops a held message from memory; true if there was one. */
+  #drop(id: string): boolean {
+    const leased = this.#leased;
+    const evicting = this.#evicting;
+    const found =
+      leased.delete(id) ||
+      evicting.delete(id) ||
+      (this.#pendingIds.has(id) && this.#removePending((m) => m.id === id).length > 0);
+    if (found) this.#emitSize();
+    return found;
   }
 
   #isFull(): boolean {
