@@ -69,7 +69,10 @@ export class Delivery {
     this.#emit = emit;
     this.#stats = stats;
     this.#persist = queue.config.enablePersistence;
-    this.#outbox = new Outbox(queue, { maxInFlight: config.maxInFlight });
+    this.#outbox = new Outbox(queue, {
+      maxInFlight: config.maxInFlight,
+      deliver: (message) => this.#track(message),
+    });
     this.#tracker = new AckTracker<QueuedMessage>({
       timeout: config.messageTimeout,
       maxRetries: config.maxRetries,
@@ -78,7 +81,6 @@ export class Delivery {
       onSettled: (outcome) => this.#settle(outcome),
     });
     const subscription = this.#subscription;
-    subscription.add(this.#outbox.drain$.subscribe((message) => this.#track(message)));
     subscription.add(
       queue.expired$.subscribe(({ id, expiresAt, createdAt }) =>
         this.#finish(id, 0, new MessageExpiredError(id, expiresAt - createdAt)),

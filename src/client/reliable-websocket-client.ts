@@ -416,7 +416,9 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         delivery.forget(id);
         return this.#refusal(error, false).result;
       }
-      this.#fire('messageQueued', { messageId: id, type: queued.type, priority: queued.priority });
+      // Per message: the event is built only when someone watches events$ or listens for it.
+      if (this.#events.observed || this.listens('messageQueued'))
+        this.#fire('messageQueued', { messageId: id, type: queued.type, priority: queued.priority });
       delivery.accepted(queued, undefined);
       return result;
     } catch (error) {
@@ -480,7 +482,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
 
   /** Per message: the DOM event is built only when someone listens for its type. */
   readonly #emit = (event: ClientEvent): void => {
-    this.#events.next(event);
+    if (this.#events.observed) this.#events.next(event);
     this.dispatch(event);
   };
 

@@ -1,4 +1,4 @@
-import { asyncScheduler, BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, Observable, Subject, type SchedulerLike } from 'rxjs';
 import { QueueFullError, StorageError, ValidationError } from '../protocol/errors';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
 import type { StorageAdapter } from '../storage/storage-adapter';
@@ -79,14 +79,22 @@ export class MessageQueue {
   /** Set by `#record`: the message its newcomer evicts (read at once, in the same call). */
   #victimOf: QueuedMessage | undefined;
 
-  readonly #size = new BehaviorSubject(0);
+  /** Changes of `size`, emitted only while someone observes (`#lastSize` is always kept). */
+  readonly #size = new Subject<number>();
+  #lastSize = 0;
+  /** The outbox's direct hook: called where `available$` emits, without a Subject per message. */
+  readonly #availableListeners: Array<(message: QueuedMessage) => void> = [];
   readonly #expired = new Subject<QueuedMessage>();
   readonly #evicted = new Subject<EvictedMessage>();
   readonly #errors = new Subject<StorageError>();
   readonly #available = new Subject<QueuedMessage>();
 
   /** The current `size`, then every change of it. */
-  readonly size$: Observable<number> = this.#size.asObservable();
+  readonly size$: Observable<number> = new Observable<number>((subscriber) => {
+    const subscription = this.#size.subscribe(subscriber);
+    if (!subscription.closed) subscriber.next(this.#lastSize);
+    return subscription;
+  });
   /** Messages found expired (by `dequeue`, `lease`, `removeExpired`, or a full queue), removed. */
   readonly expired$: Observable<QueuedMessage> = this.#expired.asObservable();
   /** Pending messages evicted by a higher-priority one while the queue was full. */
@@ -149,6 +157,19 @@ export class MessageQueue {
     return this.#isReady
       ? this.#accept(message, options)
       : this.ready.then(() => this.#accept(message, options));
+  }
+
+  /**
+   * Calls `listener` with each message as it becomes pending, where `available$`
+   * emits, without an observable per message (the outbox's hot path). Returns the
+   * function that removes it.
+   */
+  onAvailable(listener: (message: QueuedMessage) => void): () => void {
+    this.#availableListeners.push(listener);
+    return () => {
+      const at = this.#availableListeners.indexOf(listener);
+      if (at >= 0) this.#availableListeners.splice(at, 1);
+    };
   }
 
   /** Removes and returns the next live message; expired ones on the way are reported and dropped. */
@@ -399,7 +420,9 @@ export class MessageQueue {
     this.#heap.push(message, message.priority, message.seq);
     this.#pendingIds.add(message.id);
     this.#emitSize();
-    this.#available.next(message);
+    const listeners = this.#availableListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(message);
+    if (this.#available.observed) this.#available.next(message);
   }
 
   /** Background removal from storage: nobody awaits it, so failures go to errors$. */
@@ -409,7 +432,9 @@ export class MessageQueue {
 
   #emitSize(): void {
     const size = this.size;
-    if (size !== this.#size.value) this.#size.next(size);
+    if (size === this.#lastSize) return;
+    this.#lastSize = size;
+    if (this.#size.observed) this.#size.next(size);
   }
 
   async #restore(): Promise<void> {
