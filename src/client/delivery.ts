@@ -19,6 +19,9 @@ export interface DeliveryConfig {
   scheduler: SchedulerLike;
 }
 
+/** Characters an id can hold with no JSON escaping (createMessageId's alphabet, and more). */
+const SAFE_ID = /^[\w.:-]*$/;
+
 interface Waiter {
   resolve: (result: DeliveryResult) => void;
   /** The payload already encoded by validation: spliced into the frame instead of encoding it again. */
@@ -53,6 +56,15 @@ export class Delivery {
   readonly #waiters = new Map<string, Waiter>();
   readonly #subscription = new Subscription();
   #expiryTimer: Subscription | undefined;
+  /** Reused for every `track` call (the tracker reads it at once): no object per message. */
+  readonly #trackOptions: {
+    timeout?: number | undefined;
+    maxRetries?: number | undefined;
+    expiresAt?: number;
+  } = {};
+  /** The last type written and its JSON: a run of one type encodes it once. */
+  #lastType = '';
+  #lastTypeJson = '""';
   /** When the expiry timer fires; Infinity exactly when there is none. */
   #expiryAt = Infinity;
 
@@ -173,11 +185,11 @@ export class Delivery {
   #track(message: QueuedMessage): void {
     const waiter = this.#waiters.get(message.id);
     // Undefined overrides fall back to the tracker's defaults: messageTimeout and maxRetries.
-    this.#tracker.track(message, {
-      timeout: waiter?.timeout,
-      maxRetries: waiter?.maxRetries,
-      expiresAt: message.expiresAt,
-    });
+    const options = this.#trackOptions;
+    options.timeout = waiter?.timeout;
+    options.maxRetries = waiter?.maxRetries;
+    options.expiresAt = message.expiresAt;
+    this.#tracker.track(message, options);
     // Nothing left waiting: release the timer so an idle client holds no timer (a Node process can exit).
     if (this.#queue.pendingCount === 0) this.#cancelExpiry();
   }
@@ -187,10 +199,18 @@ export class Delivery {
     const waiter = this.#waiters.get(id);
     if (waiter) waiter.attempts = attempt;
     const payloadJson = waiter?.payloadJson;
+    if (payloadJson === undefined) {
+      this.#writer.write(encodeFrame({ type: MessageType.DATA, id, name: type, payload }));
+      return;
+    }
+    if (type !== this.#lastType) {
+      this.#lastType = type;
+      this.#lastTypeJson = JSON.stringify(type);
+    }
+    // The library's ids (createMessageId) need no escaping; any other id is encoded.
+    const idJson = SAFE_ID.test(id) ? `"${id}"` : JSON.stringify(id);
     this.#writer.write(
-      payloadJson === undefined
-        ? encodeFrame({ type: MessageType.DATA, id, name: type, payload })
-        : `{"type":"data","id":${JSON.stringify(id)},"name":${JSON.stringify(type)},"payload":${payloadJson}}`,
+      `{"type":"data","id":${idJson},"name":${this.#lastTypeJson},"payload":${payloadJson}}`,
     );
   }
 
