@@ -48,6 +48,7 @@ export class Delivery {
   readonly #writer: FrameWriter;
   readonly #scheduler: SchedulerLike;
   readonly #emit: (event: ClientEvent) => void;
+  readonly #watched: (type: ClientEvent['type']) => boolean;
   readonly #stats: ClientStatsCounter;
   readonly #outbox: Outbox;
   /** Settling in the queue can fail only when it deletes from storage. */
@@ -74,7 +75,10 @@ export class Delivery {
     config: DeliveryConfig,
     emit: (event: ClientEvent) => void,
     stats: ClientStatsCounter,
+    /** Whether an event of `type` has anyone to reach: per-message events are built only then. */
+    watched: (type: ClientEvent['type']) => boolean = () => true,
   ) {
+    this.#watched = watched;
     this.#queue = queue;
     this.#writer = writer;
     this.#scheduler = config.scheduler;
@@ -261,7 +265,7 @@ export class Delivery {
     else stats.failed(error instanceof QueueFullError);
     const type = error ? (expired ? 'messageExpired' : 'messageFailed') : 'messageAcknowledged';
     // The detail matches the type: { latency, response } with messageAcknowledged, { error } otherwise.
-    this.#emit({ type, detail: result } as ClientEvent);
+    if (this.#watched(type)) this.#emit({ type, detail: result } as ClientEvent);
     waiter?.resolve(result);
   }
 

@@ -14,6 +14,7 @@ import { StreamFrameType } from '../protocol/stream-envelope';
 import type { Envelope, OutboundMessage } from '../protocol/envelope';
 import { ConnectionError, QueueFullError, ReliableWebSocketError, StorageError } from '../protocol/errors';
 import { MessageQueue } from '../queue/message-queue';
+import type { EnqueueOptions } from '../queue/message-queue-config';
 import { createMessageId } from '../queue/queued-message';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
 import type { StorageAdapter } from '../storage/storage-adapter';
@@ -83,6 +84,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   /** The server's limits; until a welcome advertises them, the reference server's defaults. */
   #limits = { dedupeTtl: 600_000, maxPayload: 1024 * 1024 };
   #initialized: Promise<void> | undefined;
+  /** Reused by every `#acceptNow` (`enqueueNow` reads it at once): no object per message. */
+  readonly #enqueueOptions: EnqueueOptions = {};
   /** `#init()` has resolved (it is memoised): a send need not await it. */
   #ready = false;
   /** Set by `close()`: from then on connect and send reject. */
@@ -117,7 +120,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const queue = (this.#queue = new MessageQueue({ ...o, maxSize: o.queueSize }, gate ?? storage, o));
     const counters = this.#counters;
     const writer = new FrameWriter();
-    const delivery = (this.#delivery = new Delivery(queue, writer, o, this.#emit, counters));
+    const delivery = (this.#delivery = new Delivery(queue, writer, o, this.#emit, counters, this.#watched));
     const streams = (this.#streams = new InboundStreams({
       storage: gate ?? storage,
       storageKey: o.storageKey,
@@ -411,13 +414,17 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         payloadJson,
       });
       try {
-        queued = this.#queue.enqueueNow(message, { id, priority, ttl });
+        const enqueue = this.#enqueueOptions;
+        enqueue.id = id;
+        enqueue.priority = priority;
+        enqueue.ttl = ttl;
+        queued = this.#queue.enqueueNow(message, enqueue);
       } catch (error) {
         delivery.forget(id);
         return this.#refusal(error, false).result;
       }
       // Per message: the event is built only when someone watches events$ or listens for it.
-      if (this.#events.observed || this.listens('messageQueued'))
+      if (this.#watched('messageQueued'))
         this.#fire('messageQueued', { messageId: id, type: queued.type, priority: queued.priority });
       delivery.accepted(queued, undefined);
       return result;
@@ -468,6 +475,9 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     this.#messages.next(message);
     this.#fire('message', message);
   };
+
+  /** Someone watches `events$` or listens for `type`: a per-message event is built only then. */
+  readonly #watched = (type: ClientEventType): boolean => this.#events.observed || this.listens(type);
 
   readonly #error = (error: Error): void => this.#fire('error', { error });
 
