@@ -30,6 +30,11 @@ export class ClientEventTarget extends EventTarget {
     super.removeEventListener(type, listener as EventListener, options);
   }
 
+  /** True if `type` has DOM listeners. */
+  protected listens(type: ClientEventType): boolean {
+    return !!this.#listeners.get(type)?.size;
+  }
+
   /** Dispatches `event` as a DOM event if its type has listeners. */
   protected dispatch({ type, detail }: ClientEvent): void {
     if (this.#listeners.get(type)?.size) this.dispatchEvent(new CustomEvent(type, { detail }));

@@ -19,6 +19,9 @@ export interface DeliveryConfig {
   scheduler: SchedulerLike;
 }
 
+/** Characters an id can hold with no JSON escaping (createMessageId's alphabet, and more). */
+const SAFE_ID = /^[\w.:-]*$/;
+
 interface Waiter {
   resolve: (result: DeliveryResult) => void;
   /** The payload already encoded by validation: spliced into the frame instead of encoding it again. */
@@ -28,13 +31,8 @@ interface Waiter {
   /** Times written so far: what a settlement on close() reports. */
   attempts?: number;
   /** Registered by `expect` and not yet `accepted`: an ending is held back until then. */
-  early?: { attempts: number; result: Settlement } | true;
+  early?: DeliveryResult | true;
 }
-
-/** How a message ended: acknowledged (`latency`, `response`) or failed (`error`). */
-type Settlement =
-  | { error: ReliableWebSocketError; latency?: undefined }
-  | { error?: undefined; latency: number; response: unknown };
 
 /**
  * Moves accepted messages from the persisted queue to the socket and back to
@@ -50,12 +48,24 @@ export class Delivery {
   readonly #writer: FrameWriter;
   readonly #scheduler: SchedulerLike;
   readonly #emit: (event: ClientEvent) => void;
+  readonly #watched: (type: ClientEvent['type']) => boolean;
   readonly #stats: ClientStatsCounter;
   readonly #outbox: Outbox;
+  /** Settling in the queue can fail only when it deletes from storage. */
+  readonly #persist: boolean;
   readonly #tracker: AckTracker<QueuedMessage>;
   readonly #waiters = new Map<string, Waiter>();
   readonly #subscription = new Subscription();
   #expiryTimer: Subscription | undefined;
+  /** Reused for every `track` call (the tracker reads it at once): no object per message. */
+  readonly #trackOptions: {
+    timeout?: number | undefined;
+    maxRetries?: number | undefined;
+    expiresAt?: number;
+  } = {};
+  /** The last type written and its JSON: a run of one type encodes it once. */
+  #lastType = '';
+  #lastTypeJson = '""';
   /** When the expiry timer fires; Infinity exactly when there is none. */
   #expiryAt = Infinity;
 
@@ -65,13 +75,20 @@ export class Delivery {
     config: DeliveryConfig,
     emit: (event: ClientEvent) => void,
     stats: ClientStatsCounter,
+    /** Whether an event of `type` has anyone to reach: per-message events are built only then. */
+    watched: (type: ClientEvent['type']) => boolean = () => true,
   ) {
+    this.#watched = watched;
     this.#queue = queue;
     this.#writer = writer;
     this.#scheduler = config.scheduler;
     this.#emit = emit;
     this.#stats = stats;
-    this.#outbox = new Outbox(queue, { maxInFlight: config.maxInFlight });
+    this.#persist = queue.config.enablePersistence;
+    this.#outbox = new Outbox(queue, {
+      maxInFlight: config.maxInFlight,
+      deliver: (message) => this.#track(message),
+    });
     this.#tracker = new AckTracker<QueuedMessage>({
       timeout: config.messageTimeout,
       maxRetries: config.maxRetries,
@@ -80,15 +97,12 @@ export class Delivery {
       onSettled: (outcome) => this.#settle(outcome),
     });
     const subscription = this.#subscription;
-    subscription.add(this.#outbox.drain$.subscribe((message) => this.#track(message)));
     subscription.add(
       queue.expired$.subscribe(({ id, expiresAt, createdAt }) =>
-        this.#finish(id, 0, { error: new MessageExpiredError(id, expiresAt - createdAt) }),
+        this.#finish(id, 0, new MessageExpiredError(id, expiresAt - createdAt)),
       ),
     );
-    subscription.add(
-      queue.evicted$.subscribe(({ message, error }) => this.#finish(message.id, 0, { error })),
-    );
+    subscription.add(queue.evicted$.subscribe(({ message, error }) => this.#finish(message.id, 0, error)));
     subscription.add(queue.errors$.subscribe((error) => this.#reportError(error)));
   }
 
@@ -116,7 +130,7 @@ export class Delivery {
     const early = this.#waiters.get(message.id)?.early;
     if (early !== undefined) {
       this.#waiters.get(message.id)!.early = undefined;
-      if (early !== true) return this.#finish(message.id, early.attempts, early.result);
+      if (early !== true) return this.#report(early);
     }
     this.#outbox.notify();
     // Only waiting messages need the expiry timer; sent ones expire through the ack tracker.
@@ -162,8 +176,7 @@ export class Delivery {
    * it is: with persistence on the messages stay stored for the next client.
    */
   abandon(error: (messageId: string) => ReliableWebSocketError): void {
-    for (const [id, waiter] of [...this.#waiters])
-      this.#finish(id, waiter.attempts ?? 0, { error: error(id) });
+    for (const [id, waiter] of [...this.#waiters]) this.#finish(id, waiter.attempts ?? 0, error(id));
   }
 
   dispose(): void {
@@ -176,11 +189,11 @@ export class Delivery {
   #track(message: QueuedMessage): void {
     const waiter = this.#waiters.get(message.id);
     // Undefined overrides fall back to the tracker's defaults: messageTimeout and maxRetries.
-    this.#tracker.track(message, {
-      timeout: waiter?.timeout,
-      maxRetries: waiter?.maxRetries,
-      expiresAt: message.expiresAt,
-    });
+    const options = this.#trackOptions;
+    options.timeout = waiter?.timeout;
+    options.maxRetries = waiter?.maxRetries;
+    options.expiresAt = message.expiresAt;
+    this.#tracker.track(message, options);
     // Nothing left waiting: release the timer so an idle client holds no timer (a Node process can exit).
     if (this.#queue.pendingCount === 0) this.#cancelExpiry();
   }
@@ -190,33 +203,57 @@ export class Delivery {
     const waiter = this.#waiters.get(id);
     if (waiter) waiter.attempts = attempt;
     const payloadJson = waiter?.payloadJson;
+    if (payloadJson === undefined) {
+      this.#writer.write(encodeFrame({ type: MessageType.DATA, id, name: type, payload }));
+      return;
+    }
+    if (type !== this.#lastType) {
+      this.#lastType = type;
+      this.#lastTypeJson = JSON.stringify(type);
+    }
+    // The library's ids (createMessageId) need no escaping; any other id is encoded.
+    const idJson = SAFE_ID.test(id) ? `"${id}"` : JSON.stringify(id);
     this.#writer.write(
-      payloadJson === undefined
-        ? encodeFrame({ type: MessageType.DATA, id, name: type, payload })
-        : `{"type":"data","id":${JSON.stringify(id)},"name":${JSON.stringify(type)},"payload":${payloadJson}}`,
+      `{"type":"data","id":${idJson},"name":${this.#lastTypeJson},"payload":${payloadJson}}`,
     );
   }
 
   #settle(outcome: AckOutcome<QueuedMessage>): void {
     const { message, attempts } = outcome;
+    const id = message.id;
     // The outcome stands even if forgetting it fails: the worst case is a resend after a restart,
     // which the server dedupes. The failure is still reported.
-    this.#outbox.settle(message.id).catch((error: unknown) => this.#reportError(error));
-    this.#finish(
-      message.id,
-      attempts,
-      outcome.acknowledged
-        ? { latency: outcome.latency, response: outcome.response }
-        : // The tracker ends a message with the library's errors only (the writer never throws).
-          { error: outcome.error as ReliableWebSocketError },
+    const settled = this.#outbox.settle(id);
+    if (this.#persist) settled.catch(this.#onSettleError);
+    if (outcome.acknowledged) this.#finish(id, attempts, undefined, outcome.latency, outcome.response);
+    // The tracker ends a message with the library's errors only (the writer never throws).
+    else this.#finish(id, attempts, outcome.error as ReliableWebSocketError);
+  }
+
+  /**
+   * How a message ended, built once: the caller's result and the event's detail
+   * are the same object (one per message).
+   */
+  #finish(
+    messageId: string,
+    attempts: number,
+    error: ReliableWebSocketError | undefined,
+    latency?: number,
+    response?: unknown,
+  ): void {
+    this.#report(
+      error
+        ? { acknowledged: false, messageId, attempts, error }
+        : { acknowledged: true, messageId, attempts, latency, response },
     );
   }
 
   /** Counts and reports how a message ended, then resolves its caller. */
-  #finish(messageId: string, attempts: number, result: Settlement): void {
+  #report(result: DeliveryResult): void {
+    const messageId = result.messageId;
     const waiter = this.#waiters.get(messageId);
     if (waiter?.early) {
-      waiter.early = { attempts, result };
+      waiter.early = result;
       return;
     }
     this.#waiters.delete(messageId);
@@ -226,12 +263,13 @@ export class Delivery {
     if (!error) stats.acknowledged(result.latency!);
     else if (expired) stats.expired();
     else stats.failed(error instanceof QueueFullError);
-    const detail = { messageId, attempts, ...result };
     const type = error ? (expired ? 'messageExpired' : 'messageFailed') : 'messageAcknowledged';
-    // detail matches type: { latency, response } with messageAcknowledged, { error } otherwise.
-    this.#emit({ type, detail } as ClientEvent);
-    waiter?.resolve({ acknowledged: !error, ...detail });
+    // The detail matches the type: { latency, response } with messageAcknowledged, { error } otherwise.
+    if (this.#watched(type)) this.#emit({ type, detail: result } as ClientEvent);
+    waiter?.resolve(result);
   }
+
+  readonly #onSettleError = (error: unknown): void => this.#reportError(error);
 
   #reportError(error: unknown): void {
     this.#emit({

@@ -14,6 +14,7 @@ import { StreamFrameType } from '../protocol/stream-envelope';
 import type { Envelope, OutboundMessage } from '../protocol/envelope';
 import { ConnectionError, QueueFullError, ReliableWebSocketError, StorageError } from '../protocol/errors';
 import { MessageQueue } from '../queue/message-queue';
+import type { EnqueueOptions } from '../queue/message-queue-config';
 import { createMessageId } from '../queue/queued-message';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
 import type { StorageAdapter } from '../storage/storage-adapter';
@@ -46,6 +47,14 @@ const refused = (error: ReliableWebSocketError): Receipt => ({
   result: Promise.resolve({ acknowledged: false, messageId: '', attempts: 0, error }),
 });
 
+const resultOf = (receipt: Receipt): Promise<DeliveryResult> => receipt.result;
+
+/** `new Promise(capture)` hands its resolver to `captured`: no closure per message. */
+let captured: ((result: DeliveryResult) => void) | undefined;
+const capture = (resolve: (result: DeliveryResult) => void): void => {
+  captured = resolve;
+};
+
 const newClientId = (): string => `c-${createMessageId()}`;
 
 const closedError = (): ConnectionError =>
@@ -75,6 +84,10 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   /** The server's limits; until a welcome advertises them, the reference server's defaults. */
   #limits = { dedupeTtl: 600_000, maxPayload: 1024 * 1024 };
   #initialized: Promise<void> | undefined;
+  /** Reused by every `#acceptNow` (`enqueueNow` reads it at once): no object per message. */
+  readonly #enqueueOptions: EnqueueOptions = {};
+  /** `#init()` has resolved (it is memoised): a send need not await it. */
+  #ready = false;
   /** Set by `close()`: from then on connect and send reject. */
   #closed = false;
 
@@ -107,7 +120,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const queue = (this.#queue = new MessageQueue({ ...o, maxSize: o.queueSize }, gate ?? storage, o));
     const counters = this.#counters;
     const writer = new FrameWriter();
-    const delivery = (this.#delivery = new Delivery(queue, writer, o, this.#emit, counters));
+    const delivery = (this.#delivery = new Delivery(queue, writer, o, this.#emit, counters, this.#watched));
     const streams = (this.#streams = new InboundStreams({
       storage: gate ?? storage,
       storageKey: o.storageKey,
@@ -209,6 +222,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     if (this.#closed) throw closedError();
     if (!this.isLeader) return this.#sender!.connect();
     await this.#init();
+    this.#ready = true;
     await this.#connection.start();
     await this.#streams.settled(); // a first subscription is durable before connect() resolves
   }
@@ -227,11 +241,12 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    * Accepts a message (queued, persisted when persistence is on) and resolves
    * with how its delivery ended. Rejects only for invalid input.
    */
-  async sendWithAcknowledgement<R = unknown>(
+  sendWithAcknowledgement<R = unknown>(
     message: OutboundMessage,
     options: SendOptions = {},
   ): Promise<DeliveryResult<R>> {
-    return (await this.#accept(message, options, false)).result as Promise<DeliveryResult<R>>;
+    const result = this.#acceptNow(message, options) ?? this.#accept(message, options, false).then(resultOf);
+    return result as Promise<DeliveryResult<R>>;
   }
 
   /** Resolves once the message is accepted (and persisted); `result` settles when its delivery ends. */
@@ -346,7 +361,10 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const priority = options.priority ?? o.defaultPriority;
     // A tab that does not send hands the message to the one that does, through the shared store.
     const follower = this.isLeader ? undefined : this.#sender;
-    if (!follower) await this.#init();
+    if (!follower) {
+      await this.#init();
+      this.#ready = true;
+    }
     let queued;
     // The caller is registered before the queue has the message: the queue may evict it before
     // this function resumes (a same-tick burst), and that ending must reach its promise.
@@ -364,16 +382,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
       queued = await this.#queue.enqueue(message, { id, priority, ttl });
     } catch (error) {
       this.#delivery.forget(id);
-      // The queue closed under a send that raced close(): say what happened.
-      if (this.#closed) throw closedError();
-      // A send refused by storage is the caller's rejection and, for whoever watches, an `error` event.
-      if (error instanceof StorageError) this.#error(error);
-      if (error instanceof QueueFullError && !throwIfRefused) {
-        this.#counters.failed(false);
-        this.#fire('messageFailed', { messageId: '', attempts: 0, error });
-        return refused(error);
-      }
-      throw error;
+      return this.#refusal(error, throwIfRefused);
     }
     const { id: messageId, type } = queued;
     this.#fire('messageQueued', { messageId, type, priority: queued.priority });
@@ -381,6 +390,63 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     // Accepted while close() ran: it settles at once, as the others did.
     if (this.#closed) this.#delivery.abandon(this.#closedBeforeAck);
     return { messageId, result };
+  }
+
+  /**
+   * `sendWithAcknowledgement` in the common case, in one synchronous step and one
+   * promise: the queue is restored, this tab sends, and no storage write is awaited
+   * (persistence off). Undefined where `#accept` must run.
+   */
+  #acceptNow(message: OutboundMessage, options: SendOptions): Promise<DeliveryResult> | undefined {
+    const o = this.#options;
+    if (!this.#ready || this.#closed || o.enablePersistence || (!o.enableQueue && this.state !== 'connected'))
+      return undefined;
+    const ttl = options.ttl ?? o.defaultTTL;
+    const priority = options.priority ?? o.defaultPriority;
+    const delivery = this.#delivery;
+    const id = createMessageId();
+    let queued;
+    try {
+      const payloadJson = validateOutbound(message, options, ttl, this.#limits);
+      const result = new Promise<DeliveryResult>(capture);
+      delivery.expect(id, {
+        resolve: captured!,
+        timeout: options.timeout,
+        maxRetries: options.maxRetries,
+        payloadJson,
+      });
+      try {
+        const enqueue = this.#enqueueOptions;
+        enqueue.id = id;
+        enqueue.priority = priority;
+        enqueue.ttl = ttl;
+        queued = this.#queue.enqueueNow(message, enqueue);
+      } catch (error) {
+        delivery.forget(id);
+        return this.#refusal(error, false).result;
+      }
+      // Per message: the event is built only when someone watches events$ or listens for it.
+      if (this.#watched('messageQueued'))
+        this.#fire('messageQueued', { messageId: id, type: queued.type, priority: queued.priority });
+      delivery.accepted(queued, undefined);
+      return result;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** A send the queue refused: the caller's rejection, or (QUEUE_FULL, `!throwIfRefused`) a failed result. */
+  #refusal(error: unknown, throwIfRefused: boolean): Receipt {
+    // The queue closed under a send that raced close(): say what happened.
+    if (this.#closed) throw closedError();
+    // A send refused by storage is the caller's rejection and, for whoever watches, an `error` event.
+    if (error instanceof StorageError) this.#error(error);
+    if (error instanceof QueueFullError && !throwIfRefused) {
+      this.#counters.failed(false);
+      this.#fire('messageFailed', { messageId: '', attempts: 0, error });
+      return refused(error);
+    }
+    throw error;
   }
 
   #onEnvelope(envelope: Envelope): void {
@@ -412,6 +478,9 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     this.#fire('message', message);
   };
 
+  /** Someone watches `events$` or listens for `type`: a per-message event is built only then. */
+  readonly #watched = (type: ClientEventType): boolean => this.#events.observed || this.listens(type);
+
   readonly #error = (error: Error): void => this.#fire('error', { error });
 
   readonly #closedBeforeAck = (messageId: string): ConnectionError => {
@@ -425,7 +494,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
 
   /** Per message: the DOM event is built only when someone listens for its type. */
   readonly #emit = (event: ClientEvent): void => {
-    this.#events.next(event);
+    if (this.#events.observed) this.#events.next(event);
     this.dispatch(event);
   };
 

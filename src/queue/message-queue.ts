@@ -1,4 +1,4 @@
-import { asyncScheduler, BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, Observable, Subject, type SchedulerLike } from 'rxjs';
 import { QueueFullError, StorageError, ValidationError } from '../protocol/errors';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
 import type { StorageAdapter } from '../storage/storage-adapter';
@@ -12,6 +12,8 @@ import {
 } from './message-queue-config';
 import { QueueStore } from './queue-store';
 import { createMessageId, type QueuedMessage } from './queued-message';
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A message pushed out of a full queue by a higher-priority one. */
 export interface EvictedMessage {
@@ -74,15 +76,25 @@ export class MessageQueue {
   #nextSeq = 0;
   #isReady: boolean;
   #closed = false;
+  /** Set by `#record`: the message its newcomer evicts (read at once, in the same call). */
+  #victimOf: QueuedMessage | undefined;
 
-  readonly #size = new BehaviorSubject(0);
+  /** Changes of `size`, emitted only while someone observes (`#lastSize` is always kept). */
+  readonly #size = new Subject<number>();
+  #lastSize = 0;
+  /** The outbox's direct hook: called where `available$` emits, without a Subject per message. */
+  readonly #availableListeners: Array<(message: QueuedMessage) => void> = [];
   readonly #expired = new Subject<QueuedMessage>();
   readonly #evicted = new Subject<EvictedMessage>();
   readonly #errors = new Subject<StorageError>();
   readonly #available = new Subject<QueuedMessage>();
 
   /** The current `size`, then every change of it. */
-  readonly size$: Observable<number> = this.#size.asObservable();
+  readonly size$: Observable<number> = new Observable<number>((subscriber) => {
+    const subscription = this.#size.subscribe(subscriber);
+    if (!subscription.closed) subscriber.next(this.#lastSize);
+    return subscription;
+  });
   /** Messages found expired (by `dequeue`, `lease`, `removeExpired`, or a full queue), removed. */
   readonly expired$: Observable<QueuedMessage> = this.#expired.asObservable();
   /** Pending messages evicted by a higher-priority one while the queue was full. */
@@ -147,6 +159,19 @@ export class MessageQueue {
       : this.ready.then(() => this.#accept(message, options));
   }
 
+  /**
+   * Calls `listener` with each message as it becomes pending, where `available$`
+   * emits, without an observable per message (the outbox's hot path). Returns the
+   * function that removes it.
+   */
+  onAvailable(listener: (message: QueuedMessage) => void): () => void {
+    this.#availableListeners.push(listener);
+    return () => {
+      const at = this.#availableListeners.indexOf(listener);
+      if (at >= 0) this.#availableListeners.splice(at, 1);
+    };
+  }
+
   /** Removes and returns the next live message; expired ones on the way are reported and dropped. */
   dequeue(): QueuedMessage | undefined {
     return this.#take(false);
@@ -162,22 +187,18 @@ export class MessageQueue {
     return this.#heap.peek();
   }
 
-  /** Forgets a leased or pending message, in memory and storage. Unknown ids resolve. */
-  async settle(id: string): Promise<void> {
-    await this.remove(id);
+  /**
+   * Forgets a leased or pending message, in memory and storage. Unknown ids resolve.
+   * Without persistence it is done when this returns (one shared resolved promise).
+   */
+  settle(id: string): Promise<void> {
+    return this.#drop(id) && this.#persist ? this.#store.delete(id) : RESOLVED;
   }
 
   /** Removes a held message; resolves `true` if there was one, once storage forgot it. */
-  async remove(id: string): Promise<boolean> {
-    const leased = this.#leased;
-    const evicting = this.#evicting;
-    const message = leased.get(id) ?? evicting.get(id) ?? this.#removePending((m) => m.id === id)[0];
-    if (message === undefined) return false;
-    leased.delete(id);
-    evicting.delete(id);
-    this.#emitSize();
-    if (this.#persist) await this.#store.delete(id);
-    return true;
+  remove(id: string): Promise<boolean> {
+    if (!this.#drop(id)) return Promise.resolve(false);
+    return this.#persist ? this.#store.delete(id).then(() => true) : Promise.resolve(true);
   }
 
   /** Removes every held message (pending and leased), in memory and storage. */
@@ -228,34 +249,29 @@ export class MessageQueue {
     for (const s of [this.#size, this.#expired, this.#evicted, this.#errors, this.#available]) s.complete();
   }
 
+  /**
+   * Without persistence, where `enqueue` is synchronous underneath: accepts the
+   * message at once and returns its record, or throws what `enqueue` would reject
+   * with. No promise: the client's hot path. Throws a `TypeError` with persistence on.
+   */
+  enqueueNow<T = unknown>(message: EnqueueMessage<T>, options?: EnqueueOptions): QueuedMessage<T> {
+    if (this.#persist)
+      throw new TypeError('MessageQueue.enqueueNow needs enablePersistence: false; use enqueue().');
+    const invalid = validateEnqueue(message, options);
+    if (invalid) throw invalid;
+    const queued = this.#record(message, options);
+    return this.#admit(queued, this.#victimOf);
+  }
+
   #accept<T>(message: EnqueueMessage<T>, options: EnqueueOptions = {}): Promise<QueuedMessage<T>> {
-    if (this.#closed) return Promise.reject(new StorageError('UNAVAILABLE', 'The MessageQueue is closed.'));
-    const config = this.config;
-    const { id = createMessageId(), priority = config.defaultPriority, ttl = config.defaultTTL } = options;
-    if (options.id !== undefined && this.#holds(id)) {
-      return Promise.reject(new ValidationError(`Message ${id} is already queued.`, 'id'));
+    let queued: QueuedMessage<T>;
+    try {
+      queued = this.#record(message, options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (this.#isFull()) this.removeExpired();
-    let victim: QueuedMessage | undefined;
-    if (this.#isFull()) {
-      victim = this.#victim();
-      if (victim === undefined || victim.priority >= priority) {
-        return Promise.reject(new QueueFullError(config.maxSize));
-      }
-      // A victim still being persisted is doomed instead: it is held aside or evicted once it lands.
-      if (this.#reserved.has(victim.id)) this.#doomed.set(victim.id, false);
-      else this.#removePending((m) => m === victim);
-    }
-    const now = this.#scheduler.now();
-    const queued: QueuedMessage<T> = {
-      id,
-      type: message.type,
-      payload: message.payload as T,
-      priority,
-      createdAt: now,
-      expiresAt: now + ttl,
-      seq: this.#nextSeq++,
-    };
+    const victim = this.#victimOf;
+    const id = queued.id;
     // Without persistence the message is pending as soon as `enqueue` returns.
     if (!this.#persist) return Promise.resolve(this.#admit(queued, victim));
     // Until the write is done, the newcomer holds a slot and its victim is held aside.
@@ -276,6 +292,40 @@ export class MessageQueue {
         throw error;
       },
     );
+  }
+
+  /**
+   * Checks an accepted message against the queue (open, id not held, room, by
+   * evicting a lower priority if full) and builds its record; throws what
+   * `enqueue` rejects with. The victim chosen, if any, is left in `#victimOf`.
+   */
+  #record<T>(message: EnqueueMessage<T>, options: EnqueueOptions = {}): QueuedMessage<T> {
+    this.#victimOf = undefined;
+    if (this.#closed) throw new StorageError('UNAVAILABLE', 'The MessageQueue is closed.');
+    const config = this.config;
+    const { id = createMessageId(), priority = config.defaultPriority, ttl = config.defaultTTL } = options;
+    if (options.id !== undefined && this.#holds(id)) {
+      throw new ValidationError(`Message ${id} is already queued.`, 'id');
+    }
+    if (this.#isFull()) this.removeExpired();
+    if (this.#isFull()) {
+      const victim = this.#victim();
+      if (victim === undefined || victim.priority >= priority) throw new QueueFullError(config.maxSize);
+      // A victim still being persisted is doomed instead: it is held aside or evicted once it lands.
+      if (this.#reserved.has(victim.id)) this.#doomed.set(victim.id, false);
+      else this.#removePending((m) => m === victim);
+      this.#victimOf = victim;
+    }
+    const now = this.#scheduler.now();
+    return {
+      id,
+      type: message.type,
+      payload: message.payload as T,
+      priority,
+      createdAt: now,
+      expiresAt: now + ttl,
+      seq: this.#nextSeq++,
+    };
   }
 
   /** The newcomer's write is done: it is in, unless a higher priority chose it as its victim meanwhile. */
@@ -338,6 +388,18 @@ export class MessageQueue {
     return undefined;
   }
 
+  /** Drops a held message from memory; true if there was one. */
+  #drop(id: string): boolean {
+    const leased = this.#leased;
+    const evicting = this.#evicting;
+    const found =
+      leased.delete(id) ||
+      evicting.delete(id) ||
+      (this.#pendingIds.has(id) && this.#removePending((m) => m.id === id).length > 0);
+    if (found) this.#emitSize();
+    return found;
+  }
+
   #isFull(): boolean {
     return this.size + this.#reserved.size - this.#doomed.size >= this.config.maxSize;
   }
@@ -358,7 +420,9 @@ export class MessageQueue {
     this.#heap.push(message, message.priority, message.seq);
     this.#pendingIds.add(message.id);
     this.#emitSize();
-    this.#available.next(message);
+    const listeners = this.#availableListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(message);
+    if (this.#available.observed) this.#available.next(message);
   }
 
   /** Background removal from storage: nobody awaits it, so failures go to errors$. */
@@ -368,7 +432,9 @@ export class MessageQueue {
 
   #emitSize(): void {
     const size = this.size;
-    if (size !== this.#size.value) this.#size.next(size);
+    if (size === this.#lastSize) return;
+    this.#lastSize = size;
+    if (this.#size.observed) this.#size.next(size);
   }
 
   async #restore(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Observable, Subject, type Subscription } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { invalidOption } from '../protocol/option-checks';
 import type { MessageQueue } from './message-queue';
 import type { QueuedMessage } from './queued-message';
@@ -7,6 +7,11 @@ import type { QueuedMessage } from './queued-message';
 export interface OutboxConfig {
   /** Most messages leased through this outbox and not yet settled. */
   maxInFlight: number;
+  /**
+   * Called with each leased message instead of emitting it on `drain$` (which then
+   * stays silent): one direct call per message, for a hot path. @default undefined
+   */
+  deliver?: (message: QueuedMessage) => void;
 }
 
 /**
@@ -39,7 +44,9 @@ export class Outbox {
   readonly #subject = new Subject<QueuedMessage>();
   readonly #leasedIds = new Set<string>();
   readonly #maxInFlight: number;
-  readonly #availableSubscription: Subscription;
+  readonly #stopAvailable: () => void;
+  readonly #deliver: ((message: QueuedMessage) => void) | undefined;
+  #disposed = false;
   #gateOpen = false;
   #draining = false;
   #again = false;
@@ -51,13 +58,14 @@ export class Outbox {
     }
     this.#queue = queue;
     this.#maxInFlight = maxInFlight;
+    this.#deliver = config.deliver;
     this.drain$ = new Observable<QueuedMessage>((subscriber) => {
       const subscription = this.#subject.subscribe(subscriber);
       // A message leased with nobody listening would be stuck in flight: drain only once someone is.
       this.notify();
       return subscription;
     });
-    this.#availableSubscription = queue.available$.subscribe(() => this.notify());
+    this.#stopAvailable = queue.onAvailable(() => this.notify());
   }
 
   /** Messages leased through this outbox and not yet settled. */
@@ -93,11 +101,13 @@ export class Outbox {
     try {
       do {
         this.#again = false;
-        while (this.#gateOpen && this.#leasedIds.size < this.#maxInFlight && this.#subject.observed) {
+        const deliver = this.#deliver;
+        while (this.#gateOpen && this.#leasedIds.size < this.#maxInFlight && this.#listening()) {
           const message = this.#queue.lease();
           if (message === undefined) break;
           this.#leasedIds.add(message.id);
-          this.#subject.next(message);
+          if (deliver) deliver(message);
+          else this.#subject.next(message);
         }
       } while (this.#again);
     } finally {
@@ -107,7 +117,13 @@ export class Outbox {
 
   /** Stops draining and completes `drain$` (which leaves nobody to drain to); leased messages stay leased in the queue. */
   dispose(): void {
-    this.#availableSubscription.unsubscribe();
+    this.#disposed = true;
+    this.#stopAvailable();
     this.#subject.complete();
+  }
+
+  /** Someone takes leased messages: `deliver`, or a subscriber of `drain$`. */
+  #listening(): boolean {
+    return this.#deliver ? !this.#disposed : this.#subject.observed;
   }
 }
