@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ReliableWebSocketClient } from '../../src/node';
+import { freePort } from '../../src/cli/free-port';
 import { seededRandom } from '../../src/cli/seeded-random';
 import { API_KEY } from '../helpers/reliability-rig';
 import { until } from '../helpers/wait';
@@ -22,17 +22,6 @@ const KILLS = 4;
 const TOTAL = 3000;
 const SEED = Number(process.env['RELIABILITY_SEED'] ?? Date.now() % 1_000_000);
 const STREAM = principalStream(API_KEY);
-
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => done(port));
-    });
-  });
-}
 
 /** Runs the server child; kills it `killAfterMs` after `ready` (or lets it finish when undefined). */
 async function runServer(

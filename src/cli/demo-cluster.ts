@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { ReliableWebSocketServer, type MessageHandler } from '../server/index';
 import { RoundRobinProxy } from './round-robin-proxy';
+import { freePort } from './free-port';
 
 export const REDIS_INSTALL_HINT =
   'redis-server is not installed: `apt-get install -y redis-server` (Debian/Ubuntu) or `brew install redis` (macOS), ' +
@@ -91,17 +92,6 @@ export async function startLocalRedis(): Promise<{ url: string; stop: () => void
   const child = spawn(bin, args, { stdio: 'ignore' });
   await waitForPort(port, child);
   return { url: `redis://127.0.0.1:${port}`, stop: () => void child.kill('SIGTERM') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FileStorageAdapter, ReliableWebSocketClient } from '../../../src/node';
+import { freePort } from '../../../src/cli/free-port';
 import { seededRandom } from '../../../src/cli/seeded-random';
 import { API_KEY, ReliabilityRig } from '../../helpers/reliability-rig';
 import { until } from '../../helpers/wait';
@@ -198,15 +198,4 @@ async function killOnce(
       ? undefined
       : `run ${o.run} exited by itself (code ${code}): ${stderr.slice(0, 500)}`;
   return crash === undefined ? { counts } : { counts, crash };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
