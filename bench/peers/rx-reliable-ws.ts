@@ -21,9 +21,23 @@ export async function startServer(): Promise<RunningServer> {
   return { port, close: () => server.close() };
 }
 
-async function benchClient(name: string, opts: BenchOptions, durable: boolean): Promise<BenchResult> {
+/** Where the server of a row comes from: its module (for `BENCH_SERVER=child`) and its start function. */
+export interface OurServer {
+  file: string;
+  start: () => Promise<RunningServer>;
+}
+
+const IN_PROCESS: OurServer = { file: __filename, start: startServer };
+
+/** Our client against `server`, with or without the file journal; one row of the report. */
+export async function benchClient(
+  name: string,
+  opts: BenchOptions,
+  durable: boolean,
+  ours: OurServer = IN_PROCESS,
+): Promise<BenchResult> {
   const env = readBenchEnv();
-  const server = await startPeerServer(__filename, startServer, env.serverMode);
+  const server = await startPeerServer(ours.file, ours.start, env.serverMode);
   const dir = durable ? mkdtempSync(join(tmpdir(), 'rxws-bench-')) : undefined;
   const storage = dir ? new FileStorageAdapter(dir) : undefined;
   const client = new ReliableWebSocketClient(`ws://127.0.0.1:${server.port}`, {
