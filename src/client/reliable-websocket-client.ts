@@ -178,6 +178,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         start: () => connection.start(),
         emit: this.#emit,
         inbound: this.#inbound,
+        commit: (message) => streams.commit(message),
       });
 
     this.state$ = (this.#sender?.state$ ?? connection.state$).pipe(distinctUntilChanged());
@@ -263,15 +264,13 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    * `ackMode: 'manual'`: app code is done with `message` (a reliable one from
    * `messages$`) and every earlier message of its stream. Persists the cursor
    * (resolves once durable) and acks it to the server. Messages not committed
-   * when the process dies come again, marked `redelivered: true`. Only the
-   * leading tab commits (it owns the cursor); a follower's call rejects.
+   * when the process dies come again, marked `redelivered: true`. The
+   * leading tab owns the cursor: a follower's call is forwarded to it and
+   * resolves once the leader's cursor is durable (rejects if the leader
+   * changes first).
    */
   commit(message: InboundMessage): Promise<void> {
-    if (!this.isLeader) {
-      return Promise.reject(
-        new TypeError('commit() runs in the tab that holds the connection (isLeader); this tab follows it.'),
-      );
-    }
+    if (!this.isLeader) return this.#sender!.commit(message);
     return this.#streams.commit(message);
   }
 

@@ -46,6 +46,8 @@ export interface SingleSenderHost {
   /** Also onto `events$`, where the single sender hears the outcomes it reports. */
   emit(event: ClientEvent): void;
   inbound(message: InboundMessage): void;
+  /** Commits a reliable message as the leader (the client's InboundStreams). */
+  commit(message: Pick<InboundMessage, 'stream' | 'seq' | 'epoch'>): Promise<void>;
 }
 
 /**
@@ -64,6 +66,8 @@ export class SingleSender {
   readonly #connected = new Subject<Error | null>();
   /** Callers in this tab waiting for the outcome of a message another tab sends. */
   readonly #pending = new Map<string, (result: DeliveryResult) => void>();
+  /** Commits this tab asked the leader for, by ref, until it answers. */
+  readonly #commits = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
   readonly #coordination: TabCoordination;
   readonly #host: SingleSenderHost;
   readonly #store: QueueStore;
@@ -145,6 +149,20 @@ export class SingleSender {
     return { messageId: id, result: new Promise((resolve) => this.#pending.set(id, resolve)) };
   }
 
+  /**
+   * `ackMode: 'manual'` in a tab that follows: the leader owns the cursor, so it commits
+   * `message` and answers; resolves once the leader's cursor is durable.
+   */
+  commit(message: Pick<InboundMessage, 'stream' | 'seq' | 'epoch'>): Promise<void> {
+    if (this.#leading) return this.#host.commit(message);
+    const ref = createMessageId();
+    const { stream, seq, epoch } = message;
+    return new Promise<void>((resolve, reject) => {
+      this.#commits.set(ref, { resolve, reject });
+      this.#coordination.post({ kind: 'commit', ref, message: { stream, seq, epoch } });
+    });
+  }
+
   /** The server pushed a message: tabs without a socket get it too. */
   relay(message: InboundMessage): void {
     if (this.#peers) this.#coordination.post({ kind: 'inbound', message });
@@ -164,6 +182,14 @@ export class SingleSender {
   abandon(error: (messageId: string) => ReliableWebSocketError): void {
     for (const messageId of [...this.#pending.keys()])
       this.#report({ type: 'messageFailed', detail: { messageId, attempts: 0, error: error(messageId) } });
+    this.#failCommits('The client was closed before the leading tab committed');
+  }
+
+  /** Commits still waiting for a leader that will not answer them: uncommitted messages come again (redelivered). */
+  #failCommits(why: string): void {
+    for (const { reject } of this.#commits.values())
+      reject(new ConnectionError(`${why}; uncommitted messages come again, marked redelivered.`));
+    this.#commits.clear();
   }
 
   /** Second half, once the queue's writes are done: release the lock, so the next tab restores a settled store. */
@@ -174,6 +200,8 @@ export class SingleSender {
   async #lead(): Promise<void> {
     const host = this.#host;
     this.#leading = true;
+    // The leader that was asked is gone (this tab took its lock): it owns no cursor any more.
+    this.#failCommits('The leading tab changed before it committed');
     host.connectionState$.subscribe((state) => {
       this.#state.next(state);
       this.#postState();
@@ -212,6 +240,32 @@ export class SingleSender {
           this.#connected.next(
             new ConnectionError('The leading tab gave up connecting; call connect() again.'),
           );
+        return;
+      }
+      case 'commit': {
+        if (!leading) return;
+        const { ref } = message;
+        // A call, not a handler of this message: a malformed commit from another tab rejects, it does not throw here.
+        Promise.resolve(message.message)
+          .then((committing) => this.#host.commit(committing))
+          .then(
+            () => this.#coordination.post({ kind: 'committed', ref }),
+            (error: unknown) =>
+              this.#coordination.post({
+                kind: 'committed',
+                ref,
+                error: transferError(error instanceof Error ? error : new Error(String(error))),
+              }),
+          );
+        return;
+      }
+      case 'committed': {
+        const waiting = this.#commits.get(message.ref);
+        if (!waiting) return;
+        this.#commits.delete(message.ref);
+        const { error } = message;
+        if (!error) waiting.resolve();
+        else waiting.reject(error.name === 'TypeError' ? new TypeError(error.message) : reviveError(error));
         return;
       }
       case 'inbound':

@@ -33,7 +33,11 @@ export type TabMessage =
   | { kind: 'queued'; message: QueuedMessage }
   | TabSettlement
   /** A server push, relayed to the tabs without a socket. */
-  | { kind: 'inbound'; message: InboundMessage };
+  | { kind: 'inbound'; message: InboundMessage }
+  /** `commit()` in a tab that does not send (ackMode 'manual'): the sender, which owns the cursor, commits. */
+  | { kind: 'commit'; ref: string; message: Pick<InboundMessage, 'stream' | 'seq' | 'epoch'> }
+  /** The sender's answer to `commit` `ref`: committed (durable), or why not. */
+  | { kind: 'committed'; ref: string; error?: TransferredError };
 
 /**
  * One exclusive lock and one broadcast channel per `storageKey`, shared by
