@@ -4,11 +4,12 @@ import { ensureDist, ROOT } from '../browser/helpers/dist-build';
 import { formatReport, measureBundle, SIZE_BUDGET, type BundleReport } from '../../scripts/size';
 
 /**
- * Hard ceiling while the 16 KB budget is unmet: today's size (20.5 KB) plus a
+ * Hard ceiling while the 16 KB budget is unmet: today's size (20.8 KB) plus a
  * little room. 15.8 KB after the size pass; issue 13's hardening added 0.9 KB,
  * issue 14's frame limits and damaged-journal checks 0.2 KB, issue 10's
  * reliable inbound streams (cursors, gaps, manual commit, multi-tab) 1.8 KB,
- * issue 12's synchronous send path (half the bytes allocated per message) 0.6 KB.
+ * issue 12's synchronous send path (half the bytes allocated per message) 0.6 KB,
+ * a follower tab's commit() forwarded to the leader 0.3 KB.
  */
 const REGRESSION_CEILING = 21 * 1024;
 
