@@ -11,7 +11,7 @@ import { checkRedis } from './redis-check';
 import { dedupeRedisKey, exact, splitDedupeKey, tagOf } from './redis-keys';
 import { TurnBatcher } from './turn-batcher';
 import type { RedisPort } from './redis-port';
-import { CLAIM, COMPLETE, PEEK, RENEW } from './dedupe-scripts';
+import { CLAIM, COMPLETE, PEEK, RENEW, WATCH } from './dedupe-scripts';
 
 export interface RedisDedupeStoreOptions {
   /** Prepended to every key and channel. @default 'rxrws:' */
@@ -74,7 +74,7 @@ export class RedisDedupeStore implements DedupeStore {
       .script(
         CLAIM,
         items.map((i) => i.key),
-        [this.owner, UNKNOWN_JSON, this.leaseMs, ...items.map((i) => i.ttl)],
+        [this.owner, UNKNOWN_JSON, this.leaseMs, maxTtl(items)],
       )
       .then(strings),
   );
@@ -85,14 +85,15 @@ export class RedisDedupeStore implements DedupeStore {
     this.port.script(RENEW, keys, [this.owner, this.leaseMs]).then(strings),
   );
   private readonly completions = new TurnBatcher<{ key: string; value: string; ttl: number }, string>(
-    (_, items) =>
-      this.port
-        .script(
-          COMPLETE,
-          items.map((i) => i.key),
-          items.flatMap((i) => [i.value, i.ttl]),
-        )
-        .then((n) => items.map(() => String(n))),
+    (tag, items) => {
+      const keys = [this.waiterKey(tag)];
+      const args: Array<string | number> = [maxTtl(items)];
+      for (const item of items) {
+        keys.push(item.key);
+        args.push(item.value);
+      }
+      return this.port.script(COMPLETE, keys, args).then((n) => items.map(() => String(n)));
+    },
   );
 
   /** The session part of the last key split, its tag and its Redis key prefix: a session's burst splits once. */
@@ -198,14 +199,21 @@ export class RedisDedupeStore implements DedupeStore {
       const deadline = setTimeout(() => finish('pending'), this.waitMs);
       // The published outcome wakes us; the poll finds a lease that ran out (nobody publishes for a dead node).
       const check = (): void => {
-        this.peeks.add(tag, redisKey).then(
-          (v) => {
-            if (v === '') finish(undefined);
-            else if (v.startsWith('D|')) finish(parse(v));
-            else if (!finished) poll = setTimeout(check, Math.max(50, Math.floor(this.leaseMs / 2)));
-          },
-          () => finish('pending'),
-        );
+        this.port
+          .script(
+            WATCH,
+            [this.waiterKey(tag), redisKey],
+            [this.owner, UNKNOWN_JSON, this.waitMs + this.leaseMs],
+          )
+          .then(
+            (reply) => {
+              const v = String(reply);
+              if (v === '') finish(undefined);
+              else if (v.startsWith('D|')) finish(parse(v));
+              else if (!finished) poll = setTimeout(check, Math.max(50, Math.floor(this.leaseMs / 2)));
+            },
+            () => finish('pending'),
+          );
       };
       this.port
         .subscribe(redisKey, (message) => finish(parse(message)))
@@ -249,6 +257,11 @@ export class RedisDedupeStore implements DedupeStore {
     return keys;
   }
 
+  /** The marker of a node waiting on the session `tag`: COMPLETE publishes outcomes only while it exists. */
+  private waiterKey(tag: string): string {
+    return `${this.prefix}{${tag}}w`;
+  }
+
   private claimed(tag: string, redisKey: string, value: string): DedupeClaim | Promise<DedupeClaim> {
     if (value === 'S') {
       this.held.add(redisKey);
@@ -281,6 +294,13 @@ function strings(value: unknown): string[] {
 
 function parse(value: string): DedupeOutcome {
   return JSON.parse(value.slice(2)) as DedupeOutcome;
+}
+
+/** One ttl for a batch: the longest asked (the items of one turn differ by at most the turn's length). */
+function maxTtl(items: ReadonlyArray<{ ttl: number }>): number {
+  let ttl = 1;
+  for (const item of items) if (item.ttl > ttl) ttl = item.ttl;
+  return ttl;
 }
 
 function ttlOf(expiresAt: number): number {
