@@ -30,14 +30,11 @@ export const CLAIM: RedisScript = {
   name: 'dedupe_claim',
   lua: `${PRELUDE}
 local out = {}
+local claim = 'P|' .. owner .. '|' .. (now + tonumber(ARGV[3]))
 for i, key in ipairs(KEYS) do
-  local v = redis.call('GET', key)
-  if not v then
-    redis.call('SET', key, 'P|' .. owner .. '|' .. (now + tonumber(ARGV[3])), 'PX', ARGV[4])
-    out[i] = 'S'
-  else
-    out[i] = inspect(key, v)
-  end
+  -- claims an absent key, else answers its value without touching it (Redis 7.0: NX with GET)
+  local v = redis.call('SET', key, claim, 'NX', 'PX', ARGV[4], 'GET')
+  if not v then out[i] = 'S' else out[i] = inspect(key, v) end
 end
 return out`,
 };
