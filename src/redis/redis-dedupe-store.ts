@@ -69,14 +69,25 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly renewTimer: NodeJS.Timeout;
   private closed = false;
   /** One CLAIM / PEEK / RENEW / COMPLETE call per session (hash tag) per event-loop turn. */
-  private readonly claims = new TurnBatcher<{ key: string; ttl: number }, string>((_, items) =>
+  /** Answers each claim itself (no promise per claim on top of the batcher's). */
+  private readonly claims = new TurnBatcher<ClaimItem, DedupeClaim>((tag, items) =>
     this.port
       .script(
         CLAIM,
-        items.map((i) => i.key),
+        items.map((i) => i.redisKey),
         [this.owner, UNKNOWN_JSON, this.leaseMs, maxTtl(items)],
       )
-      .then(strings),
+      .then(
+        (values) => {
+          const replies = values as unknown[];
+          return items.map((item, i) => {
+            const claim = this.claimed(tag, item.redisKey, String(replies[i]));
+            if (claim === STARTED && this.started.size < MAX_STARTED) this.started.set(item.key, item);
+            return claim;
+          });
+        },
+        (error: unknown) => items.map(() => outOfMemory(error)),
+      ),
   );
   private readonly peeks = new TurnBatcher<string, string>((_, keys) =>
     this.port.script(PEEK, keys, [this.owner, UNKNOWN_JSON]).then(strings),
@@ -116,12 +127,8 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   claim(key: string, expiresAt: number): Promise<DedupeClaim> {
-    const keys = this.redisKeyOf(key);
-    return this.claims.add(keys.tag, { key: keys.redisKey, ttl: ttlOf(expiresAt) }).then((value) => {
-      const claim = this.claimed(keys.tag, keys.redisKey, value);
-      if (claim === STARTED && this.started.size < MAX_STARTED) this.started.set(key, keys);
-      return claim;
-    }, outOfMemory);
+    const { tag, redisKey } = this.redisKeyOf(key);
+    return this.claims.add(tag, { key, tag, redisKey, ttl: ttlOf(expiresAt) });
   }
 
   get(key: string, _now: number): Promise<DedupeLookup> {
@@ -286,6 +293,14 @@ export class RedisDedupeStore implements DedupeStore {
       this.renewals.add(tagOf(redisKey), redisKey).catch(() => undefined); // the next tick tries again
     }
   }
+}
+
+/** A claim of the batch: the server key, its tag and Redis key (kept in `started` for `complete`), its ttl. */
+interface ClaimItem {
+  key: string;
+  tag: string;
+  redisKey: string;
+  ttl: number;
 }
 
 function strings(value: unknown): string[] {
