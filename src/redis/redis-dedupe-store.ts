@@ -95,17 +95,27 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly renewals = new TurnBatcher<string, string>((_, keys) =>
     this.port.script(RENEW, keys, [this.owner, this.leaseMs]).then(strings),
   );
-  private readonly completions = new TurnBatcher<{ key: string; value: string; ttl: number }, string>(
-    (tag, items) => {
-      const keys = [this.waiterKey(tag)];
-      const args: Array<string | number> = [maxTtl(items)];
-      for (const item of items) {
-        keys.push(item.key);
-        args.push(item.value);
-      }
-      return this.port.script(COMPLETE, keys, args).then((n) => items.map(() => String(n)));
-    },
-  );
+  /** Settles each outcome itself: written, or handed to the retry loop (no promise per outcome on top of the batcher's). */
+  private readonly completions = new TurnBatcher<CompleteItem, void>((tag, items) => {
+    const keys = [this.waiterKey(tag)];
+    const args: Array<string | number> = [maxTtl(items)];
+    for (const item of items) {
+      keys.push(item.key);
+      args.push(item.value);
+    }
+    return this.port.script(COMPLETE, keys, args).then(
+      () =>
+        items.map((item) => {
+          this.held.delete(item.key);
+        }),
+      (error: unknown) =>
+        items.map((item) =>
+          item.retry
+            ? Promise.reject(error)
+            : this.completeRetrying(tag, item.key, item.value, item.expiresAt, error),
+        ),
+    );
+  });
 
   /** The session part of the last key split, its tag and its Redis key prefix: a session's burst splits once. */
   private lastSession = '';
@@ -153,12 +163,13 @@ export class RedisDedupeStore implements DedupeStore {
     const value = outcome.ok && outcome.response === undefined ? DONE_OK : 'D|' + JSON.stringify(outcome);
     this.held.add(redisKey); // renewed until written, whatever happened to the claim
     // The usual case, written at the first try: one promise, no retry loop.
-    return this.completions.add(tag, { key: redisKey, value, ttl: ttlOf(expiresAt) }).then(
-      () => {
-        this.held.delete(redisKey);
-      },
-      (error: unknown) => this.completeRetrying(tag, redisKey, value, expiresAt, error),
-    );
+    return this.completions.add(tag, {
+      key: redisKey,
+      value,
+      ttl: ttlOf(expiresAt),
+      expiresAt,
+      retry: false,
+    });
   }
 
   /** `complete` after a failed write: retries while Redis is unreachable, until the entry's expiry or `close()`. */
@@ -175,7 +186,13 @@ export class RedisDedupeStore implements DedupeStore {
       await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
       for (;;) {
         try {
-          await this.completions.add(tag, { key: redisKey, value, ttl: ttlOf(expiresAt) });
+          await this.completions.add(tag, {
+            key: redisKey,
+            value,
+            ttl: ttlOf(expiresAt),
+            expiresAt,
+            retry: true,
+          });
           return;
         } catch (error) {
           if (this.closed || Date.now() + RECORD_RETRY_MS >= expiresAt) throw error;
@@ -301,6 +318,15 @@ interface ClaimItem {
   tag: string;
   redisKey: string;
   ttl: number;
+}
+
+/** An outcome of the batch: its Redis key, value and ttl; `retry` when `completeRetrying` writes it (it retries itself). */
+interface CompleteItem {
+  key: string;
+  value: string;
+  ttl: number;
+  expiresAt: number;
+  retry: boolean;
 }
 
 function strings(value: unknown): string[] {
