@@ -57,6 +57,17 @@ describe('RedisDedupeStore leases', () => {
     expect(await b.claim(key('m1'), Date.now() + TTL)).toEqual({ status: 'done', outcome: OUTCOME_UNKNOWN });
   });
 
+  it("wakes a waiter on another node with the outcome's PUBLISH (the waiter marker), long before its poll", async () => {
+    const [a, b] = await twoNodes(20_000); // the waiter's poll: every 10 s, past its 5 s waitMs
+    await a.claim(key('m1'), Date.now() + TTL);
+    const waiting = b.waitFor(key('m1'));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // subscribed, marker set
+    const started = Date.now();
+    await a.complete(key('m1'), { ok: true, response: 'filled' }, Date.now() + TTL);
+    expect(await waiting).toEqual({ ok: true, response: 'filled' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('takes back its own claim whose reply was lost (the handler never started here)', async () => {
     const [a, , port] = await twoNodes(5000);
     const { redisKey } = dedupeRedisKey(`dd${app}:`, key('m1'));

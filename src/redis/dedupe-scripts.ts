@@ -25,19 +25,16 @@ local function inspect(key, v)
   return unknown
 end`;
 
-/** KEYS: entries. ARGV: owner, unknown outcome JSON, lease ms, then one ttl ms per key. 'S' when claimed now. */
+/** KEYS: entries. ARGV: owner, unknown outcome JSON, lease ms, the batch's ttl ms. 'S' when claimed now. */
 export const CLAIM: RedisScript = {
   name: 'dedupe_claim',
   lua: `${PRELUDE}
 local out = {}
+local claim = 'P|' .. owner .. '|' .. (now + tonumber(ARGV[3]))
 for i, key in ipairs(KEYS) do
-  local v = redis.call('GET', key)
-  if not v then
-    redis.call('SET', key, 'P|' .. owner .. '|' .. (now + tonumber(ARGV[3])), 'PX', ARGV[3 + i])
-    out[i] = 'S'
-  else
-    out[i] = inspect(key, v)
-  end
+  -- claims an absent key, else answers its value without touching it (Redis 7.0: NX with GET)
+  local v = redis.call('SET', key, claim, 'NX', 'PX', ARGV[4], 'GET')
+  if not v then out[i] = 'S' else out[i] = inspect(key, v) end
 end
 return out`,
 };
@@ -73,13 +70,33 @@ end
 return out`,
 };
 
-/** KEYS: entries. ARGV: per key its outcome value ('D|…') and ttl ms. Records them and wakes the nodes waiting. */
+/**
+ * KEYS: the session's waiter marker (see WATCH), then the entries. ARGV: the batch's ttl ms, then per
+ * key its outcome value ('D|…'). Records them; publishes them only while a node waits on the session.
+ */
 export const COMPLETE: RedisScript = {
   name: 'dedupe_complete',
-  lua: `for i, key in ipairs(KEYS) do
-  local value = ARGV[2 * i - 1]
-  redis.call('SET', key, value, 'PX', ARGV[2 * i])
-  redis.call('PUBLISH', key, value)
+  lua: `local ttl = ARGV[1]
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[i], 'PX', ttl)
 end
-return #KEYS`,
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  for i = 2, #KEYS do
+    redis.call('PUBLISH', KEYS[i], ARGV[i])
+  end
+end
+return #KEYS - 1`,
+};
+
+/**
+ * KEYS: the session's waiter marker, one entry. ARGV: owner, unknown outcome JSON, marker ttl ms.
+ * Marks that a node waits on the session (so COMPLETE publishes), then answers as PEEK.
+ */
+export const WATCH: RedisScript = {
+  name: 'dedupe_watch',
+  lua: `${PRELUDE}
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
+local v = redis.call('GET', KEYS[2])
+if not v then return '' end
+return inspect(KEYS[2], v)`,
 };

@@ -11,7 +11,7 @@ import { checkRedis } from './redis-check';
 import { dedupeRedisKey, exact, splitDedupeKey, tagOf } from './redis-keys';
 import { TurnBatcher } from './turn-batcher';
 import type { RedisPort } from './redis-port';
-import { CLAIM, COMPLETE, PEEK, RENEW } from './dedupe-scripts';
+import { CLAIM, COMPLETE, PEEK, RENEW, WATCH } from './dedupe-scripts';
 
 export interface RedisDedupeStoreOptions {
   /** Prepended to every key and channel. @default 'rxrws:' */
@@ -69,14 +69,25 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly renewTimer: NodeJS.Timeout;
   private closed = false;
   /** One CLAIM / PEEK / RENEW / COMPLETE call per session (hash tag) per event-loop turn. */
-  private readonly claims = new TurnBatcher<{ key: string; ttl: number }, string>((_, items) =>
+  /** Answers each claim itself (no promise per claim on top of the batcher's). */
+  private readonly claims = new TurnBatcher<ClaimItem, DedupeClaim>((tag, items) =>
     this.port
       .script(
         CLAIM,
-        items.map((i) => i.key),
-        [this.owner, UNKNOWN_JSON, this.leaseMs, ...items.map((i) => i.ttl)],
+        items.map((i) => i.redisKey),
+        [this.owner, UNKNOWN_JSON, this.leaseMs, maxTtl(items)],
       )
-      .then(strings),
+      .then(
+        (values) => {
+          const replies = values as unknown[];
+          return items.map((item, i) => {
+            const claim = this.claimed(tag, item.redisKey, String(replies[i]));
+            if (claim === STARTED && this.started.size < MAX_STARTED) this.started.set(item.key, item);
+            return claim;
+          });
+        },
+        (error: unknown) => items.map(() => outOfMemory(error)),
+      ),
   );
   private readonly peeks = new TurnBatcher<string, string>((_, keys) =>
     this.port.script(PEEK, keys, [this.owner, UNKNOWN_JSON]).then(strings),
@@ -84,16 +95,27 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly renewals = new TurnBatcher<string, string>((_, keys) =>
     this.port.script(RENEW, keys, [this.owner, this.leaseMs]).then(strings),
   );
-  private readonly completions = new TurnBatcher<{ key: string; value: string; ttl: number }, string>(
-    (_, items) =>
-      this.port
-        .script(
-          COMPLETE,
-          items.map((i) => i.key),
-          items.flatMap((i) => [i.value, i.ttl]),
-        )
-        .then((n) => items.map(() => String(n))),
-  );
+  /** Settles each outcome itself: written, or handed to the retry loop (no promise per outcome on top of the batcher's). */
+  private readonly completions = new TurnBatcher<CompleteItem, void>((tag, items) => {
+    const keys = [this.waiterKey(tag)];
+    const args: Array<string | number> = [maxTtl(items)];
+    for (const item of items) {
+      keys.push(item.key);
+      args.push(item.value);
+    }
+    return this.port.script(COMPLETE, keys, args).then(
+      () =>
+        items.map((item) => {
+          this.held.delete(item.key);
+        }),
+      (error: unknown) =>
+        items.map((item) =>
+          item.retry
+            ? Promise.reject(error)
+            : this.completeRetrying(tag, item.key, item.value, item.expiresAt, error),
+        ),
+    );
+  });
 
   /** The session part of the last key split, its tag and its Redis key prefix: a session's burst splits once. */
   private lastSession = '';
@@ -115,12 +137,8 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   claim(key: string, expiresAt: number): Promise<DedupeClaim> {
-    const keys = this.redisKeyOf(key);
-    return this.claims.add(keys.tag, { key: keys.redisKey, ttl: ttlOf(expiresAt) }).then((value) => {
-      const claim = this.claimed(keys.tag, keys.redisKey, value);
-      if (claim === STARTED && this.started.size < MAX_STARTED) this.started.set(key, keys);
-      return claim;
-    }, outOfMemory);
+    const { tag, redisKey } = this.redisKeyOf(key);
+    return this.claims.add(tag, { key, tag, redisKey, ttl: ttlOf(expiresAt) });
   }
 
   get(key: string, _now: number): Promise<DedupeLookup> {
@@ -145,12 +163,13 @@ export class RedisDedupeStore implements DedupeStore {
     const value = outcome.ok && outcome.response === undefined ? DONE_OK : 'D|' + JSON.stringify(outcome);
     this.held.add(redisKey); // renewed until written, whatever happened to the claim
     // The usual case, written at the first try: one promise, no retry loop.
-    return this.completions.add(tag, { key: redisKey, value, ttl: ttlOf(expiresAt) }).then(
-      () => {
-        this.held.delete(redisKey);
-      },
-      (error: unknown) => this.completeRetrying(tag, redisKey, value, expiresAt, error),
-    );
+    return this.completions.add(tag, {
+      key: redisKey,
+      value,
+      ttl: ttlOf(expiresAt),
+      expiresAt,
+      retry: false,
+    });
   }
 
   /** `complete` after a failed write: retries while Redis is unreachable, until the entry's expiry or `close()`. */
@@ -167,7 +186,13 @@ export class RedisDedupeStore implements DedupeStore {
       await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
       for (;;) {
         try {
-          await this.completions.add(tag, { key: redisKey, value, ttl: ttlOf(expiresAt) });
+          await this.completions.add(tag, {
+            key: redisKey,
+            value,
+            ttl: ttlOf(expiresAt),
+            expiresAt,
+            retry: true,
+          });
           return;
         } catch (error) {
           if (this.closed || Date.now() + RECORD_RETRY_MS >= expiresAt) throw error;
@@ -198,14 +223,21 @@ export class RedisDedupeStore implements DedupeStore {
       const deadline = setTimeout(() => finish('pending'), this.waitMs);
       // The published outcome wakes us; the poll finds a lease that ran out (nobody publishes for a dead node).
       const check = (): void => {
-        this.peeks.add(tag, redisKey).then(
-          (v) => {
-            if (v === '') finish(undefined);
-            else if (v.startsWith('D|')) finish(parse(v));
-            else if (!finished) poll = setTimeout(check, Math.max(50, Math.floor(this.leaseMs / 2)));
-          },
-          () => finish('pending'),
-        );
+        this.port
+          .script(
+            WATCH,
+            [this.waiterKey(tag), redisKey],
+            [this.owner, UNKNOWN_JSON, this.waitMs + this.leaseMs],
+          )
+          .then(
+            (reply) => {
+              const v = String(reply);
+              if (v === '') finish(undefined);
+              else if (v.startsWith('D|')) finish(parse(v));
+              else if (!finished) poll = setTimeout(check, Math.max(50, Math.floor(this.leaseMs / 2)));
+            },
+            () => finish('pending'),
+          );
       };
       this.port
         .subscribe(redisKey, (message) => finish(parse(message)))
@@ -249,6 +281,11 @@ export class RedisDedupeStore implements DedupeStore {
     return keys;
   }
 
+  /** The marker of a node waiting on the session `tag`: COMPLETE publishes outcomes only while it exists. */
+  private waiterKey(tag: string): string {
+    return `${this.prefix}{${tag}}w`;
+  }
+
   private claimed(tag: string, redisKey: string, value: string): DedupeClaim | Promise<DedupeClaim> {
     if (value === 'S') {
       this.held.add(redisKey);
@@ -275,12 +312,36 @@ export class RedisDedupeStore implements DedupeStore {
   }
 }
 
+/** A claim of the batch: the server key, its tag and Redis key (kept in `started` for `complete`), its ttl. */
+interface ClaimItem {
+  key: string;
+  tag: string;
+  redisKey: string;
+  ttl: number;
+}
+
+/** An outcome of the batch: its Redis key, value and ttl; `retry` when `completeRetrying` writes it (it retries itself). */
+interface CompleteItem {
+  key: string;
+  value: string;
+  ttl: number;
+  expiresAt: number;
+  retry: boolean;
+}
+
 function strings(value: unknown): string[] {
   return (value as unknown[]).map(String);
 }
 
 function parse(value: string): DedupeOutcome {
   return JSON.parse(value.slice(2)) as DedupeOutcome;
+}
+
+/** One ttl for a batch: the longest asked (the items of one turn differ by at most the turn's length). */
+function maxTtl(items: ReadonlyArray<{ ttl: number }>): number {
+  let ttl = 1;
+  for (const item of items) if (item.ttl > ttl) ttl = item.ttl;
+  return ttl;
 }
 
 function ttlOf(expiresAt: number): number {

@@ -1,7 +1,7 @@
 /** One group's calls of the turn, in parallel arrays (no object per call). */
 interface Pending<I, O> {
   items: I[];
-  resolves: Array<(o: O) => void>;
+  resolves: Array<(o: O | PromiseLike<O>) => void>;
   rejects: Array<(e: unknown) => void>;
 }
 
@@ -15,7 +15,7 @@ export class TurnBatcher<I, O> {
   private scheduled = false;
 
   constructor(
-    private readonly run: (group: string, items: I[]) => Promise<O[]>,
+    private readonly run: (group: string, items: I[]) => Promise<Array<O | PromiseLike<O>>>,
     private readonly maxBatch = 256,
   ) {}
 
