@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import type { ServerMode } from './harness';
 import type { ProbeSample } from './process-probe';
+import { nextMessage } from './next-message';
 
 /** A peer's server, wherever it runs. */
 export interface RunningServer {
@@ -57,22 +58,11 @@ export async function startPeerServer(
     });
   });
   /** One request at a time: the answer is the child's next probe message. */
-  const ask = <T>(request: 'start' | 'stop', pick: (message: HostMessage) => T | undefined): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.off('message', onMessage);
-        reject(new Error(`server child did not answer probe ${request}`));
-      }, STARTUP_TIMEOUT_MS);
-      const onMessage = (message: HostMessage) => {
-        const value = pick(message);
-        if (value === undefined) return;
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        resolve(value);
-      };
-      child.on('message', onMessage);
-      child.send({ probe: request });
-    });
+  const ask = <T>(request: 'start' | 'stop', pick: (message: HostMessage) => T | undefined): Promise<T> => {
+    const answer = nextMessage(child, pick, STARTUP_TIMEOUT_MS, `server child, probe ${request}`);
+    child.send({ probe: request });
+    return answer;
+  };
   return {
     port,
     probe: {

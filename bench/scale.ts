@@ -26,6 +26,7 @@ import { ReliableWebSocketClient } from '../src/node';
 import { percentile, tradeSignal } from './harness';
 import type { LoadReply, LoadStats } from './scale-load';
 import { SCALE_API_KEY, type ServerReply, type ServerSample } from './scale-server';
+import { nextMessage } from './next-message';
 
 interface ScaleEnv {
   clients: number;
@@ -64,29 +65,6 @@ const PROGRESS_EVERY_MS = 2000;
 
 const log = (line: string) => process.stderr.write(`[scale] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves with the first message `pick` accepts, or rejects after `ms`. */
-function nextMessage<M, T>(
-  child: ChildProcess,
-  pick: (m: M) => T | undefined,
-  ms: number,
-  what: string,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.off('message', onMessage);
-      reject(new Error(`${what}: no answer within ${ms} ms`));
-    }, ms);
-    const onMessage = (message: M) => {
-      const value = pick(message);
-      if (value === undefined) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(value);
-    };
-    child.on('message', onMessage);
-  });
-}
 
 class ServerChild {
   private constructor(
