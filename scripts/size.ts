@@ -173,6 +173,12 @@ if (require.main === module) {
   measureBundle().then(
     async (report) => {
       console.log(formatReport(report));
+      // What an app that imports only the client pays: its bundler drops the other exports.
+      const client = await measureBundle(join(ROOT, 'src', 'client', 'reliable-websocket-client.ts'));
+      console.log(
+        `  import { ReliableWebSocketClient } only: initial ${kb(client.initial.gzippedBytes)}, ` +
+          `total ${kb(client.total.gzippedBytes)} minified + gzipped`,
+      );
       if (process.argv.includes('--files')) {
         for (const { file, bytes, initial } of report.byFile)
           console.log(`${String(bytes).padStart(7)}  ${initial ? 'initial' : 'lazy   '}  ${file}`);

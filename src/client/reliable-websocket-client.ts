@@ -25,6 +25,7 @@ import type { StorageAdapter } from '../storage/storage-adapter';
 import { browserPlatform } from './browser-platform';
 import type { ClientEvent, ClientEventMap, ClientEventType, InboundMessage } from './client-events';
 import { ClientEventTarget } from './client-event-target';
+import { knownClientId, newClientId } from './client-identity';
 import type { ReliableClientOptions, ResolvedClientOptions } from './client-options';
 import { ClientStatsCounter, type ClientStats } from './client-stats';
 import { Connection } from './connection';
@@ -58,8 +59,6 @@ let captured: ((result: DeliveryResult) => void) | undefined;
 const capture = (resolve: (result: DeliveryResult) => void): void => {
   captured = resolve;
 };
-
-const newClientId = (): string => `c-${createMessageId()}`;
 
 const closedError = (): ConnectionError =>
   new ConnectionError('The client is closed; create a new ReliableWebSocketClient.');
@@ -358,19 +357,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         this.#counters.storageRecordsLost = storage!.damage?.records ?? 1;
         this.#error(lost);
       }
-      this.#clientId = this.#options.clientId ?? (await queue.getMeta<string>('clientId')) ?? undefined;
-      if (!this.#clientId && lost && queue.size > 0) {
-        // The damaged records may have held the identity these messages were sent under: a new one would
-        // defeat server-side dedupe. (Messages stored with no clientId at all were never sent: a tab that
-        // did not lead yet writes them for the one that will.)
-        const error = new StorageError(
-          'CORRUPT',
-          'The stored clientId could not be read back: pass the old `clientId` option, or clear the storage.',
-          { cause: lost },
-        );
-        this.#error(error);
-        throw error;
-      }
+      this.#clientId = await knownClientId(queue, this.#options.clientId, lost, this.#error);
       if (!this.#clientId) await queue.setMeta('clientId', (this.#clientId = newClientId()));
       this.#delivery.restored();
     })());
