@@ -66,8 +66,11 @@ describe('lazy chunks that fail to load', () => {
     failing['inbound-streams'] = true;
     const c = new ReliableWebSocketClient(srv.url, { ...OPTIONS, enablePersistence: false });
     clients.push(c);
+    const errors: string[] = [];
+    c.events$.subscribe((e: ClientEvent) => e.type === 'error' && errors.push(e.detail.error.message));
     await expect(c.connect()).rejects.toThrow(/Could not load the reliable-streams code/);
     expect(c.state).toBe('disconnected');
+    expect(errors).toEqual(['Could not load the reliable-streams code of rx-reliable-ws.']);
     failing['inbound-streams'] = false;
     await c.connect();
     expect(c.state).toBe('connected');

@@ -78,6 +78,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   /** Reliable streams (a lazy chunk): loaded by the first `connect()`, before the hello offers them. */
   #streams: InboundStreams | undefined;
   #streamsLoading: Promise<InboundStreams> | undefined;
+  /** The streams chunk did not load: the next `connect()` tries again. */
+  #streamsFailed = false;
   readonly #counters = new ClientStatsCounter();
   readonly #events = new Subject<ClientEvent>();
   readonly #messages = new Subject<InboundMessage>();
@@ -238,6 +240,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    */
   async connect(): Promise<void> {
     if (this.#closed) throw closedError();
+    if (this.#streamsFailed) this.#streamsLoading = undefined;
+    this.#streamsFailed = false;
     if (this.#senderLoading) await this.#senderLoading;
     if (!this.isLeader) return this.#sender!.connect();
     await this.#init();
@@ -498,7 +502,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     await this.#connection.start();
   }
 
-  /** Loads the reliable-streams chunk once; a failed load is reported, and the next call tries again. */
+  /** Loads the reliable-streams chunk once; a failed load is reported once, and the next `connect()` tries again. */
   #loadStreams(): Promise<InboundStreams> {
     return (this.#streamsLoading ??= import('./inbound-streams').then(
       ({ InboundStreams }) =>
@@ -518,7 +522,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
           counters: this.#counters,
         })),
       (error: unknown) => {
-        this.#streamsLoading = undefined;
+        this.#streamsFailed = true;
         throw this.#chunkError('reliable-streams', error);
       },
     ));
