@@ -92,12 +92,15 @@ async function buildSplit(entry: string, plugins: Plugin[]): Promise<Built> {
       .map(([input]) => input);
     outputs.set(path, { code: file.contents, inputs });
   }
+  // In the order a bundle holds them: what a chunk imports comes before it.
   const initial = new Set<string>();
+  const seen = new Set<string>();
   const visit = (path: string): void => {
-    if (initial.has(path)) return;
-    initial.add(path);
+    if (seen.has(path)) return;
+    seen.add(path);
     for (const i of result.metafile.outputs[path]!.imports)
       if (i.kind === 'import-statement' && !i.external) visit(i.path);
+    initial.add(path);
   };
   visit(Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint !== undefined)![0]);
   return { outputs, initial };
@@ -117,7 +120,7 @@ export async function measureBundle(entry = join(ROOT, 'src', 'index.ts')): Prom
   const { outputs, initial } = await buildSplit(entry, [nodeImportsPlugin(nodeImports)]);
   const result = await build({ ...BROWSER_BUNDLE, entryPoints: [entry] });
   const chunks = [...outputs];
-  const first = sizeOf(chunks.filter(([path]) => initial.has(path)).map(([, c]) => c));
+  const first = sizeOf([...initial].map((path) => outputs.get(path)!));
   const lazy = chunks
     .filter(([path]) => !initial.has(path))
     .map(([, c]) => ({ ...sizeOf([c]), inputs: c.inputs }));
