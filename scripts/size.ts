@@ -1,5 +1,5 @@
 // `npm run size`: what the browser entry costs a web app, and proof it pulls in no Node code.
-// `-- --files`: bytes per source file; `-- --floor`: the entry without multi-tab and without strings.
+// `-- --files`: bytes per source file (initial or lazy); `-- --floor`: the initial code without its strings.
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,15 +8,28 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 /** Minified + gzipped budget of our code (rxjs and localforage excluded), in bytes. */
 export const SIZE_BUDGET = 16 * 1024;
 
-export interface BundleReport {
+/** Bytes of some chunks of the browser build. */
+export interface ChunkSize {
   minifiedBytes: number;
   gzippedBytes: number;
+}
+
+export interface BundleReport {
+  /**
+   * The entry's chunk and the chunks it imports statically, gzipped as one: what
+   * a page loads with the library (an app's bundler puts them in one file).
+   */
+  initial: ChunkSize;
+  /** The initial code plus every lazy chunk (loaded by `import()` when a feature is used), each gzipped on its own. */
+  total: ChunkSize;
+  /** Each lazy chunk: its bytes and our source files in it. */
+  lazy: Array<ChunkSize & { inputs: string[] }>;
   /** `importer -> specifier` for every Node built-in or Node-only package the entry reaches. */
   nodeImports: string[];
-  /** Our source files in the bundle. */
+  /** Our source files in the build (every chunk). */
   inputs: string[];
-  /** Minified bytes each source file contributes, largest first. */
-  byFile: Array<{ file: string; bytes: number }>;
+  /** Minified bytes each source file contributes, largest first, and whether it is in the initial chunks. */
+  byFile: Array<{ file: string; bytes: number; initial: boolean }>;
 }
 
 const ROOT = join(__dirname, '..');
@@ -45,102 +58,140 @@ function nodeImportsPlugin(found: string[]): Plugin {
   };
 }
 
-/** How a web app's bundler would take the entry: minified ESM for browsers, rxjs and localforage external. */
+/**
+ * How a web app's bundler takes the entry: minified ESM for browsers, code
+ * split at every `import()` (those chunks load when first used), rxjs and
+ * localforage external.
+ */
 const BROWSER_BUNDLE = {
   bundle: true,
   minify: true,
+  splitting: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
   write: false,
+  outdir: join(ROOT, 'size-out'),
+  metafile: true,
   logLevel: 'silent',
   external: ['rxjs', 'rxjs/*', 'localforage'],
 } satisfies BuildOptions;
 
-/** Bundles `entry` for browsers with esbuild, rxjs and localforage left external. */
+type Built = { outputs: Map<string, { code: Uint8Array; inputs: string[] }>; initial: Set<string> };
+
+/** Bundles `entry` as BROWSER_BUNDLE does; `initial` names the entry's chunk and those it imports statically. */
+async function buildSplit(entry: string, plugins: Plugin[]): Promise<Built> {
+  const result = await build({ ...BROWSER_BUNDLE, entryPoints: [entry], plugins });
+  const outputs = new Map<string, { code: Uint8Array; inputs: string[] }>();
+  for (const file of result.outputFiles) {
+    const path = file.path.replace(`${ROOT}/`, '');
+    const meta = result.metafile.outputs[path];
+    if (!meta) continue; // a source map, if ever asked for
+    const inputs = Object.entries(meta.inputs)
+      .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+      .map(([input]) => input);
+    outputs.set(path, { code: file.contents, inputs });
+  }
+  // In the order a bundle holds them: what a chunk imports comes before it.
+  const initial = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const i of result.metafile.outputs[path]!.imports)
+      if (i.kind === 'import-statement' && !i.external) visit(i.path);
+    initial.add(path);
+  };
+  visit(Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint !== undefined)![0]);
+  return { outputs, initial };
+}
+
+const gzipped = (code: Uint8Array | string): number => gzipSync(code, { level: 9 }).byteLength;
+
+/** The chunks as one file: minified and gzipped bytes. */
+function sizeOf(chunks: Array<{ code: Uint8Array }>): ChunkSize {
+  const code = Buffer.concat(chunks.map((c) => c.code));
+  return { minifiedBytes: code.byteLength, gzippedBytes: gzipped(code) };
+}
+
+/** Bundles `entry` for browsers with esbuild, code split, rxjs and localforage left external. */
 export async function measureBundle(entry = join(ROOT, 'src', 'index.ts')): Promise<BundleReport> {
   const nodeImports: string[] = [];
-  const result = await build({
-    ...BROWSER_BUNDLE,
-    entryPoints: [entry],
-    metafile: true,
-    plugins: [nodeImportsPlugin(nodeImports)],
-  });
-  const code = result.outputFiles[0]!.contents;
+  const { outputs, initial } = await buildSplit(entry, [nodeImportsPlugin(nodeImports)]);
+  const result = await build({ ...BROWSER_BUNDLE, entryPoints: [entry] });
+  const chunks = [...outputs];
+  const first = sizeOf([...initial].map((path) => outputs.get(path)!));
+  const lazy = chunks
+    .filter(([path]) => !initial.has(path))
+    .map(([, c]) => ({ ...sizeOf([c]), inputs: c.inputs }));
+  const byFile = new Map<string, { file: string; bytes: number; initial: boolean }>();
+  for (const [path, meta] of Object.entries(result.metafile.outputs)) {
+    for (const [file, { bytesInOutput }] of Object.entries(meta.inputs))
+      if (bytesInOutput > 0) byFile.set(file, { file, bytes: bytesInOutput, initial: initial.has(path) });
+  }
   return {
-    minifiedBytes: code.byteLength,
-    gzippedBytes: gzipSync(code, { level: 9 }).byteLength,
+    initial: first,
+    total: {
+      minifiedBytes: lazy.reduce((n, c) => n + c.minifiedBytes, first.minifiedBytes),
+      gzippedBytes: lazy.reduce((n, c) => n + c.gzippedBytes, first.gzippedBytes),
+    },
+    lazy,
     nodeImports,
-    inputs: Object.keys(result.metafile.inputs),
-    byFile: Object.entries(Object.values(result.metafile.outputs)[0]!.inputs)
-      .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
-      .filter(({ bytes }) => bytes > 0)
-      .sort((a, b) => b.bytes - a.bytes),
+    inputs: [...new Set(chunks.flatMap(([, c]) => c.inputs))],
+    byFile: [...byFile.values()].sort((a, b) => b.bytes - a.bytes),
   };
 }
-
-/** Stand-ins for the multi-tab modules: browser-platform then finds no tab coordination. */
-const WITHOUT_MULTI_TAB: Record<string, string> = {
-  'single-sender.ts': 'export class SingleSender {}',
-  'leader-gated-storage.ts': 'export class LeaderGatedStorage {}',
-  'web-locks-coordination.ts': 'export const webLocksCoordination = () => undefined;',
-  'transferable-error.ts': 'export const transferError = () => undefined, reviveError = transferError;',
-};
 
 /**
- * What no amount of polishing gets under: the entry without multi-tab, then
- * also with every string literal emptied (messages, event names, protocol
- * words). Evidence for the budget discussion in docs/browser.md, not a build.
+ * What no amount of polishing gets under: the initial chunks with every
+ * string literal emptied (messages, event names, protocol words). Evidence
+ * for the budget discussion in docs/browser.md, not a build.
  */
-export async function measureFloor(): Promise<{ withoutMultiTab: number; withoutStrings: number }> {
-  const result = await build({
-    ...BROWSER_BUNDLE,
-    entryPoints: [join(ROOT, 'src', 'index.ts')],
-    plugins: [
-      {
-        name: 'without-multi-tab',
-        setup(b) {
-          b.onLoad({ filter: /\.ts$/ }, ({ path }) => {
-            const stub = Object.keys(WITHOUT_MULTI_TAB).find((file) => path.endsWith(`/client/${file}`));
-            return stub ? { contents: WITHOUT_MULTI_TAB[stub], loader: 'ts' } : undefined;
-          });
-        },
-      },
-    ],
-  });
-  const code = result.outputFiles[0]!.text;
-  const emptied = code.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '""');
-  return {
-    withoutMultiTab: gzipSync(code, { level: 9 }).byteLength,
-    withoutStrings: gzipSync(emptied, { level: 9 }).byteLength,
-  };
+export async function measureFloor(): Promise<number> {
+  const { outputs, initial } = await buildSplit(join(ROOT, 'src', 'index.ts'), []);
+  const code = Buffer.concat([...initial].map((path) => outputs.get(path)!.code)).toString();
+  return gzipped(code.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '""'));
 }
 
+const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
+
 export function formatReport(report: BundleReport): string {
-  const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
-  return (
-    `rx-reliable-ws browser entry (src/index.ts, rxjs + localforage external): ` +
-    `${kb(report.minifiedBytes)} minified, ${kb(report.gzippedBytes)} minified + gzipped ` +
-    `(budget ${kb(SIZE_BUDGET)}); Node-only imports: ${report.nodeImports.length === 0 ? 'none' : report.nodeImports.join(', ')}`
-  );
+  const { initial, total, lazy } = report;
+  return [
+    `rx-reliable-ws browser entry (src/index.ts, code split, rxjs + localforage external):`,
+    `  initial (entry chunk + its static imports, loaded with the library): ${kb(initial.minifiedBytes)} minified, ` +
+      `${kb(initial.gzippedBytes)} minified + gzipped (budget ${kb(SIZE_BUDGET)})`,
+    `  total (initial + every lazy chunk, each gzipped alone): ${kb(total.minifiedBytes)} minified, ` +
+      `${kb(total.gzippedBytes)} minified + gzipped`,
+    ...lazy.map(
+      (c) =>
+        `  lazy chunk ${kb(c.gzippedBytes)} gzipped: ` +
+        c.inputs.map((i) => i.replace(/^src\//, '')).join(', '),
+    ),
+    `  Node-only imports: ${report.nodeImports.length === 0 ? 'none' : report.nodeImports.join(', ')}`,
+  ].join('\n');
 }
 
 if (require.main === module) {
   measureBundle().then(
-    (report) => {
+    async (report) => {
       console.log(formatReport(report));
+      // What an app that imports only the client pays: its bundler drops the other exports.
+      const client = await measureBundle(join(ROOT, 'src', 'client', 'reliable-websocket-client.ts'));
+      console.log(
+        `  import { ReliableWebSocketClient } only: initial ${kb(client.initial.gzippedBytes)}, ` +
+          `total ${kb(client.total.gzippedBytes)} minified + gzipped`,
+      );
       if (process.argv.includes('--files')) {
-        for (const { file, bytes } of report.byFile) console.log(`${String(bytes).padStart(7)}  ${file}`);
+        for (const { file, bytes, initial } of report.byFile)
+          console.log(`${String(bytes).padStart(7)}  ${initial ? 'initial' : 'lazy   '}  ${file}`);
       }
       if (process.argv.includes('--floor')) {
-        void measureFloor().then(({ withoutMultiTab, withoutStrings }) =>
-          console.log(
-            `floor (minified + gzipped): without multi-tab ${(withoutMultiTab / 1024).toFixed(1)} KB; ` +
-              `also with every string literal emptied ${(withoutStrings / 1024).toFixed(1)} KB`,
-          ),
+        console.log(
+          `floor (minified + gzipped): the initial chunk with every string literal emptied ${kb(await measureFloor())}`,
         );
       }
-      if (report.nodeImports.length > 0 || report.gzippedBytes > SIZE_BUDGET) process.exitCode = 1;
+      if (report.nodeImports.length > 0 || report.initial.gzippedBytes > SIZE_BUDGET) process.exitCode = 1;
     },
     (error: unknown) => {
       console.error(error);

@@ -1,15 +1,19 @@
 import {
+  EMPTY,
   Observable,
   Subject,
   auditTime,
+  catchError,
   defer,
   distinctUntilChanged,
+  from,
   map,
   merge,
   pairwise,
   startWith,
+  switchMap,
 } from 'rxjs';
-import { MessageType, type ConnectionState } from '../protocol/enums';
+import { ConnectionState, MessageType } from '../protocol/enums';
 import { StreamFrameType } from '../protocol/stream-envelope';
 import type { Envelope, OutboundMessage } from '../protocol/envelope';
 import { ConnectionError, QueueFullError, ReliableWebSocketError, StorageError } from '../protocol/errors';
@@ -21,17 +25,18 @@ import type { StorageAdapter } from '../storage/storage-adapter';
 import { browserPlatform } from './browser-platform';
 import type { ClientEvent, ClientEventMap, ClientEventType, InboundMessage } from './client-events';
 import { ClientEventTarget } from './client-event-target';
+import { knownClientId, newClientId } from './client-identity';
 import type { ReliableClientOptions, ResolvedClientOptions } from './client-options';
 import { ClientStatsCounter, type ClientStats } from './client-stats';
 import { Connection } from './connection';
 import { Delivery } from './delivery';
 import type { DeliveryResult, SendOptions } from './delivery-result';
 import { FrameWriter } from './frame-writer';
-import { InboundStreams } from './inbound-streams';
+import type { InboundStreams } from './inbound-streams';
 import { LeaderGatedStorage } from './leader-gated-storage';
 import type { Platform } from './platform';
 import { resolveClientOptions } from './resolve-options';
-import { SingleSender } from './single-sender';
+import type { SingleSender } from './single-sender';
 import { withStorageFallback } from './storage-fallback';
 import { validateOutbound } from './validate-outbound';
 
@@ -55,8 +60,6 @@ const capture = (resolve: (result: DeliveryResult) => void): void => {
   captured = resolve;
 };
 
-const newClientId = (): string => `c-${createMessageId()}`;
-
 const closedError = (): ConnectionError =>
   new ConnectionError('The client is closed; create a new ReliableWebSocketClient.');
 
@@ -71,13 +74,26 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   readonly #queue: MessageQueue;
   readonly #delivery: Delivery;
   readonly #connection: Connection;
-  readonly #streams: InboundStreams;
+  readonly #writer = new FrameWriter();
+  /** Reliable streams (a lazy chunk): loaded by the first `connect()`, before the hello offers them. */
+  #streams: InboundStreams | undefined;
+  #streamsLoading: Promise<InboundStreams> | undefined;
+  /** The streams chunk did not load: the next `connect()` tries again. */
+  #streamsFailed = false;
   readonly #counters = new ClientStatsCounter();
   readonly #events = new Subject<ClientEvent>();
   readonly #messages = new Subject<InboundMessage>();
   readonly #stopOnline: () => void;
   /** Set when tabs share the queue (browsers with Web Locks): only the lock holder connects. */
-  readonly #sender: SingleSender | undefined;
+  #sender: SingleSender | undefined;
+  /**
+   * The single sender's chunk, loading from construction on when tabs share the queue:
+   * connect, send and commit wait for it; until then this tab does not lead.
+   */
+  readonly #senderLoading: Promise<SingleSender> | undefined;
+  readonly #gate: LeaderGatedStorage | undefined;
+  /** What the queue and the stream cursors read and write (gated while another tab leads). */
+  readonly #storage: StorageAdapter;
   /** Storage the client created itself, and so closes; a caller's `storage` stays the caller's. */
   readonly #ownedStorage: StorageAdapter | undefined;
   #clientId: string | undefined;
@@ -115,41 +131,28 @@ export class ReliableWebSocketClient extends ClientEventTarget {
       o.singleSender && o.enablePersistence && chosen.durable
         ? platform.tabCoordination?.(`rx-reliable-ws:${o.storageKey}`)
         : undefined;
-    const gate = coordination && new LeaderGatedStorage(storage);
+    const gate = (this.#gate = coordination && new LeaderGatedStorage(storage));
+    this.#storage = gate ?? storage;
     // The queue takes its options (enablePersistence, storageKey, defaultPriority, defaultTTL) from the client's.
     const queue = (this.#queue = new MessageQueue({ ...o, maxSize: o.queueSize }, gate ?? storage, o));
     const counters = this.#counters;
-    const writer = new FrameWriter();
+    const writer = this.#writer;
     const delivery = (this.#delivery = new Delivery(queue, writer, o, this.#emit, counters, this.#watched));
-    const streams = (this.#streams = new InboundStreams({
-      storage: gate ?? storage,
-      storageKey: o.storageKey,
-      persist: o.enablePersistence,
-      ackMode: o.ackMode,
-      scheduler: o.scheduler,
-      write: (frame) => writer.write(frame),
-      deliver: (message) => {
-        this.#inbound(message);
-        this.#sender?.relay(message);
-      },
-      gap: (gap) => this.#fire('inboundGap', gap),
-      error: this.#error,
-      counters,
-    }));
     const connection = (this.#connection = new Connection(o, WebSocketCtor, () => this.#clientId!, {
       welcome: (welcome, socket, isReconnect) => {
         const { sessionId, dedupeTtl, maxPayload } = welcome;
         this.#limits = { dedupeTtl, maxPayload };
         writer.attach(socket, maxPayload);
-        streams.welcome(welcome.streams);
+        this.#streams?.welcome(welcome.streams);
         if (isReconnect) counters.reconnects++;
         this.#fire('open', { sessionId, clientId: this.#clientId!, resent: delivery.online() });
       },
       envelope: (envelope) => this.#onEnvelope(envelope),
-      helloStreams: () => streams.cursors(),
+      // Loaded before the connection starts; a hello without them would not offer streams at all.
+      helloStreams: () => this.#streams?.cursors(),
       closed: (code, reason) => {
         writer.detach();
-        streams.offline();
+        this.#streams?.offline();
         delivery.offline();
         this.#fire('close', { code, reason });
       },
@@ -160,28 +163,44 @@ export class ReliableWebSocketClient extends ClientEventTarget {
       failed: this.#error,
     }));
     this.#stopOnline = platform.onOnline(() => connection.reconnectNow());
-    this.#sender =
+    const loading = (this.#senderLoading =
       coordination &&
       gate &&
-      new SingleSender(coordination, {
-        scheduler: o.scheduler,
-        storageKey: o.storageKey,
-        storage,
-        gate,
-        queue,
-        delivery,
-        counters,
-        events$: this.#events,
-        connectionState$: connection.state$,
-        limits: () => ({ clientId: this.#clientId, ...this.#limits }),
-        init: () => this.#init(),
-        start: () => connection.start(),
-        emit: this.#emit,
-        inbound: this.#inbound,
-        commit: (message) => streams.commit(message),
-      });
+      import('./single-sender').then(
+        ({ SingleSender }) =>
+          (this.#sender = new SingleSender(coordination, {
+            scheduler: o.scheduler,
+            storageKey: o.storageKey,
+            storage,
+            gate,
+            queue,
+            delivery,
+            counters,
+            events$: this.#events,
+            connectionState$: connection.state$,
+            limits: () => ({ clientId: this.#clientId, ...this.#limits }),
+            init: () => this.#init(),
+            start: () => this.#start(),
+            emit: this.#emit,
+            inbound: this.#inbound,
+            commit: (message) => this.#commitHere(message),
+          })),
+        (error: unknown) => {
+          throw this.#chunkError('multi-tab', error);
+        },
+      ));
+    // Reported as an `error` event; connect, send and commit reject with it.
+    loading?.catch(() => undefined);
 
-    this.state$ = (this.#sender?.state$ ?? connection.state$).pipe(distinctUntilChanged());
+    // While tabs share the queue: disconnected until the single sender is there, then its state.
+    const state$ = loading
+      ? from(loading).pipe(
+          switchMap((sender) => sender.state$),
+          startWith(ConnectionState.DISCONNECTED),
+          catchError(() => EMPTY),
+        )
+      : connection.state$;
+    this.state$ = defer(() => this.#sender?.state$ ?? state$).pipe(distinctUntilChanged());
     this.state$
       .pipe(pairwise())
       .subscribe(([previous, current]) => this.#fire('stateChange', { previous, current }));
@@ -202,7 +221,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    * (`singleSender`); this tab's messages then travel through that tab.
    */
   get isLeader(): boolean {
-    return this.#sender?.isLeader ?? true;
+    return this.#sender ? this.#sender.isLeader : !this.#senderLoading;
   }
 
   /** The identity the server dedupes by; known once `connect()` or a send has restored the queue. */
@@ -221,11 +240,14 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    */
   async connect(): Promise<void> {
     if (this.#closed) throw closedError();
+    if (this.#streamsFailed) this.#streamsLoading = undefined;
+    this.#streamsFailed = false;
+    if (this.#senderLoading) await this.#senderLoading;
     if (!this.isLeader) return this.#sender!.connect();
     await this.#init();
     this.#ready = true;
-    await this.#connection.start();
-    await this.#streams.settled(); // a first subscription is durable before connect() resolves
+    await this.#start();
+    await this.#streams!.settled(); // a first subscription is durable before connect() resolves
   }
 
   /**
@@ -234,6 +256,8 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    * delivered then, or their TTL runs out (`messageExpired`), or `close()` settles them.
    */
   async disconnect(): Promise<void> {
+    // A connect() waiting for the single sender's chunk asks it for the lock first: then this withdraws that.
+    if (this.#senderLoading) await this.#senderLoading.catch(() => undefined);
     this.#sender?.disconnect();
     await this.#connection.stop();
   }
@@ -270,8 +294,10 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    * changes first).
    */
   commit(message: InboundMessage): Promise<void> {
-    if (!this.isLeader) return this.#sender!.commit(message);
-    return this.#streams.commit(message);
+    // The single sender commits here as the leader, or forwards to the leading tab.
+    if (this.#sender) return this.#sender.commit(message);
+    if (this.#senderLoading) return this.#senderLoading.then((sender) => sender.commit(message));
+    return this.#commitHere(message);
   }
 
   getStats(): ClientStats {
@@ -298,9 +324,12 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     this.#delivery.abandon(this.#closedBeforeAck);
     this.#sender?.abandon(this.#closedBeforeAck);
     this.#sender?.detach();
+    // No single sender (its chunk failed to load): a queue that never restored closes at once all the same.
+    if (!this.#sender) this.#gate?.open(false);
     this.#stopOnline();
     this.#delivery.dispose();
-    await this.#streams.close();
+    const streams = await this.#streamsLoading?.catch(() => undefined);
+    await streams?.close();
     await this.#queue.close();
     this.#sender?.close();
     await this.#ownedStorage?.close?.();
@@ -311,7 +340,11 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   #init(): Promise<void> {
     return (this.#initialized ??= (async () => {
       const queue = this.#queue;
-      const cursors = this.#streams.restore();
+      // The cursors restore beside the queue (a failed load is retried by the connect that needs it).
+      const cursors = this.#loadStreams().then(
+        (streams) => streams.restore(),
+        () => undefined,
+      );
       try {
         await queue.ready;
       } catch {
@@ -328,19 +361,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         this.#counters.storageRecordsLost = storage!.damage?.records ?? 1;
         this.#error(lost);
       }
-      this.#clientId = this.#options.clientId ?? (await queue.getMeta<string>('clientId')) ?? undefined;
-      if (!this.#clientId && lost && queue.size > 0) {
-        // The damaged records may have held the identity these messages were sent under: a new one would
-        // defeat server-side dedupe. (Messages stored with no clientId at all were never sent: a tab that
-        // did not lead yet writes them for the one that will.)
-        const error = new StorageError(
-          'CORRUPT',
-          'The stored clientId could not be read back: pass the old `clientId` option, or clear the storage.',
-          { cause: lost },
-        );
-        this.#error(error);
-        throw error;
-      }
+      this.#clientId = await knownClientId(queue, this.#options.clientId, lost, this.#error);
       if (!this.#clientId) await queue.setMeta('clientId', (this.#clientId = newClientId()));
       this.#delivery.restored();
     })());
@@ -349,6 +370,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
   /** `throwIfRefused`: `send` rejects where `sendWithAcknowledgement` resolves with a failed result. */
   async #accept(message: OutboundMessage, options: SendOptions, throwIfRefused: boolean): Promise<Receipt> {
     if (this.#closed) throw closedError();
+    if (this.#senderLoading) await this.#senderLoading;
     const o = this.#options;
     const ttl = options.ttl ?? o.defaultTTL;
     const payloadJson = validateOutbound(message, options, ttl, this.#sender?.limits ?? this.#limits);
@@ -468,8 +490,56 @@ export class ReliableWebSocketClient extends ClientEventTarget {
         return this.#connection.closeSocket(1012, 'server asked to reconnect');
       case StreamFrameType.MESSAGE:
       case StreamFrameType.RESET:
-        return this.#streams.frame(envelope);
+        // Only a hello that offered streams (the module was loaded) gets stream frames.
+        return this.#streams?.frame(envelope);
     }
+  }
+
+  /** Opens the connection once the streams module is loaded and its cursors restored (the hello offers them). */
+  async #start(): Promise<void> {
+    const streams = await this.#loadStreams();
+    await streams.restore();
+    await this.#connection.start();
+  }
+
+  /** Loads the reliable-streams chunk once; a failed load is reported once, and the next `connect()` tries again. */
+  #loadStreams(): Promise<InboundStreams> {
+    return (this.#streamsLoading ??= import('./inbound-streams').then(
+      ({ InboundStreams }) =>
+        (this.#streams = new InboundStreams({
+          storage: this.#storage,
+          storageKey: this.#options.storageKey,
+          persist: this.#options.enablePersistence,
+          ackMode: this.#options.ackMode,
+          scheduler: this.#options.scheduler,
+          write: (frame) => this.#writer.write(frame),
+          deliver: (message) => {
+            this.#inbound(message);
+            this.#sender?.relay(message);
+          },
+          gap: (gap) => this.#fire('inboundGap', gap),
+          error: this.#error,
+          counters: this.#counters,
+        })),
+      (error: unknown) => {
+        this.#streamsFailed = true;
+        throw this.#chunkError('reliable-streams', error);
+      },
+    ));
+  }
+
+  /** `commit()` in the tab that holds the cursors. */
+  #commitHere(message: Pick<InboundMessage, 'stream' | 'seq' | 'epoch'>): Promise<void> {
+    return this.#streams ? this.#streams.commit(message) : this.#loadStreams().then((s) => s.commit(message));
+  }
+
+  /** A lazy chunk that did not load (offline, a stale deployment): reported, and what needed it rejects. */
+  #chunkError(chunk: string, cause: unknown): ConnectionError {
+    const error = new ConnectionError(`Could not load the ${chunk} code of rx-reliable-ws.`, undefined, {
+      cause,
+    });
+    this.#error(error);
+    return error;
   }
 
   readonly #inbound = (message: InboundMessage): void => {

@@ -1,15 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
 import { ROOT, ensureDist } from './dist-build';
 
-let bundled: Promise<string> | undefined;
+let bundled: Promise<Map<string, string>> | undefined;
 
 /**
- * The test page's script: the real dist/index.mjs (with rxjs and localforage
- * from node_modules) plus the page harness, bundled by esbuild into one ES
- * module. The library code inside is the rollup output, byte for byte.
+ * The test page's scripts by path: `/page.js`, the real dist/index.mjs (with
+ * rxjs and localforage from node_modules) plus the page harness, bundled by
+ * esbuild as a web app's bundler would, code split: the library's lazy chunks
+ * (multi-tab, reliable streams) are their own files, fetched by `import()`.
+ * The library code inside is the rollup output, byte for byte.
  */
-export function pageScript(): Promise<string> {
+export function pageScripts(): Promise<Map<string, string>> {
   bundled ??= (async () => {
     ensureDist();
     const { build } = await import('esbuild');
@@ -24,13 +27,16 @@ export function pageScript(): Promise<string> {
         loader: 'ts',
       },
       bundle: true,
+      splitting: true,
+      outdir: join(ROOT, 'page-out'),
+      entryNames: 'page',
       format: 'esm',
       platform: 'browser',
       target: 'es2022',
       write: false,
       logLevel: 'silent',
     });
-    return result.outputFiles[0]!.text;
+    return new Map(result.outputFiles.map((file) => [`/${basename(file.path)}`, file.text]));
   })();
   return bundled;
 }
@@ -46,18 +52,18 @@ const HTML =
 
 /** Serves the test page from 127.0.0.1 on a free port (each page server is its own origin, so its own IndexedDB). */
 export async function startTestPage(): Promise<TestPage> {
-  const script = await pageScript();
+  const scripts = await pageScripts();
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       response.end(HTML);
-    } else if (path === '/page.js') {
+    } else if (scripts.has(path)) {
       response.writeHead(200, {
         'content-type': 'text/javascript; charset=utf-8',
         'cache-control': 'no-store',
       });
-      response.end(script);
+      response.end(scripts.get(path));
     } else {
       response.writeHead(404).end();
     }
