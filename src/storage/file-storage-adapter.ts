@@ -2,16 +2,9 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { StorageError } from '../protocol/errors';
-import { JOURNAL_HEADER, recordLength, recoverJournal, type JournalRecovery } from './journal-codec';
-import {
-  encodeBatch,
-  JOURNAL_FILE,
-  replaceJournal,
-  syncDir,
-  TEMP_FILE,
-  writeAll,
-  type JournalEntry,
-} from './journal-file';
+import { JOURNAL_HEADER, recordSize, recoverJournal, type JournalRecovery } from './journal-codec';
+import { JOURNAL_FILE, replaceJournal, syncDir, TEMP_FILE, writeAll } from './journal-file';
+import { RecordBuffer } from './record-buffer';
 import type { StorageAdapter } from './storage-adapter';
 
 /** Options of {@link FileStorageAdapter}. */
@@ -54,11 +47,15 @@ export interface StorageDamage {
   movedTo: string | undefined;
 }
 
-type PendingOp = JournalEntry;
-
-/** All writes of one batch share one promise: one allocation per batch, not per write. */
+/**
+ * The writes of one batch, one record each, in order (`jsons[i]` undefined: a
+ * removal of `keys[i]`), the last value per key for reads, and one promise
+ * shared by all of them: no object or promise per write.
+ */
 interface PendingBatch {
-  ops: PendingOp[];
+  keys: string[];
+  jsons: Array<string | undefined>;
+  latest: Map<string, string | undefined>;
   done: Promise<void>;
   resolve: () => void;
   reject: (error: StorageError) => void;
@@ -68,8 +65,10 @@ function newBatch(): PendingBatch {
   let resolve!: () => void;
   let reject!: (error: StorageError) => void;
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  return { ops: [], done, resolve, reject };
+  return { keys: [], jsons: [], latest: new Map(), done, resolve, reject };
 }
+
+const NO_RECORDS: ReadonlyMap<string, { json: string }> = new Map();
 
 const openDirs = new Set<string>();
 
@@ -118,9 +117,12 @@ export class FileStorageAdapter implements StorageAdapter {
   private readonly compactMinBytes: number;
   private readonly fsync: boolean;
   private readonly committed = new Map<string, { json: string; size: number }>();
-  /** Latest not-yet-committed op per key, so reads see writes at once. */
-  private readonly dirty = new Map<string, PendingOp>();
+  /** Writes waiting for the next commit; reads see them (and `committing`'s) at once. */
   private batch: PendingBatch | undefined;
+  /** The batch being written and fsynced. */
+  private committing: PendingBatch | undefined;
+  /** Where each batch is encoded, reused from batch to batch. */
+  private readonly records = new RecordBuffer();
   private loop: Promise<void> | undefined;
   private fh: FileHandle | undefined;
   private fileSize = 0;
@@ -163,8 +165,8 @@ export class FileStorageAdapter implements StorageAdapter {
 
   async getItem<T = unknown>(key: string): Promise<T | null> {
     await this.usable();
-    const op = this.dirty.get(key);
-    const json = op ? op.json : this.committed.get(key)?.json;
+    const pending = this.pendingFor(key);
+    const json = pending ? pending.latest.get(key) : this.committed.get(key)?.json;
     return json === undefined ? null : (JSON.parse(json) as T);
   }
 
@@ -185,17 +187,17 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   removeItem(key: string): Promise<void> {
-    if (!this.dirty.has(key) && !this.committed.has(key) && this.fh !== undefined) return this.usable();
+    if (!this.pendingFor(key) && !this.committed.has(key) && this.fh !== undefined) return this.usable();
     return this.append(key, undefined);
   }
 
   async keys(): Promise<string[]> {
     await this.usable();
     const keys = new Set(this.committed.keys());
-    for (const [key, op] of this.dirty) {
-      if (op.json === undefined) keys.delete(key);
-      else keys.add(key);
-    }
+    const overlay = (json: string | undefined, key: string): unknown =>
+      json === undefined ? keys.delete(key) : keys.add(key);
+    this.committing?.latest.forEach(overlay);
+    this.batch?.latest.forEach(overlay); // newer
     return [...keys];
   }
 
@@ -228,13 +230,20 @@ export class FileStorageAdapter implements StorageAdapter {
     if (this.failure) throw this.failure;
   }
 
+  /** The newest not-yet-durable batch that writes `key`, if any. */
+  private pendingFor(key: string): PendingBatch | undefined {
+    if (this.batch?.latest.has(key)) return this.batch;
+    if (this.committing?.latest.has(key)) return this.committing;
+    return undefined;
+  }
+
   private append(key: string, json: string | undefined): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.failure) return Promise.reject(this.failure);
-    const op: PendingOp = { key, json, size: recordLength(key, json) };
-    this.dirty.set(key, op);
     const batch = (this.batch ??= newBatch());
-    batch.ops.push(op);
+    batch.keys.push(key);
+    batch.jsons.push(json);
+    batch.latest.set(key, json);
     this.counters.writes++;
     this.loop ??= this.flushLoop();
     return batch.done;
@@ -247,6 +256,7 @@ export class FileStorageAdapter implements StorageAdapter {
       while (this.batch) {
         const batch = this.batch;
         this.batch = undefined;
+        this.committing = batch;
         await this.commit(batch);
         if (this.shouldCompact()) await this.compact();
       }
@@ -256,13 +266,16 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   private async commit(batch: PendingBatch): Promise<void> {
-    const { ops } = batch;
     const failed =
       this.failure ??
       (this.fh ? undefined : new StorageError('UNAVAILABLE', `The journal in ${this.dir} is not open.`));
     if (failed) return this.settle(batch, failed);
     const fh = this.fh as FileHandle;
-    const buf = encodeBatch(ops);
+    const { keys, jsons } = batch;
+    const { records } = this;
+    records.reset();
+    for (let i = 0; i < keys.length; i++) records.add(keys[i]!, jsons[i]);
+    const buf = records.bytes();
     try {
       await writeAll(fh, buf, this.fileSize);
     } catch (error) {
@@ -286,12 +299,17 @@ export class FileStorageAdapter implements StorageAdapter {
     }
     this.counters.batches++;
     this.fileSize += buf.length;
-    for (const op of ops) this.apply(op.key, op.json, op.size);
+    for (let i = 0, at = 0; i < keys.length; i++) {
+      const size = recordSize(buf, at);
+      this.apply(keys[i]!, jsons[i], size);
+      at += size;
+    }
     this.settle(batch);
   }
 
+  /** The batch is no longer pending (reads fall back to `committed`), then its writers learn the outcome. */
   private settle(batch: PendingBatch, error?: StorageError): void {
-    for (const op of batch.ops) if (this.dirty.get(op.key) === op) this.dirty.delete(op.key);
+    if (this.committing === batch) this.committing = undefined;
     if (error) batch.reject(error);
     else batch.resolve();
   }
@@ -330,7 +348,7 @@ export class FileStorageAdapter implements StorageAdapter {
     let replaced: { fh: FileHandle; size: number };
     try {
       // The flush loop waits for this, so `committed` cannot change underneath.
-      replaced = await replaceJournal(this.dir, this.liveEntries(), this.fsync);
+      replaced = await replaceJournal(this.dir, this.committed, this.fsync);
     } catch {
       // The old journal is still whole; retry only after it has grown a good deal.
       this.compactAfter = this.fileSize * 2;
@@ -348,10 +366,6 @@ export class FileStorageAdapter implements StorageAdapter {
     }
   }
 
-  private *liveEntries(): Iterable<JournalEntry> {
-    for (const [key, { json, size }] of this.committed) yield { key, json, size };
-  }
-
   /**
    * A damaged journal: kept aside as it is (never rewritten in place), and a
    * new one holding every record that was read takes its place. The copy is
@@ -366,7 +380,7 @@ export class FileStorageAdapter implements StorageAdapter {
       const copy = await open(movedTo, 'r');
       await copy.sync().finally(() => copy.close());
     }
-    const replaced = await replaceJournal(this.dir, this.liveEntries(), this.fsync);
+    const replaced = await replaceJournal(this.dir, this.committed, this.fsync);
     this.fh = replaced.fh;
     this.fileSize = replaced.size;
     this.liveBytes = replaced.size - JOURNAL_HEADER.length;
@@ -400,7 +414,7 @@ export class FileStorageAdapter implements StorageAdapter {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         // A new journal appears whole or not at all, like a compacted one.
-        this.fh = (await replaceJournal(this.dir, [], this.fsync)).fh;
+        this.fh = (await replaceJournal(this.dir, NO_RECORDS, this.fsync)).fh;
         if (this.fsync) await syncDir(this.dir);
         buf = JOURNAL_HEADER;
       }

@@ -51,6 +51,14 @@ export function recordLength(key: string, json?: string): number {
 }
 
 /**
+ * At least {@link recordLength}, without scanning the strings: a UTF-16 code
+ * unit never takes more than 3 bytes of UTF-8.
+ */
+export function maxRecordLength(key: string, json?: string): number {
+  return RECORD_OVERHEAD + 5 + 3 * (key.length + (json === undefined ? 0 : json.length));
+}
+
+/**
  * Writes one whole record at `offset` of `buf` (which must have
  * `recordLength(key, json)` bytes free there) and returns the offset after it.
  * Batches are encoded straight into one buffer: no buffer per record.
@@ -65,6 +73,11 @@ export function writeRecord(buf: Buffer, offset: number, op: JournalOp, key: str
   buf.writeUInt32LE(end - payload, offset);
   buf.writeUInt32LE(crc32(buf.subarray(payload, end)), offset + 4);
   return end;
+}
+
+/** Bytes of the (well-formed) record at `offset` of `buf`, read from its header. */
+export function recordSize(buf: Buffer, offset: number): number {
+  return RECORD_OVERHEAD + buf.readUInt32LE(offset);
 }
 
 /** One whole record in its own buffer. */
