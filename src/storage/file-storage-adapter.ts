@@ -49,23 +49,40 @@ export interface StorageDamage {
 
 /**
  * The writes of one batch, one record each, in order (`jsons[i]` undefined: a
- * removal of `keys[i]`), the last value per key for reads, and one promise
- * shared by all of them: no object or promise per write.
+ * removal of `keys[i]`, for `i < count`), and one promise shared by all of
+ * them: no object or promise per write. The arrays are reused by a later
+ * batch. `latest` (the last value per key) is built only once something reads
+ * the batch, which the hot path never does.
  */
 interface PendingBatch {
   keys: string[];
   jsons: Array<string | undefined>;
-  latest: Map<string, string | undefined>;
+  count: number;
+  latest: Map<string, string | undefined> | undefined;
   done: Promise<void>;
   resolve: () => void;
   reject: (error: StorageError) => void;
 }
 
-function newBatch(): PendingBatch {
+/** A settled batch's arrays are handed to the next one unless it was larger than this. */
+const MAX_RECYCLED_WRITES = 16 * 1024;
+
+function newBatch(spare: PendingBatch | undefined): PendingBatch {
   let resolve!: () => void;
   let reject!: (error: StorageError) => void;
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  return { keys: [], jsons: [], latest: new Map(), done, resolve, reject };
+  const keys = spare ? spare.keys : [];
+  const jsons = spare ? spare.jsons : [];
+  return { keys, jsons, count: 0, latest: undefined, done, resolve, reject };
+}
+
+function latestOf(batch: PendingBatch): Map<string, string | undefined> {
+  if (batch.latest === undefined) {
+    const { keys, jsons } = batch;
+    batch.latest = new Map();
+    for (let i = 0; i < batch.count; i++) batch.latest.set(keys[i]!, jsons[i]);
+  }
+  return batch.latest;
 }
 
 const NO_RECORDS: ReadonlyMap<string, { json: string }> = new Map();
@@ -121,6 +138,8 @@ export class FileStorageAdapter implements StorageAdapter {
   private batch: PendingBatch | undefined;
   /** The batch being written and fsynced. */
   private committing: PendingBatch | undefined;
+  /** A settled batch whose arrays the next batch reuses. */
+  private spare: PendingBatch | undefined;
   /** Where each batch is encoded, reused from batch to batch. */
   private readonly records = new RecordBuffer();
   private loop: Promise<void> | undefined;
@@ -166,7 +185,7 @@ export class FileStorageAdapter implements StorageAdapter {
   async getItem<T = unknown>(key: string): Promise<T | null> {
     await this.usable();
     const pending = this.pendingFor(key);
-    const json = pending ? pending.latest.get(key) : this.committed.get(key)?.json;
+    const json = pending ? latestOf(pending).get(key) : this.committed.get(key)?.json;
     return json === undefined ? null : (JSON.parse(json) as T);
   }
 
@@ -187,7 +206,7 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   removeItem(key: string): Promise<void> {
-    if (!this.pendingFor(key) && !this.committed.has(key) && this.fh !== undefined) return this.usable();
+    if (!this.committed.has(key) && !this.pendingFor(key) && this.fh !== undefined) return this.usable();
     return this.append(key, undefined);
   }
 
@@ -196,9 +215,15 @@ export class FileStorageAdapter implements StorageAdapter {
     const keys = new Set(this.committed.keys());
     const overlay = (json: string | undefined, key: string): unknown =>
       json === undefined ? keys.delete(key) : keys.add(key);
-    this.committing?.latest.forEach(overlay);
-    this.batch?.latest.forEach(overlay); // newer
+    if (this.committing) latestOf(this.committing).forEach(overlay);
+    if (this.batch) latestOf(this.batch).forEach(overlay); // newer
     return [...keys];
+  }
+
+  private takeBatch(): PendingBatch {
+    const batch = newBatch(this.spare);
+    this.spare = undefined;
+    return batch;
   }
 
   /** Waits for queued writes, then releases the file. Further calls reject. */
@@ -232,18 +257,18 @@ export class FileStorageAdapter implements StorageAdapter {
 
   /** The newest not-yet-durable batch that writes `key`, if any. */
   private pendingFor(key: string): PendingBatch | undefined {
-    if (this.batch?.latest.has(key)) return this.batch;
-    if (this.committing?.latest.has(key)) return this.committing;
+    if (this.batch && latestOf(this.batch).has(key)) return this.batch;
+    if (this.committing && latestOf(this.committing).has(key)) return this.committing;
     return undefined;
   }
 
   private append(key: string, json: string | undefined): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.failure) return Promise.reject(this.failure);
-    const batch = (this.batch ??= newBatch());
-    batch.keys.push(key);
-    batch.jsons.push(json);
-    batch.latest.set(key, json);
+    const batch = (this.batch ??= this.takeBatch());
+    batch.keys[batch.count] = key;
+    batch.jsons[batch.count++] = json;
+    batch.latest?.set(key, json);
     this.counters.writes++;
     this.loop ??= this.flushLoop();
     return batch.done;
@@ -271,10 +296,10 @@ export class FileStorageAdapter implements StorageAdapter {
       (this.fh ? undefined : new StorageError('UNAVAILABLE', `The journal in ${this.dir} is not open.`));
     if (failed) return this.settle(batch, failed);
     const fh = this.fh as FileHandle;
-    const { keys, jsons } = batch;
+    const { keys, jsons, count } = batch;
     const { records } = this;
     records.reset();
-    for (let i = 0; i < keys.length; i++) records.add(keys[i]!, jsons[i]);
+    for (let i = 0; i < count; i++) records.add(keys[i]!, jsons[i]);
     const buf = records.bytes();
     try {
       await writeAll(fh, buf, this.fileSize);
@@ -299,7 +324,7 @@ export class FileStorageAdapter implements StorageAdapter {
     }
     this.counters.batches++;
     this.fileSize += buf.length;
-    for (let i = 0, at = 0; i < keys.length; i++) {
+    for (let i = 0, at = 0; i < count; i++) {
       const size = recordSize(buf, at);
       this.apply(keys[i]!, jsons[i], size);
       at += size;
@@ -312,6 +337,13 @@ export class FileStorageAdapter implements StorageAdapter {
     if (this.committing === batch) this.committing = undefined;
     if (error) batch.reject(error);
     else batch.resolve();
+    const { keys, jsons, count } = batch;
+    if (count > MAX_RECYCLED_WRITES) return;
+    // Let go of the strings, keep the arrays' room.
+    keys.fill('', 0, count);
+    jsons.fill(undefined, 0, count);
+    batch.latest = undefined;
+    this.spare = batch;
   }
 
   private apply(key: string, json: string | undefined, size: number): void {
