@@ -335,6 +335,7 @@ export class FileStorageAdapter implements StorageAdapter {
   /** The batch is no longer pending (reads fall back to `committed`), then its writers learn the outcome. */
   private settle(batch: PendingBatch, error?: StorageError): void {
     if (this.committing === batch) this.committing = undefined;
+    this.records.reset(); // written: a buffer grown by a burst is let go now, not at the next commit
     if (error) batch.reject(error);
     else batch.resolve();
     const { keys, jsons, count } = batch;
