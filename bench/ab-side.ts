@@ -1,12 +1,16 @@
 // Child of bench/ab.ts: the rx-reliable-ws bench (client + server in this process) on the `src/` given as argv[2];
 // with BENCH_AB=push, reliable push instead (bench/push-bench.ts, memory cursor; PUSH_MESSAGES); with
-// BENCH_AB=redis, the same acked bench against the server on a Redis backend (a local redis-server).
+// BENCH_AB=redis, the same acked bench against the server on a Redis backend (a local redis-server); with
+// BENCH_AB=journal, the "rx-reliable-ws + file journal" row (persistence on, the side's own FileStorageAdapter).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { measure, readBenchEnv, tradeSignal, type BenchResult, type SendFn } from './harness';
 import { readPushEnv, runPushBench, type PushLib } from './push-bench';
 
 interface Lib {
   ReliableWebSocketClient: typeof import('../src/node').ReliableWebSocketClient;
+  FileStorageAdapter: typeof import('../src/node').FileStorageAdapter;
 }
 interface ServerLib {
   ReliableWebSocketServer: typeof import('../src/server/index').ReliableWebSocketServer;
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
     process.send?.({ result: await push(src) });
     return;
   }
-  const { ReliableWebSocketClient } = (await import(path.join(src, 'node'))) as Lib;
+  const { ReliableWebSocketClient, FileStorageAdapter } = (await import(path.join(src, 'node'))) as Lib;
   const { ReliableWebSocketServer } = (await import(path.join(src, 'server', 'index'))) as ServerLib;
   const env = readBenchEnv();
   let redis: { url: string; stop: () => void } | undefined;
@@ -65,9 +69,13 @@ async function main(): Promise<void> {
   });
   server.handle('signal', () => undefined);
   const { port } = await server.listen();
+  const dir =
+    process.env['BENCH_AB'] === 'journal' ? mkdtempSync(path.join(tmpdir(), 'rxws-ab-')) : undefined;
+  const storage = dir ? new FileStorageAdapter(dir) : undefined;
   const client = new ReliableWebSocketClient(`ws://127.0.0.1:${port}`, {
     apiKey: 'bench-key',
-    enablePersistence: false,
+    enablePersistence: storage !== undefined,
+    storage,
     maxInFlight: env.window === 'burst' ? env.messages : env.window,
     queueSize: env.messages + 1,
     messageTimeout: 30_000,
@@ -88,8 +96,10 @@ async function main(): Promise<void> {
     process.send?.({ result });
   } finally {
     await client.close();
+    await storage?.close();
     await server.close();
     redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,8 @@
  * directory holding a patched `src/` copy, for a change to try before it is committed;
  * env: the BENCH_* knobs of bench/harness.ts, BENCH_RUNS = rounds per side, default 7;
  * BENCH_AB=push measures reliable push instead, bench/push-bench.ts's memory-cursor row, PUSH_MESSAGES;
- * BENCH_AB=redis the acked bench against the server on a Redis backend).
+ * BENCH_AB=redis the acked bench against the server on a Redis backend; BENCH_AB=journal the acked bench
+ * with the file journal, as the "rx-reliable-ws + file journal" row).
  *
  * The rev's `src/` is extracted to `.tmp/ab/<rev>/src` (node_modules resolve
  * from the work tree as for `src/`). Each round runs one fresh child process

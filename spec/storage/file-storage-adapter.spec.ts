@@ -57,6 +57,22 @@ describe('FileStorageAdapter', () => {
     expect(await storage.keys()).toEqual(['b']);
   });
 
+  it('reads back records of every size around the checksum cutover, multi-byte keys and values included', async () => {
+    const dir = tempDir();
+    const first = adapter(dir);
+    const value = (n: number): string => 'é✓x'.repeat(n).slice(0, n);
+    await Promise.all(Array.from({ length: 200 }, (_, n) => first.setItem(`k${n}-ü`, value(n))));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, n) => (n % 3 ? undefined : first.removeItem(`k${n}-ü`))),
+    );
+    await first.close();
+    const second = adapter(dir);
+    await second.ready;
+    expect(second.recovery).toEqual({ records: 267, truncatedBytes: 0 });
+    expect(second.damage.records).toBe(0);
+    for (let n = 0; n < 200; n++) expect(await second.getItem(`k${n}-ü`)).toBe(n % 3 ? value(n) : null);
+  });
+
   it('reads its own writes before they are durable, and returns copies', async () => {
     const storage = adapter(tempDir());
     await storage.ready;

@@ -21,24 +21,37 @@ export function withStorageFallback(
   let memory: MemoryStorageAdapter | undefined;
   let unavailable = false;
 
-  const run = async <T>(operation: (storage: StorageAdapter) => Promise<T>): Promise<T> => {
-    if (memory) return operation(memory);
-    try {
-      return await operation(primary);
-    } catch (error) {
-      const reason = error instanceof StorageError ? error.reason : undefined;
-      if (reason !== 'UNAVAILABLE' && reason !== 'QUOTA_EXCEEDED') throw error;
-      if (mode === 'none') {
-        if (reason === 'UNAVAILABLE') unavailable = true;
-        throw error;
-      }
-      if (!memory) {
-        memory = new MemoryStorageAdapter();
-        const message = `${(error as StorageError).message} Falling back to memory: later messages are lost on reload.`;
-        onFallback(new StorageError(reason, message, { cause: error }));
-      }
-      return operation(memory);
+  const recover = <T>(error: unknown, operation: (storage: StorageAdapter) => Promise<T>): Promise<T> => {
+    const reason = error instanceof StorageError ? error.reason : undefined;
+    if (reason !== 'UNAVAILABLE' && reason !== 'QUOTA_EXCEEDED') throw error;
+    if (mode === 'none') {
+      if (reason === 'UNAVAILABLE') unavailable = true;
+      throw error;
     }
+    if (!memory) {
+      memory = new MemoryStorageAdapter();
+      const message = `${(error as StorageError).message} Falling back to memory: later messages are lost on reload.`;
+      onFallback(new StorageError(reason, message, { cause: error }));
+    }
+    return operation(memory);
+  };
+
+  // Not async: on every persisted send, one promise (the catch) instead of an async frame and its await.
+  const run = <T>(operation: (storage: StorageAdapter) => Promise<T>): Promise<T> => {
+    if (memory) return operation(memory);
+    let result: Promise<T>;
+    try {
+      result = operation(primary);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    return result.catch((error: unknown) => recover(error, operation));
+  };
+
+  // Records written before the switch stay in durable storage: forget them there too (deleting frees space).
+  const removeBoth = async (key: string): Promise<void> => {
+    await primary.removeItem(key).catch(() => undefined);
+    return run((s) => s.removeItem(key));
   };
 
   return {
@@ -47,11 +60,7 @@ export function withStorageFallback(
     },
     getItem: (key) => run((s) => s.getItem(key)),
     setItem: (key, value) => run((s) => s.setItem(key, value)),
-    async removeItem(key) {
-      // Records written before the switch stay in durable storage: forget them there too (deleting frees space).
-      if (memory) await primary.removeItem(key).catch(() => undefined);
-      return run((s) => s.removeItem(key));
-    },
+    removeItem: (key) => (memory ? removeBoth(key) : run((s) => s.removeItem(key))),
     keys: () => run((s) => s.keys()),
     close: async () => primary.close?.(),
   };

@@ -11,6 +11,9 @@ export interface RestoredQueue {
   corrupt: StorageError[];
 }
 
+/** The value {@link QueueStore} passes for a removal. */
+const REMOVE: unique symbol = Symbol('remove');
+
 /** Wraps anything a storage adapter throws into a `StorageError` (kept as is when it already is one). */
 function toStorageError(error: unknown, action: string): StorageError {
   return error instanceof StorageError
@@ -31,6 +34,8 @@ export class QueueStore {
   readonly #metaKey: string;
   #pending = 0;
   readonly #idleWaiters: Array<() => void> = [];
+  /** Shared by every operation: no closure per write for the success path. */
+  readonly #onDone = (): void => this.#settled();
 
   constructor(storage: StorageAdapter, storageKey: string) {
     this.#storage = storage;
@@ -40,24 +45,15 @@ export class QueueStore {
 
   /** Resolves once the message is as durable as the adapter makes it. */
   write(message: QueuedMessage): Promise<void> {
-    return this.#track(
-      () => this.#storage.setItem(this.#prefix + message.id, message),
-      () => `persist message ${message.id}`,
-    );
+    return this.#track(this.#prefix + message.id, message, 'persist message ', message.id);
   }
 
   delete(id: string): Promise<void> {
-    return this.#track(
-      () => this.#storage.removeItem(this.#prefix + id),
-      () => `remove message ${id}`,
-    );
+    return this.#track(this.#prefix + id, REMOVE, 'remove message ', id);
   }
 
   writeMeta(meta: Map<string, unknown>): Promise<void> {
-    return this.#track(
-      () => this.#storage.setItem(this.#metaKey, Object.fromEntries(meta)),
-      () => 'persist queue metadata',
-    );
+    return this.#track(this.#metaKey, Object.fromEntries(meta), 'persist queue metadata', '');
   }
 
   /** Resolves once every write and removal issued so far has settled. */
@@ -97,23 +93,24 @@ export class QueueStore {
     return { messages, meta: new Map(typeof meta === 'object' && meta ? Object.entries(meta) : []), corrupt };
   }
 
-  /** One promise per operation (this is on every send's path); `action` is built only on failure. */
-  #track(run: () => Promise<void>, action: () => string): Promise<void> {
+  /**
+   * Sets `key` to `value` (or removes it, for {@link REMOVE}). One promise and
+   * one closure (the failure handler) per operation: this is on every send's
+   * path. The failure's text (`action` + `subject`) is joined only on failure.
+   */
+  #track(key: string, value: unknown, action: string, subject: string): Promise<void> {
     let operation: Promise<void>;
     try {
-      operation = run();
+      operation = value === REMOVE ? this.#storage.removeItem(key) : this.#storage.setItem(key, value);
     } catch (error) {
       // An adapter that throws instead of rejecting still surfaces as a StorageError.
       operation = Promise.reject(error);
     }
     this.#pending++;
-    return operation.then(
-      () => this.#settled(),
-      (error: unknown) => {
-        this.#settled();
-        throw toStorageError(error, action());
-      },
-    );
+    return operation.then(this.#onDone, (error: unknown) => {
+      this.#settled();
+      throw toStorageError(error, action + subject);
+    });
   }
 
   #settled(): void {

@@ -2,16 +2,9 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { StorageError } from '../protocol/errors';
-import { JOURNAL_HEADER, recordLength, recoverJournal, type JournalRecovery } from './journal-codec';
-import {
-  encodeBatch,
-  JOURNAL_FILE,
-  replaceJournal,
-  syncDir,
-  TEMP_FILE,
-  writeAll,
-  type JournalEntry,
-} from './journal-file';
+import { JOURNAL_HEADER, recordSize, recoverJournal, type JournalRecovery } from './journal-codec';
+import { JOURNAL_FILE, replaceJournal, syncDir, TEMP_FILE, writeAll } from './journal-file';
+import { RecordBuffer } from './record-buffer';
 import type { StorageAdapter } from './storage-adapter';
 
 /** Options of {@link FileStorageAdapter}. */
@@ -54,22 +47,45 @@ export interface StorageDamage {
   movedTo: string | undefined;
 }
 
-type PendingOp = JournalEntry;
-
-/** All writes of one batch share one promise: one allocation per batch, not per write. */
+/**
+ * The writes of one batch, one record each, in order (`jsons[i]` undefined: a
+ * removal of `keys[i]`, for `i < count`), and one promise shared by all of
+ * them: no object or promise per write. The arrays are reused by a later
+ * batch. `latest` (the last value per key) is built only once something reads
+ * the batch, which the hot path never does.
+ */
 interface PendingBatch {
-  ops: PendingOp[];
+  keys: string[];
+  jsons: Array<string | undefined>;
+  count: number;
+  latest: Map<string, string | undefined> | undefined;
   done: Promise<void>;
   resolve: () => void;
   reject: (error: StorageError) => void;
 }
 
-function newBatch(): PendingBatch {
+/** A settled batch's arrays are handed to the next one unless it was larger than this. */
+const MAX_RECYCLED_WRITES = 16 * 1024;
+
+function newBatch(spare: PendingBatch | undefined): PendingBatch {
   let resolve!: () => void;
   let reject!: (error: StorageError) => void;
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  return { ops: [], done, resolve, reject };
+  const keys = spare ? spare.keys : [];
+  const jsons = spare ? spare.jsons : [];
+  return { keys, jsons, count: 0, latest: undefined, done, resolve, reject };
 }
+
+function latestOf(batch: PendingBatch): Map<string, string | undefined> {
+  if (batch.latest === undefined) {
+    const { keys, jsons } = batch;
+    batch.latest = new Map();
+    for (let i = 0; i < batch.count; i++) batch.latest.set(keys[i]!, jsons[i]);
+  }
+  return batch.latest;
+}
+
+const NO_RECORDS: ReadonlyMap<string, { json: string }> = new Map();
 
 const openDirs = new Set<string>();
 
@@ -118,9 +134,14 @@ export class FileStorageAdapter implements StorageAdapter {
   private readonly compactMinBytes: number;
   private readonly fsync: boolean;
   private readonly committed = new Map<string, { json: string; size: number }>();
-  /** Latest not-yet-committed op per key, so reads see writes at once. */
-  private readonly dirty = new Map<string, PendingOp>();
+  /** Writes waiting for the next commit; reads see them (and `committing`'s) at once. */
   private batch: PendingBatch | undefined;
+  /** The batch being written and fsynced. */
+  private committing: PendingBatch | undefined;
+  /** A settled batch whose arrays the next batch reuses. */
+  private spare: PendingBatch | undefined;
+  /** Where each batch is encoded, reused from batch to batch. */
+  private readonly records = new RecordBuffer();
   private loop: Promise<void> | undefined;
   private fh: FileHandle | undefined;
   private fileSize = 0;
@@ -163,8 +184,8 @@ export class FileStorageAdapter implements StorageAdapter {
 
   async getItem<T = unknown>(key: string): Promise<T | null> {
     await this.usable();
-    const op = this.dirty.get(key);
-    const json = op ? op.json : this.committed.get(key)?.json;
+    const pending = this.pendingFor(key);
+    const json = pending ? latestOf(pending).get(key) : this.committed.get(key)?.json;
     return json === undefined ? null : (JSON.parse(json) as T);
   }
 
@@ -185,18 +206,24 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   removeItem(key: string): Promise<void> {
-    if (!this.dirty.has(key) && !this.committed.has(key) && this.fh !== undefined) return this.usable();
+    if (!this.committed.has(key) && !this.pendingFor(key) && this.fh !== undefined) return this.usable();
     return this.append(key, undefined);
   }
 
   async keys(): Promise<string[]> {
     await this.usable();
     const keys = new Set(this.committed.keys());
-    for (const [key, op] of this.dirty) {
-      if (op.json === undefined) keys.delete(key);
-      else keys.add(key);
-    }
+    const overlay = (json: string | undefined, key: string): unknown =>
+      json === undefined ? keys.delete(key) : keys.add(key);
+    if (this.committing) latestOf(this.committing).forEach(overlay);
+    if (this.batch) latestOf(this.batch).forEach(overlay); // newer
     return [...keys];
+  }
+
+  private takeBatch(): PendingBatch {
+    const batch = newBatch(this.spare);
+    this.spare = undefined;
+    return batch;
   }
 
   /** Waits for queued writes, then releases the file. Further calls reject. */
@@ -228,13 +255,20 @@ export class FileStorageAdapter implements StorageAdapter {
     if (this.failure) throw this.failure;
   }
 
+  /** The newest not-yet-durable batch that writes `key`, if any. */
+  private pendingFor(key: string): PendingBatch | undefined {
+    if (this.batch && latestOf(this.batch).has(key)) return this.batch;
+    if (this.committing && latestOf(this.committing).has(key)) return this.committing;
+    return undefined;
+  }
+
   private append(key: string, json: string | undefined): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.failure) return Promise.reject(this.failure);
-    const op: PendingOp = { key, json, size: recordLength(key, json) };
-    this.dirty.set(key, op);
-    const batch = (this.batch ??= newBatch());
-    batch.ops.push(op);
+    const batch = (this.batch ??= this.takeBatch());
+    batch.keys[batch.count] = key;
+    batch.jsons[batch.count++] = json;
+    batch.latest?.set(key, json);
     this.counters.writes++;
     this.loop ??= this.flushLoop();
     return batch.done;
@@ -247,6 +281,7 @@ export class FileStorageAdapter implements StorageAdapter {
       while (this.batch) {
         const batch = this.batch;
         this.batch = undefined;
+        this.committing = batch;
         await this.commit(batch);
         if (this.shouldCompact()) await this.compact();
       }
@@ -256,13 +291,16 @@ export class FileStorageAdapter implements StorageAdapter {
   }
 
   private async commit(batch: PendingBatch): Promise<void> {
-    const { ops } = batch;
     const failed =
       this.failure ??
       (this.fh ? undefined : new StorageError('UNAVAILABLE', `The journal in ${this.dir} is not open.`));
     if (failed) return this.settle(batch, failed);
     const fh = this.fh as FileHandle;
-    const buf = encodeBatch(ops);
+    const { keys, jsons, count } = batch;
+    const { records } = this;
+    records.reset();
+    for (let i = 0; i < count; i++) records.add(keys[i]!, jsons[i]);
+    const buf = records.bytes();
     try {
       await writeAll(fh, buf, this.fileSize);
     } catch (error) {
@@ -286,14 +324,27 @@ export class FileStorageAdapter implements StorageAdapter {
     }
     this.counters.batches++;
     this.fileSize += buf.length;
-    for (const op of ops) this.apply(op.key, op.json, op.size);
+    for (let i = 0, at = 0; i < count; i++) {
+      const size = recordSize(buf, at);
+      this.apply(keys[i]!, jsons[i], size);
+      at += size;
+    }
     this.settle(batch);
   }
 
+  /** The batch is no longer pending (reads fall back to `committed`), then its writers learn the outcome. */
   private settle(batch: PendingBatch, error?: StorageError): void {
-    for (const op of batch.ops) if (this.dirty.get(op.key) === op) this.dirty.delete(op.key);
+    if (this.committing === batch) this.committing = undefined;
+    this.records.reset(); // written: a buffer grown by a burst is let go now, not at the next commit
     if (error) batch.reject(error);
     else batch.resolve();
+    const { keys, jsons, count } = batch;
+    if (count > MAX_RECYCLED_WRITES) return;
+    // Let go of the strings, keep the arrays' room.
+    keys.fill('', 0, count);
+    jsons.fill(undefined, 0, count);
+    batch.latest = undefined;
+    this.spare = batch;
   }
 
   private apply(key: string, json: string | undefined, size: number): void {
@@ -330,7 +381,7 @@ export class FileStorageAdapter implements StorageAdapter {
     let replaced: { fh: FileHandle; size: number };
     try {
       // The flush loop waits for this, so `committed` cannot change underneath.
-      replaced = await replaceJournal(this.dir, this.liveEntries(), this.fsync);
+      replaced = await replaceJournal(this.dir, this.committed, this.fsync);
     } catch {
       // The old journal is still whole; retry only after it has grown a good deal.
       this.compactAfter = this.fileSize * 2;
@@ -348,10 +399,6 @@ export class FileStorageAdapter implements StorageAdapter {
     }
   }
 
-  private *liveEntries(): Iterable<JournalEntry> {
-    for (const [key, { json, size }] of this.committed) yield { key, json, size };
-  }
-
   /**
    * A damaged journal: kept aside as it is (never rewritten in place), and a
    * new one holding every record that was read takes its place. The copy is
@@ -366,7 +413,7 @@ export class FileStorageAdapter implements StorageAdapter {
       const copy = await open(movedTo, 'r');
       await copy.sync().finally(() => copy.close());
     }
-    const replaced = await replaceJournal(this.dir, this.liveEntries(), this.fsync);
+    const replaced = await replaceJournal(this.dir, this.committed, this.fsync);
     this.fh = replaced.fh;
     this.fileSize = replaced.size;
     this.liveBytes = replaced.size - JOURNAL_HEADER.length;
@@ -400,7 +447,7 @@ export class FileStorageAdapter implements StorageAdapter {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         // A new journal appears whole or not at all, like a compacted one.
-        this.fh = (await replaceJournal(this.dir, [], this.fsync)).fh;
+        this.fh = (await replaceJournal(this.dir, NO_RECORDS, this.fsync)).fh;
         if (this.fsync) await syncDir(this.dir);
         buf = JOURNAL_HEADER;
       }

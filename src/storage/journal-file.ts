@@ -1,29 +1,18 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { JOURNAL_HEADER, OP_REMOVE, OP_SET, writeRecord } from './journal-codec';
+import { JOURNAL_HEADER } from './journal-codec';
+import { RecordBuffer } from './record-buffer';
 
-/** File I/O of the journal (Node only): batches, whole-file replacement, directory fsync. */
+/** File I/O of the journal (Node only): writes, whole-file replacement, directory fsync. */
 
 export const JOURNAL_FILE = 'journal.log';
 export const TEMP_FILE = 'journal.tmp';
 
-/** One record to write: `json` undefined is a removal; `size` is `recordLength(key, json)`. */
-export interface JournalEntry {
-  key: string;
-  json: string | undefined;
-  size: number;
-}
+/** Live records by key, as the adapter holds them: what a replaced journal is written from. */
+export type LiveRecords = ReadonlyMap<string, { readonly json: string }>;
 
-/** Encodes a batch into one buffer: one allocation, no per-record buffers to concatenate. */
-export function encodeBatch(entries: readonly JournalEntry[]): Buffer {
-  let total = 0;
-  for (const e of entries) total += e.size;
-  const buf = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (const e of entries)
-    offset = writeRecord(buf, offset, e.json === undefined ? OP_REMOVE : OP_SET, e.key, e.json);
-  return buf;
-}
+/** A replaced journal is written in chunks of about this size. */
+const CHUNK_BYTES = 1 << 20;
 
 /** Writes all of `buf` at `position` (a single write may be short). Returns the bytes written. */
 export async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<number> {
@@ -58,7 +47,7 @@ export async function syncDir(dir: string): Promise<void> {
  */
 export async function replaceJournal(
   dir: string,
-  entries: Iterable<JournalEntry>,
+  live: LiveRecords,
   fsync: boolean,
 ): Promise<{ fh: FileHandle; size: number }> {
   const temp = path.join(dir, TEMP_FILE);
@@ -66,18 +55,15 @@ export async function replaceJournal(
   try {
     fh = await open(temp, 'w');
     let size = await writeAll(fh, JOURNAL_HEADER, 0);
-    let chunk: JournalEntry[] = [];
-    let chunkBytes = 0;
-    for (const entry of entries) {
-      chunk.push(entry);
-      chunkBytes += entry.size;
-      if (chunkBytes >= 1 << 20) {
-        size += await writeAll(fh, encodeBatch(chunk), size);
-        chunk = [];
-        chunkBytes = 0;
+    const chunk = new RecordBuffer();
+    for (const [key, { json }] of live) {
+      chunk.add(key, json);
+      if (chunk.length >= CHUNK_BYTES) {
+        size += await writeAll(fh, chunk.bytes(), size);
+        chunk.reset();
       }
     }
-    if (chunk.length > 0) size += await writeAll(fh, encodeBatch(chunk), size);
+    if (chunk.length > 0) size += await writeAll(fh, chunk.bytes(), size);
     if (fsync) await fh.sync();
     await rename(temp, path.join(dir, JOURNAL_FILE));
     return { fh, size };
