@@ -276,6 +276,26 @@ describe('MemoryDedupeStore', () => {
     expect(store.get('a', now)).toBeUndefined();
   });
 
+  it('after a lookup that found nothing, still refuses a begin for an id completed in between', () => {
+    const store = new MemoryDedupeStore({ now: () => 0 });
+    expect(store.get('k', 0)).toBeUndefined();
+    store.complete('k', ok(1), 100);
+    expect(store.begin('k', 100)).toEqual({ status: 'exists' });
+    expect(store.get('k', 0)).toEqual(ok(1));
+    expect(store.size()).toBe(1);
+  });
+
+  it('moves a completed id that is completed again to the end of the sweep order, once', () => {
+    const store = new MemoryDedupeStore({ now: () => 0 });
+    store.complete('a', ok('a'), 10);
+    store.complete('b', ok('b'), 20);
+    store.complete('a', ok('a2'), 30);
+    expect(store.size()).toBe(2);
+    expect(store.evictExpired(20)).toBe(1);
+    expect(store.get('a', 20)).toEqual(ok('a2'));
+    expect(store.get('b', 20)).toBeUndefined();
+  });
+
   it('suggests a short retry when the cap is all pending entries', () => {
     const store = new MemoryDedupeStore({ maxEntries: 1, now: () => 0 });
     store.begin('a', 0);

@@ -304,6 +304,8 @@ export class Connection {
           clientId,
           maxPayload: DEFAULT_MAX_FRAME_BYTES,
         };
+        // No `features`: ranged acks (`runs`, docs/protocol.md section 4) would need each run expanded
+        // into id strings for the delivery's id map, measured dearer than parsing `ids`.
         if (apiKey) hello.apiKey = apiKey;
         const streams = callbacks.helloStreams?.();
         if (streams !== undefined) hello.streams = streams;

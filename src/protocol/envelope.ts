@@ -1,3 +1,4 @@
+import type { AckRun } from './ack-runs';
 import type { MessageType } from './enums';
 import type { StreamCursor, StreamEnvelope, StreamVerdict } from './stream-envelope';
 
@@ -14,11 +15,16 @@ export interface DataEnvelope {
   payload?: unknown;
 }
 
-/** Acknowledges one message (`id`, optionally with the handler's `response`) or many (`ids`). */
+/**
+ * Acknowledges one message (`id`, optionally with the handler's `response`) or
+ * many (`ids`, and `runs` for a client whose hello asked for ranged acks).
+ */
 export interface AckEnvelope {
   type: MessageType.ACK;
   id?: string;
   ids?: string[];
+  /** Ranged acks: each run names `count` ids, `prefix + (first + k).toString(36)` (see ack-runs.ts). */
+  runs?: AckRun[];
   response?: unknown;
 }
 
@@ -55,6 +61,8 @@ export interface HelloEnvelope {
   maxPayload?: number;
   /** Present when the client speaks reliable streams (section 14): its cursor per stream, maybe none. */
   streams?: StreamCursor[];
+  /** Optional protocol features the client takes (`'ack-runs'`); a server ignores names it does not know. */
+  features?: string[];
 }
 
 /** Server welcome: the handshake succeeded; the session's rules. */

@@ -14,3 +14,4 @@ export type { DecodeLimits, DecodeResult } from './codec';
 export { CloseCode, isRetryableClose, closeCodeName } from './close-codes';
 export type { CloseCodeName } from './close-codes';
 export * from './errors';
+export type { AckRun } from './ack-runs';

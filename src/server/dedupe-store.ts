@@ -94,6 +94,12 @@ export class MemoryDedupeStore implements DedupeStore {
   private pendingOne: string | undefined;
   private readonly pending = new Set<string>();
   private readonly done = new Map<string, Remembered>();
+  /**
+   * The last key `get` found nowhere: the `begin` that follows it (the server's usual pair) skips a
+   * second lookup in `done`, the costliest step here (a large table, a miss per fresh id). Any
+   * `complete` of that key clears it.
+   */
+  private missed: string | undefined;
   private readonly maxEntries: number;
   private readonly now: () => number;
   private lastExpiresAt = 0;
@@ -109,15 +115,21 @@ export class MemoryDedupeStore implements DedupeStore {
   get(key: string, now: number): DedupeLookup {
     const entry = this.done.get(key);
     if (entry !== undefined) return entry.expiresAt > now ? entry.outcome : undefined;
-    return this.isPending(key) ? 'pending' : undefined;
+    if (this.isPending(key)) return 'pending';
+    this.missed = key;
+    return undefined;
   }
 
   begin(key: string, _expiresAt: number): DedupeBegin {
     if (this.isPending(key)) return EXISTS;
-    const entry = this.done.get(key);
-    if (entry !== undefined) {
-      if (entry.expiresAt > this.now()) return EXISTS;
-      this.done.delete(key);
+    if (key === this.missed) {
+      this.missed = undefined;
+    } else {
+      const entry = this.done.get(key);
+      if (entry !== undefined) {
+        if (entry.expiresAt > this.now()) return EXISTS;
+        this.done.delete(key);
+      }
     }
     if (this.size() >= this.maxEntries) {
       const now = this.now();
@@ -130,11 +142,12 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   complete(key: string, outcome: DedupeOutcome, expiresAt: number): void {
+    if (key === this.missed) this.missed = undefined;
+    // A pending key has no entry in `done` (`begin` made sure); any other is moved to the end.
     if (this.pendingOne === key) this.pendingOne = undefined;
-    else this.pending.delete(key);
+    else if (!this.pending.delete(key)) this.done.delete(key);
     // Keep expiries non-decreasing in Map order so the sweep can stop early.
     this.lastExpiresAt = Math.max(this.lastExpiresAt, expiresAt);
-    this.done.delete(key);
     this.done.set(key, { outcome, expiresAt: this.lastExpiresAt });
   }
 

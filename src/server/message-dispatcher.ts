@@ -1,5 +1,5 @@
 import type { DataEnvelope } from '../protocol';
-import type { DedupeOutcome, DedupeStore, MaybePromise } from './dedupe-store';
+import type { DedupeBegin, DedupeLookup, DedupeOutcome, DedupeStore, MaybePromise } from './dedupe-store';
 import { HandlerDeadlines } from './handler-deadlines';
 import { PrincipalShare } from './principal-share';
 import { boundOutcome } from './response-size';
@@ -139,12 +139,15 @@ export class MessageDispatcher {
     }
     let answer: MaybePromise<Answer | undefined>;
     try {
-      answer =
-        this.store.claim !== undefined
-          ? this.claim(session, envelope, key, isRepeat)
-          : then(this.store.get(key, Date.now()), (known) =>
-              this.decide(session, envelope, key, known, isRepeat),
-            );
+      if (this.store.claim !== undefined) {
+        answer = this.claim(session, envelope, key, isRepeat);
+      } else {
+        // Not `then()`: a closure per message costs more than this branch.
+        const known = this.store.get(key, Date.now());
+        answer = isPromiseLike<DedupeLookup>(known)
+          ? Promise.resolve(known).then((k) => this.decide(session, envelope, key, k, isRepeat))
+          : this.decide(session, envelope, key, known, isRepeat);
+      }
     } catch (error) {
       answer = this.storeFailure(error, session);
     }
@@ -226,12 +229,25 @@ export class MessageDispatcher {
     const now = Date.now();
     const shareWait = this.shares.claim(session.principal, now);
     if (shareWait !== undefined) return this.shareFull(shareWait);
-    return then(this.store.begin(key, now + this.ttlMs), (claim): MaybePromise<Answer | undefined> => {
-      if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
-      this.shares.release(session.principal, now);
-      if (claim.status === 'full') return this.full(claim.retryAfterMs);
-      return this.awaitOther(session, envelope, key);
-    });
+    const begun = this.store.begin(key, now + this.ttlMs);
+    return isPromiseLike<DedupeBegin>(begun)
+      ? Promise.resolve(begun).then((b) => this.begun(b, session, envelope, key, handler, now))
+      : this.begun(begun, session, envelope, key, handler, now);
+  }
+
+  /** What `begin` said: run the handler, or why not. */
+  private begun(
+    claim: DedupeBegin,
+    session: Session,
+    envelope: DataEnvelope,
+    key: string,
+    handler: MessageHandler,
+    now: number,
+  ): MaybePromise<Answer | undefined> {
+    if (claim.status === 'started') return this.invoke(session, envelope, key, handler);
+    this.shares.release(session.principal, now);
+    if (claim.status === 'full') return this.full(claim.retryAfterMs);
+    return this.awaitOther(session, envelope, key);
   }
 
   private shareFull(retryAfterMs: number): Answer {

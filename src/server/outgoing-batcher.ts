@@ -1,4 +1,5 @@
 import { encodeFrame, MessageType, type Envelope } from '../protocol';
+import { foldAckRuns, MAX_RUN_IDS_PER_FRAME } from '../protocol/ack-runs';
 import { encodedAck } from './response-size';
 
 /** What the batcher needs to know about its peer and its budget. */
@@ -43,6 +44,8 @@ export class OutgoingBatcher {
   private immediate: NodeJS.Immediate | undefined;
   /** Bumped by `discard()`: a flush in progress stops writing. */
   private generation = 0;
+  /** Set when the peer's hello asked for ranged acks: a tick's bare acks may go out as `runs`. */
+  ackRuns = false;
 
   /**
    * @param write Sends one text frame.
@@ -195,6 +198,15 @@ export class OutgoingBatcher {
     const max = this.limits.maxFrameBytes - ARRAY_OVERHEAD - BARE_ACK_OVERHEAD;
     if (ids.length * (MAX_ID_BYTES + 3) <= max) {
       // The usual case: every id fits in one ack whatever its characters.
+      const folded = this.ackRuns && ids.length <= MAX_RUN_IDS_PER_FRAME ? foldAckRuns(ids) : undefined;
+      if (folded !== undefined) {
+        // The runs, then the ids that fold into none as a plain ack (two parts: two envelopes of the frame).
+        const text = encodeFrame({ type: MessageType.ACK, runs: folded.runs });
+        parts.unshift(text);
+        sizes.unshift(text.length * 3);
+        if (folded.singles.length === 0) return;
+        ids = folded.singles;
+      }
       const text =
         ids.length === 1
           ? encodeFrame({ type: MessageType.ACK, id: ids[0]! })

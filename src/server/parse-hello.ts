@@ -29,7 +29,21 @@ export function parseHello(
   }
   if (hello.v !== PROTOCOL_VERSION)
     return `unsupported protocol version ${hello.v}; this server speaks ${PROTOCOL_VERSION}`;
+  if (!isFeatureList(hello.features))
+    return `\`features\` must be an array of at most ${MAX_FEATURES} strings of 1 to ${MAX_FEATURE_LENGTH} characters`;
   if (hello.maxPayload !== undefined && hello.maxPayload < MIN_PEER_FRAME_BYTES)
     return `\`maxPayload\` of ${hello.maxPayload} is below ${MIN_PEER_FRAME_BYTES} bytes: no answer would fit`;
   return hello;
+}
+
+/** The hello's `features`: a few short names; unknown ones are ignored (docs/protocol.md section 3). */
+const MAX_FEATURES = 16;
+const MAX_FEATURE_LENGTH = 64;
+function isFeatureList(value: unknown): boolean {
+  return (
+    value === undefined ||
+    (Array.isArray(value) &&
+      value.length <= MAX_FEATURES &&
+      value.every((f) => typeof f === 'string' && f.length > 0 && f.length <= MAX_FEATURE_LENGTH))
+  );
 }

@@ -18,6 +18,7 @@ import {
   type StreamCursor,
   type WelcomeEnvelope,
 } from '../protocol';
+import { ACK_RUNS_FEATURE } from '../protocol/ack-runs';
 import { CLOSE_GRACE_MS } from './go-away';
 import type { Answer, MessageDispatcher, Reply } from './message-dispatcher';
 import { OutgoingBatcher } from './outgoing-batcher';
@@ -330,6 +331,7 @@ export class ServerConnection implements SessionHolder {
       );
       return this.close(CloseCode.AUTHENTICATION_FAILED, 'authentication failed');
     }
+    this.batcher.ackRuns = hello.features?.includes(ACK_RUNS_FEATURE) === true;
     await this.open(principal, hello.clientId, hello.maxPayload ?? DEFAULT_MAX_FRAME_BYTES, hello.streams);
   }
 
