@@ -91,4 +91,37 @@ describe('RedisDedupeStore leases', () => {
       await small.stop();
     }
   });
+
+  it('records a batch of mixed outcomes (the usual ack, a response, a nack) and answers each on another node, waiters too', async () => {
+    const [a, b] = await twoNodes(5000);
+    const outcomes = [
+      { ok: true },
+      { ok: true, response: { fill: 1.0842 } },
+      { ok: true },
+      { ok: false, code: 'REJECTED', message: 'no margin' },
+      { ok: true, response: '' },
+    ] as const;
+    const ids = outcomes.map((_, i) => `mix-${i}`);
+    // One turn: one CLAIM call, then one COMPLETE call for all of them.
+    expect(await Promise.all(ids.map((id) => a.claim(key(id), Date.now() + TTL)))).toEqual(
+      ids.map(() => ({ status: 'started' })),
+    );
+    const waiting = b.waitFor(key('mix-0'));
+    const waitingResponse = b.waitFor(key('mix-1'));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // subscribed, marker set
+    await Promise.all(ids.map((id, i) => a.complete(key(id), outcomes[i]!, Date.now() + TTL)));
+    expect(await waiting).toEqual({ ok: true });
+    expect(await waitingResponse).toEqual(outcomes[1]);
+    const again = await Promise.all(ids.map((id) => b.claim(key(id), Date.now() + TTL)));
+    expect(again).toEqual(outcomes.map((outcome) => ({ status: 'done', outcome })));
+    // A new id in the same batch as remembered ones is claimed; the remembered ones keep their order.
+    const mixed = await Promise.all(
+      [ids[1]!, 'mix-new', ids[3]!].map((id) => b.claim(key(id), Date.now() + TTL)),
+    );
+    expect(mixed).toEqual([
+      { status: 'done', outcome: outcomes[1] },
+      { status: 'started' },
+      { status: 'done', outcome: outcomes[3] },
+    ]);
+  });
 });
