@@ -1,6 +1,6 @@
 import type { RedisScript } from './redis-port';
 
-/** The usual outcome's value (an ack without a response); COMPLETE takes '' for it. No quote or backslash in it. */
+/** The usual outcome's value (an ack without a response), written by COMPLETE itself. No quote or backslash in it. */
 export const DONE_OK = 'D|' + JSON.stringify({ ok: true });
 
 /**
@@ -97,26 +97,30 @@ return out`,
 
 /**
  * KEYS: the session's waiter marker (see WATCH). ARGV: the batch's ttl ms, the entries' common
- * key part (`<prefix>{<tag>}d:`), then per entry its id part and its outcome value ('D|…', or ''
- * for the usual outcome, an ack without a response: DONE_OK). Records them; publishes them only
- * while a node waits on the session.
+ * key part (`<prefix>{<tag>}d:`), how many entries take the usual outcome (an ack without a
+ * response: DONE_OK), their id parts, then per other entry its id part and its value ('D|…').
+ * Records them; publishes them only while a node waits on the session.
  */
 export const COMPLETE: RedisScript = {
   name: 'dedupe_complete',
   lua: `local ttl = ARGV[1]
 local base = ARGV[2]
-for i = 3, #ARGV, 2 do
-  local v = ARGV[i + 1]
-  if v == '' then v = '${DONE_OK}' end
-  ARGV[i + 1] = v
-  redis.call('SET', base .. ARGV[i], v, 'PX', ttl)
+local usual = 3 + tonumber(ARGV[3])
+for i = 4, usual do
+  redis.call('SET', base .. ARGV[i], '${DONE_OK}', 'PX', ttl)
+end
+for i = usual + 1, #ARGV, 2 do
+  redis.call('SET', base .. ARGV[i], ARGV[i + 1], 'PX', ttl)
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  for i = 3, #ARGV, 2 do
+  for i = 4, usual do
+    redis.call('PUBLISH', base .. ARGV[i], '${DONE_OK}')
+  end
+  for i = usual + 1, #ARGV, 2 do
     redis.call('PUBLISH', base .. ARGV[i], ARGV[i + 1])
   end
 end
-return (#ARGV - 2) / 2`,
+return usual - 3 + (#ARGV - usual) / 2`,
 };
 
 /**

@@ -107,8 +107,17 @@ export class RedisDedupeStore implements DedupeStore {
   );
   /** Settles each outcome itself: written, or handed to the retry loop (no promise per outcome on top of the batcher's). */
   private readonly completions = new TurnBatcher<CompleteItem, void>((tag, items) => {
-    const args: Array<string | number> = [ttlOf(items), this.base(tag)];
-    for (const item of items) args.push(item.id, item.value);
+    const args: Array<string | number> = [ttlOf(items), this.base(tag), 0];
+    let usual = 0;
+    for (const item of items) {
+      if (item.value === undefined) {
+        args.push(item.id);
+        usual++;
+      }
+    }
+    args[2] = usual;
+    if (usual < items.length)
+      for (const item of items) if (item.value !== undefined) args.push(item.id, item.value);
     return this.port.script(COMPLETE, [this.waiterKey(tag)], args).then(
       () =>
         items.map((item) => {
@@ -163,8 +172,8 @@ export class RedisDedupeStore implements DedupeStore {
       ref = this.refOf(key);
       this.held.set(key, ref); // renewed until written, whatever happened to the claim
     }
-    // '' is the usual outcome (DONE_OK), written by the script.
-    const value = outcome.ok && outcome.response === undefined ? '' : 'D|' + JSON.stringify(outcome);
+    // undefined: the usual outcome (DONE_OK), which the script writes itself.
+    const value = outcome.ok && outcome.response === undefined ? undefined : 'D|' + JSON.stringify(outcome);
     // The usual case, written at the first try: one promise, no retry loop.
     return this.completions.add(ref.tag, { key, id: ref.id, value, expiresAt, retry: false });
   }
@@ -309,11 +318,11 @@ interface ClaimItem extends EntryRef {
   expiresAt: number;
 }
 
-/** An outcome of the batch: its server key, id part, value ('' for DONE_OK) and expiry; `retry` when `completeRetrying` writes it (it retries itself). */
+/** An outcome of the batch: its server key, id part, value (undefined for DONE_OK) and expiry; `retry` when `completeRetrying` writes it (it retries itself). */
 interface CompleteItem {
   key: string;
   id: string;
-  value: string;
+  value: string | undefined;
   expiresAt: number;
   retry: boolean;
 }
