@@ -124,4 +124,16 @@ describe('RedisDedupeStore leases', () => {
       { status: 'done', outcome: outcomes[3] },
     ]);
   });
+
+  it('answers after a SCRIPT FLUSH: the EVALSHA answered NOSCRIPT ran nothing and is sent again as EVAL', async () => {
+    const [a, b, port] = await twoNodes(5000);
+    expect(await a.claim(key('f1'), Date.now() + TTL)).toEqual({ status: 'started' });
+    await port.command('SCRIPT', ['FLUSH']);
+    await a.complete(key('f1'), { ok: true, response: 1 }, Date.now() + TTL);
+    expect(await b.claim(key('f1'), Date.now() + TTL)).toEqual({
+      status: 'done',
+      outcome: { ok: true, response: 1 },
+    });
+    expect(await b.claim(key('f2'), Date.now() + TTL)).toEqual({ status: 'started' });
+  });
 });
