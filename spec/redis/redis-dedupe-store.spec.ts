@@ -136,4 +136,36 @@ describe('RedisDedupeStore leases', () => {
     });
     expect(await b.claim(key('f2'), Date.now() + TTL)).toEqual({ status: 'started' });
   });
+
+  it('names keys by its own keyPrefix only: a node on a client with an ioredis keyPrefix shares entries and wakes waiters', async () => {
+    const { loadIoredis } = await import('../../src/redis/load-ioredis');
+    const IORedis = loadIoredis();
+    const keyPrefix = `kp${++app}:`;
+    const client = new IORedis(redis.url, {
+      keyPrefix: 'other:',
+      enableOfflineQueue: false,
+      commandTimeout: 1000,
+    });
+    const own = new IoredisPort({ client });
+    const plain = new IoredisPort({ url: redis.url });
+    const a = new RedisDedupeStore(own, { keyPrefix, leaseMs: 5000, waitMs: 5000 });
+    const b = new RedisDedupeStore(plain, { keyPrefix, leaseMs: 5000, waitMs: 5000 });
+    stores.push(a, b);
+    ports.push(own, plain);
+    try {
+      await Promise.all([a.ready, b.ready]);
+      expect(await a.claim(key('p1'), Date.now() + TTL)).toEqual({ status: 'started' });
+      expect(await b.claim(key('p1'), Date.now() + TTL)).toEqual({ status: 'pending' });
+      const waiting = b.waitFor(key('p1'));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // subscribed, marker set
+      await a.complete(key('p1'), { ok: true, response: 'x' }, Date.now() + TTL);
+      expect(await waiting).toEqual({ ok: true, response: 'x' });
+      expect(await b.claim(key('p1'), Date.now() + TTL)).toEqual({
+        status: 'done',
+        outcome: { ok: true, response: 'x' },
+      });
+    } finally {
+      client.disconnect();
+    }
+  });
 });

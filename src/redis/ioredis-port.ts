@@ -6,7 +6,10 @@ import type { RedisArg, RedisPort, RedisScript } from './redis-port';
 export interface IoredisPortOptions {
   /** `redis://[:password@]host:port[/db]` or `rediss://…`. @default 'redis://127.0.0.1:6379' */
   url?: string;
-  /** Your own ioredis client; give it `enableOfflineQueue: false` and a `commandTimeout` so outages fail fast. */
+  /**
+   * Your own ioredis client; give it `enableOfflineQueue: false` and a `commandTimeout` so outages
+   * fail fast. Its ioredis `keyPrefix`, if any, is not applied (use the backend's `keyPrefix`).
+   */
   client?: IORedisClient;
   /** A command not answered within this many ms rejects (a frozen Redis fails closed). @default 1000 */
   commandTimeoutMs?: number;
@@ -46,8 +49,11 @@ export class IoredisPort implements RedisPort {
   private subscriber: IORedisClient | undefined;
   private readonly owns: boolean;
   private readonly shas = new Map<RedisScript, string>();
-  /** Replies as strings, and the client's own `keyPrefix` if it has one (as ioredis' own calls do). */
-  private readonly commandOptions: { replyEncoding: 'utf8'; keyPrefix?: string };
+  /**
+   * Replies as strings. Not the client's own ioredis `keyPrefix`: the scripts build entry keys and
+   * channels from arguments, where ioredis could not add it; the backend's `keyPrefix` names everything.
+   */
+  private readonly commandOptions = { replyEncoding: 'utf8' as const };
   /** The socket corked for this tick's commands, uncorked at `process.nextTick`. */
   private corked: NodeJS.WritableStream | undefined;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
@@ -65,7 +71,6 @@ export class IoredisPort implements RedisPort {
       this.client = new IORedis(options.url ?? 'redis://127.0.0.1:6379', ioredisOptions(timeout));
       this.owns = true;
     }
-    this.commandOptions = { replyEncoding: 'utf8', keyPrefix: this.client.options.keyPrefix };
     this.client.on('error', (error: Error) => (this.lastError = error));
     this.client.on('ready', () => this.emit(true));
     this.client.on('close', () => this.emit(false, this.lastError));
