@@ -16,8 +16,15 @@ const idlePort = {
 describe('RedisDedupeStore keys', () => {
   it('builds the same Redis key and tag as dedupeRedisKey, whatever the order of sessions', () => {
     const store = new RedisDedupeStore(idlePort, { keyPrefix: 'p:' });
-    const redisKeyOf = (key: string) =>
-      (store as unknown as { redisKeyOf(k: string): { tag: string; redisKey: string } }).redisKeyOf(key);
+    // The store keeps a server key as its tag and id part; the scripts join them to the Redis key.
+    const inner = store as unknown as {
+      refOf(k: string): { tag: string; id: string };
+      base(tag: string): string;
+    };
+    const redisKeyOf = (key: string) => {
+      const { tag, id } = inner.refOf(key);
+      return { tag, redisKey: inner.base(tag) + id };
+    };
     const sessions = [
       sessionKey('alice', 'desk-1'),
       sessionKey('alice', 'desk-12'),

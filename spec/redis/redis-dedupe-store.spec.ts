@@ -91,4 +91,81 @@ describe('RedisDedupeStore leases', () => {
       await small.stop();
     }
   });
+
+  it('records a batch of mixed outcomes (the usual ack, a response, a nack) and answers each on another node, waiters too', async () => {
+    const [a, b] = await twoNodes(5000);
+    const outcomes = [
+      { ok: true },
+      { ok: true, response: { fill: 1.0842 } },
+      { ok: true },
+      { ok: false, code: 'REJECTED', message: 'no margin' },
+      { ok: true, response: '' },
+    ] as const;
+    const ids = outcomes.map((_, i) => `mix-${i}`);
+    // One turn: one CLAIM call, then one COMPLETE call for all of them.
+    expect(await Promise.all(ids.map((id) => a.claim(key(id), Date.now() + TTL)))).toEqual(
+      ids.map(() => ({ status: 'started' })),
+    );
+    const waiting = b.waitFor(key('mix-0'));
+    const waitingResponse = b.waitFor(key('mix-1'));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // subscribed, marker set
+    await Promise.all(ids.map((id, i) => a.complete(key(id), outcomes[i]!, Date.now() + TTL)));
+    expect(await waiting).toEqual({ ok: true });
+    expect(await waitingResponse).toEqual(outcomes[1]);
+    const again = await Promise.all(ids.map((id) => b.claim(key(id), Date.now() + TTL)));
+    expect(again).toEqual(outcomes.map((outcome) => ({ status: 'done', outcome })));
+    // A new id in the same batch as remembered ones is claimed; the remembered ones keep their order.
+    const mixed = await Promise.all(
+      [ids[1]!, 'mix-new', ids[3]!].map((id) => b.claim(key(id), Date.now() + TTL)),
+    );
+    expect(mixed).toEqual([
+      { status: 'done', outcome: outcomes[1] },
+      { status: 'started' },
+      { status: 'done', outcome: outcomes[3] },
+    ]);
+  });
+
+  it('answers after a SCRIPT FLUSH: the EVALSHA answered NOSCRIPT ran nothing and is sent again as EVAL', async () => {
+    const [a, b, port] = await twoNodes(5000);
+    expect(await a.claim(key('f1'), Date.now() + TTL)).toEqual({ status: 'started' });
+    await port.command('SCRIPT', ['FLUSH']);
+    await a.complete(key('f1'), { ok: true, response: 1 }, Date.now() + TTL);
+    expect(await b.claim(key('f1'), Date.now() + TTL)).toEqual({
+      status: 'done',
+      outcome: { ok: true, response: 1 },
+    });
+    expect(await b.claim(key('f2'), Date.now() + TTL)).toEqual({ status: 'started' });
+  });
+
+  it('names keys by its own keyPrefix only: a node on a client with an ioredis keyPrefix shares entries and wakes waiters', async () => {
+    const { loadIoredis } = await import('../../src/redis/load-ioredis');
+    const IORedis = loadIoredis();
+    const keyPrefix = `kp${++app}:`;
+    const client = new IORedis(redis.url, {
+      keyPrefix: 'other:',
+      enableOfflineQueue: false,
+      commandTimeout: 1000,
+    });
+    const own = new IoredisPort({ client });
+    const plain = new IoredisPort({ url: redis.url });
+    const a = new RedisDedupeStore(own, { keyPrefix, leaseMs: 5000, waitMs: 5000 });
+    const b = new RedisDedupeStore(plain, { keyPrefix, leaseMs: 5000, waitMs: 5000 });
+    stores.push(a, b);
+    ports.push(own, plain);
+    try {
+      await Promise.all([a.ready, b.ready]);
+      expect(await a.claim(key('p1'), Date.now() + TTL)).toEqual({ status: 'started' });
+      expect(await b.claim(key('p1'), Date.now() + TTL)).toEqual({ status: 'pending' });
+      const waiting = b.waitFor(key('p1'));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // subscribed, marker set
+      await a.complete(key('p1'), { ok: true, response: 'x' }, Date.now() + TTL);
+      expect(await waiting).toEqual({ ok: true, response: 'x' });
+      expect(await b.claim(key('p1'), Date.now() + TTL)).toEqual({
+        status: 'done',
+        outcome: { ok: true, response: 'x' },
+      });
+    } finally {
+      client.disconnect();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { serve } from '../../src/cli/serve';
 import { RawClient, withTimeout } from '../helpers/raw-client';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { until } from '../helpers/wait';
 
 const SIGNAL = { symbol: 'EURUSD', action: 'BUY', volume: 0.1 };
 
@@ -52,4 +53,25 @@ describe('serve --redis', () => {
       /--redis must be a redis:\/\/ or rediss:\/\/ URL/,
     );
   });
+
+  it('logs when Redis is lost (nacking DEDUPE_UNAVAILABLE) and when it is back, without a restart', async () => {
+    const a = await startServe(['--redis', redis.url]);
+    try {
+      redis.freeze();
+      await until(() => a.lines.some((l) => l.startsWith('redis      DOWN:')), 10_000, 'the DOWN line');
+      expect(a.lines.find((l) => l.startsWith('redis      DOWN:'))).toContain(
+        'messages are nacked DEDUPE_UNAVAILABLE until it is back',
+      );
+      redis.thaw();
+      await until(() => a.lines.at(-1)?.startsWith('redis      up:') === true, 10_000, 'the up line');
+      const client = await RawClient.connect(`ws://127.0.0.1:${a.port}`, 'trader');
+      client.message('after', 'TRADE_SIGNAL', SIGNAL);
+      expect(await client.next()).toMatchObject({ type: 'ack', id: 'after' });
+      await client.close();
+    } finally {
+      redis.thaw();
+      a.abort.abort();
+      await a.done;
+    }
+  }, 30_000);
 });

@@ -1,18 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoundRobinProxy } from '../../src/cli/round-robin-proxy';
-import { ReliableWebSocketClient } from '../../src/node';
-import {
-  countInbound,
-  inboundFaults,
-  NO_INBOUND_FAULTS,
-  type Received,
-} from '../reliability/helpers/inbound-counts';
+import type { ReliableWebSocketClient } from '../../src/node';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { RawClient } from '../helpers/raw-client';
 import { until } from '../helpers/wait';
+import {
+  expectEveryFillOnce,
+  fillsClient,
+  kill,
+  readRuns,
+  spawnNode as spawnWithLease,
+  type Node,
+} from './helpers/node-cluster';
 import { ResendingClient } from './helpers/resending-client';
 
 const ORDERS = 3000;
@@ -22,52 +23,9 @@ const NODES = 3;
 const KILL_EVERY_MS = 2000;
 const CUT_EVERY_MS = 700;
 const LEASE_MS = 1000;
-const CHILD = join(__dirname, 'helpers', 'node-child.ts');
 
-interface Node {
-  port: number;
-  child: ChildProcess | undefined;
-  /** Where its handler records each fill it published (see node-child.ts); no fills without it. */
-  fillsFile?: string;
-}
-
-function spawnNode(redisUrl: string, node: Node, sideFile: string, handlerMs = 15): Promise<void> {
-  const env = { ...process.env };
-  if (node.fillsFile !== undefined) env['FILLS_FILE'] = node.fillsFile;
-  else delete env['FILLS_FILE'];
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', CHILD, redisUrl, String(node.port), sideFile, String(LEASE_MS), String(handlerMs)],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  );
-  node.child = child;
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`node on ${node.port} did not start: ${stderr}`)),
-      20_000,
-    );
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (!chunk.toString().includes('listening')) return;
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`node on ${node.port} exited ${code}: ${stderr}`));
-    });
-  });
-}
-
-function kill(node: Node): Promise<void> {
-  const child = node.child;
-  node.child = undefined;
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
-  return exited;
-}
+const spawnNode = (redisUrl: string, node: Node, sideFile: string, handlerMs?: number): Promise<void> =>
+  spawnWithLease(redisUrl, node, sideFile, LEASE_MS, handlerMs);
 
 describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
   let redis: RedisServer;
@@ -95,23 +53,10 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
     await Promise.all(nodes.map((node) => spawnNode(redis.url, node, sideFile)));
     proxy = new RoundRobinProxy({ targets: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })) });
     await proxy.listen();
-    // The library client of the same account (no auth: principal `anonymous`) receives the fills,
-    // through the same balancer: every reconnect lands on another node and resumes there.
-    const fills: Received[] = [];
-    const fillsClient = new ReliableWebSocketClient(proxy.url, {
-      clientId: 'desk-fills',
-      enablePersistence: false,
-      reconnectInterval: 10,
-      maxReconnectAttempts: 100_000,
-      backoff: { maxInterval: 100 },
-      connectTimeout: 1000,
-    });
-    trader = fillsClient;
-    fillsClient.messages$.subscribe((m) => {
-      if (m.stream === 'principal:anonymous')
-        fills.push({ n: m.seq!, seq: m.seq!, redelivered: m.redelivered! });
-    });
-    await fillsClient.connect(); // its cursor is the empty stream's head: every fill comes after it
+    // The library client of the same account receives the fills through the same balancer.
+    const received = fillsClient(proxy.url);
+    trader = received.client;
+    await received.client.connect(); // its cursor is the empty stream's head: every fill comes after it
     const c = new ResendingClient(() => proxy!.url, { clientId: 'desk-1', resendMs: 600, window: 100 });
     client = c;
 
@@ -146,13 +91,7 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
     clearInterval(cutter);
     await killer;
 
-    const runs = new Map<string, number>();
-    if (existsSync(sideFile)) {
-      for (const line of readFileSync(sideFile, 'utf8').split('\n')) {
-        const id = line.split(' ')[0];
-        if (id) runs.set(id, (runs.get(id) ?? 0) + 1);
-      }
-    }
+    const runs = readRuns(sideFile);
     const twice = [...runs.values()].filter((n) => n > 1).length;
     const ackedNotOnce = [...c.acked.keys()].filter((id) => runs.get(id) !== 1).length;
     const failedCodes = new Set(c.failed.values());
@@ -172,30 +111,7 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
     expect(cuts).toBeGreaterThanOrEqual(10);
     expect(c.failed.size).toBeLessThan(ORDERS / 4); // at most the in-flight window per kill
 
-    // Every fill whose publish() resolved on some node reaches the client once, in seq order, no gap.
-    const published = existsSync(fillsFile)
-      ? readFileSync(fillsFile, 'utf8').split('\n').filter(Boolean).map(Number)
-      : [];
-    await until(
-      () => {
-        const seen = new Set(fills.map((f) => f.seq));
-        return published.every((seq) => seen.has(seq));
-      },
-      30_000,
-      'every published fill received',
-    );
-    const counts = countInbound(published, fills);
-    const stats = fillsClient.getStats();
-    console.log(
-      `${NODES} nodes: fills published ${published.length}, ${JSON.stringify(counts)}, ` +
-        `fills client reconnects ${stats.reconnects}, gaps ${stats.inboundGaps}`,
-    );
-    expect(published.length).toBeGreaterThanOrEqual(MIN_FILLS);
-    expect(inboundFaults(counts)).toEqual(NO_INBOUND_FAULTS);
-    expect(stats.inboundGaps).toBe(0);
-    // seq rises by 1 per fill: what the client got is 1..n without a hole (a lost fill would be one).
-    const firstArrivals = [...new Set(fills.map((f) => f.seq))];
-    expect(firstArrivals).toEqual(firstArrivals.map((_, i) => i + 1));
+    await expectEveryFillOnce(`${NODES} nodes`, fillsFile, received, MIN_FILLS);
   }, 150_000);
 
   it('a node killed mid-handler: the resend on another node waits out the lease and gets OUTCOME_UNKNOWN, never a second run', async () => {

@@ -1,5 +1,8 @@
 import type { RedisScript } from './redis-port';
 
+/** The usual outcome's value (an ack without a response), written by COMPLETE itself. No quote or backslash in it. */
+export const DONE_OK = 'D|' + JSON.stringify({ ok: true });
+
 /**
  * Values: `P|<owner>|<lease until, Redis ms>` while a node runs the handler,
  * `D|<outcome JSON>` once answered. Lease times come from Redis' own clock
@@ -25,17 +28,39 @@ local function inspect(key, v)
   return unknown
 end`;
 
-/** KEYS: entries. ARGV: owner, unknown outcome JSON, lease ms, the batch's ttl ms. 'S' when claimed now. */
+/**
+ * KEYS: the session's waiter marker (only to name the batch's slot; not touched). ARGV: owner,
+ * unknown outcome JSON, lease ms, the batch's ttl ms, the entries' common key part
+ * (`<prefix>{<tag>}d:`), then each entry's id part. Claims each absent entry. Answers one
+ * string of codes, one per entry: 'S' claimed now, 'P' another owner's live claim, 'M' a claim of
+ * this owner, 'D' remembered; then the 'D' entries' values in order. The usual reply (all new)
+ * is one short string, not one bulk string per entry.
+ */
 export const CLAIM: RedisScript = {
   name: 'dedupe_claim',
   lua: `${PRELUDE}
-local out = {}
 local claim = 'P|' .. owner .. '|' .. (now + tonumber(ARGV[3]))
-for i, key in ipairs(KEYS) do
+local ttl = ARGV[4]
+local base = ARGV[5]
+local codes = {}
+local out = {''}
+for i = 6, #ARGV do
+  local key = base .. ARGV[i]
   -- claims an absent key, else answers its value without touching it (Redis 7.0: NX with GET)
-  local v = redis.call('SET', key, claim, 'NX', 'PX', ARGV[4], 'GET')
-  if not v then out[i] = 'S' else out[i] = inspect(key, v) end
+  local v = redis.call('SET', key, claim, 'NX', 'PX', ttl, 'GET')
+  if not v then
+    codes[i - 5] = 'S'
+  else
+    local r = inspect(key, v)
+    if r == 'P' or r == 'M' then
+      codes[i - 5] = r
+    else
+      codes[i - 5] = 'D'
+      out[#out + 1] = r
+    end
+  end
 end
+out[1] = table.concat(codes)
 return out`,
 };
 
@@ -71,21 +96,31 @@ return out`,
 };
 
 /**
- * KEYS: the session's waiter marker (see WATCH), then the entries. ARGV: the batch's ttl ms, then per
- * key its outcome value ('D|…'). Records them; publishes them only while a node waits on the session.
+ * KEYS: the session's waiter marker (see WATCH). ARGV: the batch's ttl ms, the entries' common
+ * key part (`<prefix>{<tag>}d:`), how many entries take the usual outcome (an ack without a
+ * response: DONE_OK), their id parts, then per other entry its id part and its value ('D|…').
+ * Records them; publishes them only while a node waits on the session.
  */
 export const COMPLETE: RedisScript = {
   name: 'dedupe_complete',
   lua: `local ttl = ARGV[1]
-for i = 2, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[i], 'PX', ttl)
+local base = ARGV[2]
+local usual = 3 + tonumber(ARGV[3])
+for i = 4, usual do
+  redis.call('SET', base .. ARGV[i], '${DONE_OK}', 'PX', ttl)
+end
+for i = usual + 1, #ARGV, 2 do
+  redis.call('SET', base .. ARGV[i], ARGV[i + 1], 'PX', ttl)
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  for i = 2, #KEYS do
-    redis.call('PUBLISH', KEYS[i], ARGV[i])
+  for i = 4, usual do
+    redis.call('PUBLISH', base .. ARGV[i], '${DONE_OK}')
+  end
+  for i = usual + 1, #ARGV, 2 do
+    redis.call('PUBLISH', base .. ARGV[i], ARGV[i + 1])
   end
 end
-return #KEYS - 1`,
+return usual - 3 + (#ARGV - usual) / 2`,
 };
 
 /**

@@ -1,21 +1,28 @@
-import type { Redis as IORedisClient, RedisOptions } from 'ioredis';
+import { createHash } from 'node:crypto';
+import type { Command as IORedisCommand, Redis as IORedisClient, RedisOptions } from 'ioredis';
 import { loadIoredis } from './load-ioredis';
 import type { RedisArg, RedisPort, RedisScript } from './redis-port';
 
 export interface IoredisPortOptions {
   /** `redis://[:password@]host:port[/db]` or `rediss://…`. @default 'redis://127.0.0.1:6379' */
   url?: string;
-  /** Your own ioredis client; give it `enableOfflineQueue: false` and a `commandTimeout` so outages fail fast. */
+  /**
+   * Your own ioredis client; give it `enableOfflineQueue: false` and a `commandTimeout` so outages
+   * fail fast. Its ioredis `keyPrefix`, if any, is not applied (use the backend's `keyPrefix`).
+   */
   client?: IORedisClient;
   /** A command not answered within this many ms rejects (a frozen Redis fails closed). @default 1000 */
   commandTimeoutMs?: number;
 }
 
-/** What this port sets on the connections it opens: fail fast, pipeline per turn, reconnect forever. */
+/**
+ * What this port sets on the connections it opens: fail fast, reconnect forever. No auto-pipelining:
+ * the port writes its commands itself, one write per tick (see `IoredisPort`).
+ */
 export function ioredisOptions(commandTimeoutMs: number): RedisOptions {
   return {
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 0,
     connectTimeout: Math.max(1000, commandTimeoutMs),
@@ -24,29 +31,43 @@ export function ioredisOptions(commandTimeoutMs: number): RedisOptions {
   };
 }
 
-type ScriptFn = (...args: RedisArg[]) => Promise<unknown>;
+type CommandClass = typeof IORedisCommand;
 
 /**
- * The `RedisPort` on ioredis: auto-pipelining (every command of one
- * event-loop turn in one write), `defineCommand` for Lua (EVALSHA, loaded on
- * `NOSCRIPT`), a duplicate connection for pub/sub.
+ * The `RedisPort` on ioredis. Every command of one tick goes out in one
+ * write (the socket is corked until `process.nextTick`), and each resolves on
+ * its own reply. Not ioredis' auto-pipelining: it holds one pipeline in flight
+ * per connection and resolves a pipeline's commands only once all replied,
+ * so one turn's claims and the previous turn's outcomes could not overlap
+ * (Node idled while Redis worked, and the other way round). Lua runs as
+ * EVALSHA, sent as EVAL on `NOSCRIPT` (first use, Redis restarted or
+ * flushed). A duplicate connection serves pub/sub.
  */
 export class IoredisPort implements RedisPort {
   private readonly client: IORedisClient;
+  private readonly Command: CommandClass;
   private subscriber: IORedisClient | undefined;
   private readonly owns: boolean;
-  private readonly defined = new Set<string>();
+  private readonly shas = new Map<RedisScript, string>();
+  /**
+   * Replies as strings. Not the client's own ioredis `keyPrefix`: the scripts build entry keys and
+   * channels from arguments, where ioredis could not add it; the backend's `keyPrefix` names everything.
+   */
+  private readonly commandOptions = { replyEncoding: 'utf8' as const };
+  /** The socket corked for this tick's commands, uncorked at `process.nextTick`. */
+  private corked: NodeJS.WritableStream | undefined;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
   private readonly connectionListeners = new Set<(up: boolean, error?: Error) => void>();
   private lastError: Error | undefined;
 
   constructor(options: IoredisPortOptions = {}) {
     const timeout = options.commandTimeoutMs ?? 1000;
+    const IORedis = loadIoredis();
+    this.Command = IORedis.Command;
     if (options.client !== undefined) {
       this.client = options.client;
       this.owns = false;
     } else {
-      const IORedis = loadIoredis();
       this.client = new IORedis(options.url ?? 'redis://127.0.0.1:6379', ioredisOptions(timeout));
       this.owns = true;
     }
@@ -56,18 +77,40 @@ export class IoredisPort implements RedisPort {
   }
 
   script(script: RedisScript, keys: readonly string[], args: readonly RedisArg[]): Promise<unknown> {
-    const name = `rxrws_${script.name}`;
-    if (!this.defined.has(name)) {
-      this.client.defineCommand(name, { lua: script.lua }); // the key count goes first in each call
-      this.defined.add(name);
+    let sha = this.shas.get(script);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(script.lua).digest('hex');
+      this.shas.set(script, sha);
     }
-    const fn = (this.client as unknown as Record<string, ScriptFn>)[name]!;
-    return fn.call(this.client, keys.length, ...keys, ...args);
+    return this.send('evalsha', [sha, keys.length, keys, args]).catch((error: unknown) => {
+      // NOSCRIPT: nothing ran; EVAL runs it and caches it for the next EVALSHA.
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.send('eval', [script.lua, keys.length, keys, args]);
+    });
   }
 
   command(name: string, args: readonly RedisArg[]): Promise<unknown> {
-    return this.client.call(name, ...args);
+    return this.send(name, [args]);
   }
+
+  /** Sends one command (its args flattened by ioredis), in this tick's one write. */
+  private send(name: string, args: Array<RedisArg | readonly RedisArg[]>): Promise<unknown> {
+    const stream = this.client.stream as NodeJS.WritableStream | undefined;
+    if (this.corked === undefined && stream !== undefined && this.client.status === 'ready') {
+      (stream as unknown as { cork(): void }).cork();
+      this.corked = stream;
+      process.nextTick(this.uncork);
+    }
+    const command = new this.Command(name, args as RedisArg[], this.commandOptions);
+    void this.client.sendCommand(command);
+    return command.promise;
+  }
+
+  private readonly uncork = (): void => {
+    const stream = this.corked as unknown as { uncork(): void } | undefined;
+    this.corked = undefined;
+    stream?.uncork();
+  };
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
     const subscriber = this.subscriberConnection();

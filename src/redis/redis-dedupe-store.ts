@@ -8,7 +8,7 @@ import {
   type DedupeStore,
 } from '../server/index';
 import { checkRedis } from './redis-check';
-import { dedupeRedisKey, exact, splitDedupeKey, tagOf } from './redis-keys';
+import { dedupeRedisKey, exact, splitDedupeKey } from './redis-keys';
 import { TurnBatcher } from './turn-batcher';
 import type { RedisPort } from './redis-port';
 import { CLAIM, COMPLETE, PEEK, RENEW, WATCH } from './dedupe-scripts';
@@ -27,14 +27,14 @@ export interface RedisDedupeStoreOptions {
 }
 
 const UNKNOWN_JSON = JSON.stringify(OUTCOME_UNKNOWN);
-/** The usual outcome's value (an ack without a response), encoded once. */
-const DONE_OK = 'D|' + JSON.stringify({ ok: true });
 const STARTED = Object.freeze({ status: 'started' }) as DedupeClaim & DedupeBegin;
 const PENDING: DedupeClaim = Object.freeze({ status: 'pending' });
 const EXISTS: DedupeBegin = Object.freeze({ status: 'exists' });
 const OOM_RETRY_MS = 1000;
-/** Bound of `started` (claims not completed yet whose keys are kept); past it `complete` derives them again. */
-const MAX_STARTED = 100_000;
+/** CLAIM's reply codes (see dedupe-scripts.ts). */
+const CODE_STARTED = 'S'.charCodeAt(0);
+const CODE_OTHER = 'P'.charCodeAt(0);
+const CODE_MINE = 'M'.charCodeAt(0);
 /** Pause between tries to record an outcome while Redis is unreachable. */
 const RECORD_RETRY_MS = 200;
 
@@ -62,33 +62,43 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly leaseMs: number;
   private readonly waitMs: number;
   private readonly onRetry: ((error: unknown) => void) | undefined;
-  /** Redis keys of the claims whose handler runs (or whose outcome waits to be written) here. */
-  private readonly held = new Set<string>();
-  /** The tag and Redis key of each server key claimed here and not completed yet: `complete` reuses them. */
-  private readonly started = new Map<string, { tag: string; redisKey: string }>();
+  /**
+   * The claims whose handler runs (or whose outcome waits to be written) here, by server key, with
+   * their tag and id part: renewed until written; `complete` reuses them.
+   */
+  private readonly held = new Map<string, EntryRef>();
   private readonly renewTimer: NodeJS.Timeout;
   private closed = false;
   /** One CLAIM / PEEK / RENEW / COMPLETE call per session (hash tag) per event-loop turn. */
   /** Answers each claim itself (no promise per claim on top of the batcher's). */
-  private readonly claims = new TurnBatcher<ClaimItem, DedupeClaim>((tag, items) =>
-    this.port
-      .script(
-        CLAIM,
-        items.map((i) => i.redisKey),
-        [this.owner, UNKNOWN_JSON, this.leaseMs, maxTtl(items)],
-      )
-      .then(
-        (values) => {
-          const replies = values as unknown[];
-          return items.map((item, i) => {
-            const claim = this.claimed(tag, item.redisKey, String(replies[i]));
-            if (claim === STARTED && this.started.size < MAX_STARTED) this.started.set(item.key, item);
-            return claim;
-          });
-        },
-        (error: unknown) => items.map(() => outOfMemory(error)),
-      ),
-  );
+  private readonly claims = new TurnBatcher<ClaimItem, DedupeClaim>((tag, items) => {
+    const args: Array<string | number> = [
+      this.owner,
+      UNKNOWN_JSON,
+      this.leaseMs,
+      ttlOf(items),
+      this.base(tag),
+    ];
+    for (const item of items) args.push(item.id);
+    return this.port.script(CLAIM, [this.waiterKey(tag)], args).then(
+      (reply) => {
+        const values = reply as string[];
+        const codes = values[0]!;
+        let done = 1;
+        return items.map((item, i) => {
+          const code = codes.charCodeAt(i);
+          if (code === CODE_STARTED) {
+            this.held.set(item.key, item);
+            return STARTED;
+          }
+          if (code === CODE_OTHER) return PENDING;
+          if (code === CODE_MINE) return this.mine(item);
+          return { status: 'done', outcome: parse(values[done++]!) } as DedupeClaim;
+        });
+      },
+      (error: unknown) => items.map(() => outOfMemory(error)),
+    );
+  });
   private readonly peeks = new TurnBatcher<string, string>((_, keys) =>
     this.port.script(PEEK, keys, [this.owner, UNKNOWN_JSON]).then(strings),
   );
@@ -97,30 +107,30 @@ export class RedisDedupeStore implements DedupeStore {
   );
   /** Settles each outcome itself: written, or handed to the retry loop (no promise per outcome on top of the batcher's). */
   private readonly completions = new TurnBatcher<CompleteItem, void>((tag, items) => {
-    const keys = [this.waiterKey(tag)];
-    const args: Array<string | number> = [maxTtl(items)];
+    const args: Array<string | number> = [ttlOf(items), this.base(tag), 0];
+    let usual = 0;
     for (const item of items) {
-      keys.push(item.key);
-      args.push(item.value);
+      if (item.value === undefined) {
+        args.push(item.id);
+        usual++;
+      }
     }
-    return this.port.script(COMPLETE, keys, args).then(
+    args[2] = usual;
+    if (usual < items.length)
+      for (const item of items) if (item.value !== undefined) args.push(item.id, item.value);
+    return this.port.script(COMPLETE, [this.waiterKey(tag)], args).then(
       () =>
         items.map((item) => {
           this.held.delete(item.key);
         }),
       (error: unknown) =>
-        items.map((item) =>
-          item.retry
-            ? Promise.reject(error)
-            : this.completeRetrying(tag, item.key, item.value, item.expiresAt, error),
-        ),
+        items.map((item) => (item.retry ? Promise.reject(error) : this.completeRetrying(tag, item, error))),
     );
   });
 
-  /** The session part of the last key split, its tag and its Redis key prefix: a session's burst splits once. */
+  /** The session part of the last key split and its tag: a session's burst splits once. */
   private lastSession = '';
   private lastTag = '';
-  private lastKeyPrefix = '';
 
   constructor(
     private readonly port: RedisPort,
@@ -137,8 +147,8 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   claim(key: string, expiresAt: number): Promise<DedupeClaim> {
-    const { tag, redisKey } = this.redisKeyOf(key);
-    return this.claims.add(tag, { key, tag, redisKey, ttl: ttlOf(expiresAt) });
+    const { tag, id } = this.refOf(key);
+    return this.claims.add(tag, { key, tag, id, expiresAt });
   }
 
   get(key: string, _now: number): Promise<DedupeLookup> {
@@ -157,42 +167,28 @@ export class RedisDedupeStore implements DedupeStore {
 
   /** Resolves once Redis holds the outcome (retrying while it is unreachable); only then is the ack sent. */
   complete(key: string, outcome: DedupeOutcome, expiresAt: number): Promise<void> {
-    const known = this.started.get(key);
-    if (known !== undefined) this.started.delete(key);
-    const { tag, redisKey } = known ?? this.redisKeyOf(key);
-    const value = outcome.ok && outcome.response === undefined ? DONE_OK : 'D|' + JSON.stringify(outcome);
-    this.held.add(redisKey); // renewed until written, whatever happened to the claim
+    let ref = this.held.get(key);
+    if (ref === undefined) {
+      ref = this.refOf(key);
+      this.held.set(key, ref); // renewed until written, whatever happened to the claim
+    }
+    // undefined: the usual outcome (DONE_OK), which the script writes itself.
+    const value = outcome.ok && outcome.response === undefined ? undefined : 'D|' + JSON.stringify(outcome);
     // The usual case, written at the first try: one promise, no retry loop.
-    return this.completions.add(tag, {
-      key: redisKey,
-      value,
-      ttl: ttlOf(expiresAt),
-      expiresAt,
-      retry: false,
-    });
+    return this.completions.add(ref.tag, { key, id: ref.id, value, expiresAt, retry: false });
   }
 
   /** `complete` after a failed write: retries while Redis is unreachable, until the entry's expiry or `close()`. */
-  private async completeRetrying(
-    tag: string,
-    redisKey: string,
-    value: string,
-    expiresAt: number,
-    first: unknown,
-  ): Promise<void> {
+  private async completeRetrying(tag: string, first: CompleteItem, error0: unknown): Promise<void> {
+    const { key, expiresAt } = first;
+    const item: CompleteItem = { ...first, retry: true };
     try {
-      if (this.closed || Date.now() + RECORD_RETRY_MS >= expiresAt) throw first;
-      this.onRetry?.(first);
+      if (this.closed || Date.now() + RECORD_RETRY_MS >= expiresAt) throw error0;
+      this.onRetry?.(error0);
       await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
       for (;;) {
         try {
-          await this.completions.add(tag, {
-            key: redisKey,
-            value,
-            ttl: ttlOf(expiresAt),
-            expiresAt,
-            retry: true,
-          });
+          await this.completions.add(tag, item);
           return;
         } catch (error) {
           if (this.closed || Date.now() + RECORD_RETRY_MS >= expiresAt) throw error;
@@ -201,7 +197,7 @@ export class RedisDedupeStore implements DedupeStore {
         }
       }
     } finally {
-      this.held.delete(redisKey);
+      this.held.delete(key);
     }
   }
 
@@ -258,27 +254,31 @@ export class RedisDedupeStore implements DedupeStore {
   /** Stops renewing leases; claims still held run out after `leaseMs` (OUTCOME_UNKNOWN). */
   close(): void {
     this.closed = true;
-    this.started.clear();
     clearInterval(this.renewTimer);
   }
 
   /**
-   * `dedupeRedisKey`, sparing the split and the tag lookup for a key of the same session as the
-   * last one: a key starting with a whole length-prefixed session part splits at its end.
+   * The tag and id part of a server key (as `dedupeRedisKey` splits it), sparing the split and the
+   * tag lookup for a key of the same session as the last one: a key starting with a whole
+   * length-prefixed session part splits at its end.
    */
-  private redisKeyOf(key: string): { tag: string; redisKey: string } {
+  private refOf(key: string): EntryRef {
     const session = this.lastSession;
     if (session.length > 0 && key.startsWith(session)) {
-      return { tag: this.lastTag, redisKey: this.lastKeyPrefix + exact(key.slice(session.length)) };
+      return { tag: this.lastTag, id: exact(key.slice(session.length)) };
     }
-    const keys = dedupeRedisKey(this.prefix, key);
     const split = splitDedupeKey(key);
+    const { tag } = dedupeRedisKey(this.prefix, key);
     if (split.id.length > 0) {
       this.lastSession = split.session;
-      this.lastTag = keys.tag;
-      this.lastKeyPrefix = `${this.prefix}{${keys.tag}}d:`;
+      this.lastTag = tag;
     }
-    return keys;
+    return { tag, id: exact(split.id) };
+  }
+
+  /** The Redis keys of a session's entries start with this; their id part follows. */
+  private base(tag: string): string {
+    return `${this.prefix}{${tag}}d:`;
   }
 
   /** The marker of a node waiting on the session `tag`: COMPLETE publishes outcomes only while it exists. */
@@ -286,45 +286,43 @@ export class RedisDedupeStore implements DedupeStore {
     return `${this.prefix}{${tag}}w`;
   }
 
-  private claimed(tag: string, redisKey: string, value: string): DedupeClaim | Promise<DedupeClaim> {
-    if (value === 'S') {
-      this.held.add(redisKey);
+  /**
+   * Our own claim: running here (a duplicate), or a claim whose reply was lost to a timeout and
+   * whose handler therefore never started: take it back and run it.
+   */
+  private mine(item: ClaimItem): DedupeClaim | Promise<DedupeClaim> {
+    if (this.held.has(item.key)) return PENDING;
+    return this.renewals.add(item.tag, this.base(item.tag) + item.id).then((renewed) => {
+      if (renewed !== '1' || this.held.has(item.key)) return PENDING;
+      this.held.set(item.key, item);
       return STARTED;
-    }
-    if (value === 'P') return PENDING;
-    if (value === 'M') {
-      // Our own claim: running here (a duplicate), or a claim whose reply was lost to a timeout
-      // and whose handler therefore never started: take it back and run it.
-      if (this.held.has(redisKey)) return PENDING;
-      return this.renewals.add(tag, redisKey).then((renewed) => {
-        if (renewed !== '1' || this.held.has(redisKey)) return PENDING;
-        this.held.add(redisKey);
-        return STARTED;
-      });
-    }
-    return { status: 'done', outcome: parse(value) };
+    });
   }
 
   private renew(): void {
-    for (const redisKey of this.held) {
-      this.renewals.add(tagOf(redisKey), redisKey).catch(() => undefined); // the next tick tries again
+    for (const { tag, id } of this.held.values()) {
+      this.renewals.add(tag, this.base(tag) + id).catch(() => undefined); // the next tick tries again
     }
   }
 }
 
-/** A claim of the batch: the server key, its tag and Redis key (kept in `started` for `complete`), its ttl. */
-interface ClaimItem {
-  key: string;
+/** Where a server key's entry lives: its session's tag (the batch it joins) and its id part (`exact`). */
+interface EntryRef {
   tag: string;
-  redisKey: string;
-  ttl: number;
+  id: string;
 }
 
-/** An outcome of the batch: its Redis key, value and ttl; `retry` when `completeRetrying` writes it (it retries itself). */
+/** A claim of the batch: the server key, its tag and id part (kept in `held` once claimed), its expiry. */
+interface ClaimItem extends EntryRef {
+  key: string;
+  expiresAt: number;
+}
+
+/** An outcome of the batch: its server key, id part, value (undefined for DONE_OK) and expiry; `retry` when `completeRetrying` writes it (it retries itself). */
 interface CompleteItem {
   key: string;
-  value: string;
-  ttl: number;
+  id: string;
+  value: string | undefined;
   expiresAt: number;
   retry: boolean;
 }
@@ -338,13 +336,9 @@ function parse(value: string): DedupeOutcome {
 }
 
 /** One ttl for a batch: the longest asked (the items of one turn differ by at most the turn's length). */
-function maxTtl(items: ReadonlyArray<{ ttl: number }>): number {
-  let ttl = 1;
-  for (const item of items) if (item.ttl > ttl) ttl = item.ttl;
-  return ttl;
-}
-
-function ttlOf(expiresAt: number): number {
+function ttlOf(items: ReadonlyArray<{ expiresAt: number }>): number {
+  let expiresAt = 0;
+  for (const item of items) if (item.expiresAt > expiresAt) expiresAt = item.expiresAt;
   return Math.max(1, Math.ceil(expiresAt - Date.now()));
 }
 
