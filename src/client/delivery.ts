@@ -24,7 +24,10 @@ const SAFE_ID = /^[\w.:-]*$/;
 
 interface Waiter {
   resolve: (result: DeliveryResult) => void;
-  /** The payload already encoded by validation: spliced into the frame instead of encoding it again. */
+  /**
+   * The payload already encoded by validation: spliced into the first frame instead of encoding
+   * it again, then dropped (a resend encodes it anew) so an unacked message holds no copy.
+   */
   payloadJson?: string | undefined;
   timeout?: number | undefined;
   maxRetries?: number | undefined;
@@ -63,9 +66,10 @@ export class Delivery {
     maxRetries?: number | undefined;
     expiresAt?: number;
   } = {};
-  /** The last type written and its JSON: a run of one type encodes it once. */
+  /** The last type written and the frame text around it: a run of one type encodes it once. */
   #lastType = '';
-  #lastTypeJson = '""';
+  /** `","name":<type JSON>,"payload":`, between a quoted id and the payload. */
+  #typeSegment = '';
   /** When the expiry timer fires; Infinity exactly when there is none. */
   #expiryAt = Infinity;
 
@@ -203,19 +207,18 @@ export class Delivery {
     const waiter = this.#waiters.get(id);
     if (waiter) waiter.attempts = attempt;
     const payloadJson = waiter?.payloadJson;
-    if (payloadJson === undefined) {
+    // The library's ids (createMessageId) need no escaping; any other id takes the codec's path.
+    if (payloadJson === undefined || !SAFE_ID.test(id)) {
       this.#writer.write(encodeFrame({ type: MessageType.DATA, id, name: type, payload }));
       return;
     }
+    waiter!.payloadJson = undefined;
     if (type !== this.#lastType) {
       this.#lastType = type;
-      this.#lastTypeJson = JSON.stringify(type);
+      this.#typeSegment = `","name":${JSON.stringify(type)},"payload":`;
     }
-    // The library's ids (createMessageId) need no escaping; any other id is encoded.
-    const idJson = SAFE_ID.test(id) ? `"${id}"` : JSON.stringify(id);
-    this.#writer.write(
-      `{"type":"data","id":${idJson},"name":${this.#lastTypeJson},"payload":${payloadJson}}`,
-    );
+    // Four concatenations: each one is a string of its own until the batch is joined.
+    this.#writer.write('{"type":"data","id":"' + id + this.#typeSegment + payloadJson + '}');
   }
 
   #settle(outcome: AckOutcome<QueuedMessage>): void {
