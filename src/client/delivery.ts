@@ -8,7 +8,7 @@ import type { MessageQueue } from '../queue/message-queue';
 import { Outbox } from '../queue/outbox';
 import type { QueuedMessage } from '../queue/queued-message';
 import type { ClientEvent } from './client-events';
-import type { DeliveryResult } from './delivery-result';
+import type { DeliveryResult, SendOptions } from './delivery-result';
 import type { FrameWriter } from './frame-writer';
 import type { ClientStatsCounter } from './client-stats';
 
@@ -22,19 +22,33 @@ export interface DeliveryConfig {
 /** Characters an id can hold with no JSON escaping (createMessageId's alphabet, and more). */
 const SAFE_ID = /^[\w.:-]*$/;
 
+/** The caller of one accepted message. Built by {@link waiterOf} only: one shape, every field in the object itself. */
 interface Waiter {
   resolve: (result: DeliveryResult) => void;
   /**
    * The payload already encoded by validation: spliced into the first frame instead of encoding
    * it again, then dropped (a resend encodes it anew) so an unacked message holds no copy.
    */
-  payloadJson?: string | undefined;
-  timeout?: number | undefined;
-  maxRetries?: number | undefined;
+  payloadJson: string | undefined;
+  timeout: number | undefined;
+  maxRetries: number | undefined;
   /** Times written so far: what a settlement on close() reports. */
-  attempts?: number;
+  attempts: number;
   /** Registered by `expect` and not yet `accepted`: an ending is held back until then. */
-  early?: DeliveryResult | true;
+  early: DeliveryResult | true | undefined;
+}
+
+/**
+ * A waiter with all its fields set at once: one added later would move the object to another
+ * hidden class and its fields out of line, per message.
+ */
+function waiterOf(
+  resolve: (result: DeliveryResult) => void,
+  { timeout, maxRetries }: Pick<SendOptions, 'timeout' | 'maxRetries'>,
+  payloadJson: string | undefined,
+  early: true | undefined,
+): Waiter {
+  return { resolve, payloadJson, timeout, maxRetries, attempts: 0, early };
 }
 
 /**
@@ -117,23 +131,33 @@ export class Delivery {
   /**
    * Registers the caller of a message before the queue has it, so an ending that
    * comes before the caller hears of the acceptance (a same-tick eviction) is not
-   * lost: it is held back until `accepted`. `forget` if the queue refuses it.
+   * lost: it is held back until `accepted`. `forget` if the queue refuses it. `options`
+   * overrides the ack timeout and retries; `payloadJson` is the payload as validation encoded it.
    */
-  expect(messageId: string, waiter: Waiter): void {
-    waiter.early = true;
-    this.#waiters.set(messageId, waiter);
+  expect(
+    messageId: string,
+    resolve: (result: DeliveryResult) => void,
+    options: Pick<SendOptions, 'timeout' | 'maxRetries'>,
+    payloadJson: string | undefined,
+  ): void {
+    this.#waiters.set(messageId, waiterOf(resolve, options, payloadJson, true));
   }
 
   forget(messageId: string): void {
     this.#waiters.delete(messageId);
   }
 
-  /** Registers the caller of an accepted message (or confirms the `expect`ed one); called right after the queue accepted it. */
-  accepted(message: QueuedMessage, waiter: Waiter | undefined): void {
-    if (waiter) this.#waiters.set(message.id, waiter);
-    const early = this.#waiters.get(message.id)?.early;
+  /**
+   * Registers `resolve` as the caller of an accepted message, or confirms the `expect`ed one
+   * (`resolve` undefined); called right after the queue accepted it.
+   */
+  accepted(message: QueuedMessage, resolve: ((result: DeliveryResult) => void) | undefined): void {
+    let waiter: Waiter | undefined;
+    if (resolve) this.#waiters.set(message.id, (waiter = waiterOf(resolve, {}, undefined, undefined)));
+    else waiter = this.#waiters.get(message.id);
+    const early = waiter?.early;
     if (early !== undefined) {
-      this.#waiters.get(message.id)!.early = undefined;
+      waiter!.early = undefined;
       if (early !== true) return this.#report(early);
     }
     this.#outbox.notify();
@@ -180,7 +204,7 @@ export class Delivery {
    * it is: with persistence on the messages stay stored for the next client.
    */
   abandon(error: (messageId: string) => ReliableWebSocketError): void {
-    for (const [id, waiter] of [...this.#waiters]) this.#finish(id, waiter.attempts ?? 0, error(id));
+    for (const [id, waiter] of [...this.#waiters]) this.#finish(id, waiter.attempts, error(id));
   }
 
   dispose(): void {

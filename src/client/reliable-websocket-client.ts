@@ -372,12 +372,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const result = new Promise<DeliveryResult>((r) => (resolve = r));
     try {
       if (follower) return await follower.accept(message, { priority, ttl });
-      this.#delivery.expect(id, {
-        resolve,
-        timeout: options.timeout,
-        maxRetries: options.maxRetries,
-        payloadJson,
-      });
+      this.#delivery.expect(id, resolve, options, payloadJson);
       queued = await this.#queue.enqueue(message, { id, priority, ttl });
     } catch (error) {
       this.#delivery.forget(id);
@@ -408,12 +403,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     try {
       const payloadJson = validateOutbound(message, options, ttl, this.#limits);
       const result = new Promise<DeliveryResult>(capture);
-      delivery.expect(id, {
-        resolve: captured!,
-        timeout: options.timeout,
-        maxRetries: options.maxRetries,
-        payloadJson,
-      });
+      delivery.expect(id, captured!, options, payloadJson);
       try {
         const enqueue = this.#enqueueOptions;
         enqueue.id = id;
