@@ -192,9 +192,8 @@ export class MessageQueue {
 
   /** Removes every held message (pending and leased), in memory and storage. */
   async clear(): Promise<void> {
-    const ids = [...this.#held.ids(), ...this.#writes.heldAsideIds()];
+    const ids = [...this.#held.ids(), ...this.#writes.clearHeldAside()];
     this.#held.clear();
-    this.#writes.clearHeldAside();
     this.#emitSize();
     if (this.#persist) await Promise.all(ids.map((id) => this.#store.delete(id)));
   }
@@ -292,8 +291,7 @@ export class MessageQueue {
       const victim = this.#victim();
       if (victim === undefined || victim.priority >= priority) throw new QueueFullError(config.maxSize);
       // A victim still being persisted is doomed instead: it is held aside or evicted once it lands.
-      if (this.#writes.isPersisting(victim.id)) this.#writes.doom(victim.id);
-      else this.#removePending((m) => m === victim);
+      if (!this.#writes.doom(victim.id)) this.#removePending((m) => m === victim);
       this.#victimOf = victim;
     }
     const now = this.#scheduler.now();
@@ -325,10 +323,9 @@ export class MessageQueue {
    */
   #victim(): QueuedMessage | undefined {
     let victim: QueuedMessage | undefined;
-    const writes = this.#writes;
-    for (const m of [...this.#held.pending(), ...writes.persisting()])
-      if (!writes.isDoomed(m.id) && (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0))
-        victim = m;
+    // Pending messages are never doomed: only one still being persisted is.
+    for (const m of [...this.#held.pending(), ...this.#writes.candidates()])
+      if (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0) victim = m;
     return victim;
   }
 

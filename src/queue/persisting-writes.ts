@@ -32,22 +32,9 @@ export class PersistingWrites {
     return this.#reserved.has(id) || this.#evicting.has(id);
   }
 
-  isPersisting(id: string): boolean {
-    return this.#reserved.has(id);
-  }
-
-  isDoomed(id: string): boolean {
-    return this.#doomed.has(id);
-  }
-
-  /** Messages still being persisted (doomed ones included). */
-  persisting(): IterableIterator<QueuedMessage> {
-    return this.#reserved.values();
-  }
-
-  /** Ids of the victims held aside. */
-  heldAsideIds(): IterableIterator<string> {
-    return this.#evicting.keys();
+  /** Messages still being persisted that may still be chosen as a victim (not doomed already). */
+  candidates(): QueuedMessage[] {
+    return [...this.#reserved.values()].filter((m) => !this.#doomed.has(m.id));
   }
 
   /** Drops a victim held aside; true if it was. */
@@ -55,8 +42,11 @@ export class PersistingWrites {
     return this.#evicting.delete(id);
   }
 
-  clearHeldAside(): void {
+  /** Forgets every victim held aside; returns their ids. */
+  clearHeldAside(): string[] {
+    const ids = [...this.#evicting.keys()];
     this.#evicting.clear();
+    return ids;
   }
 
   /** `queued`'s write begins: it holds a slot, and its victim (unless doomed already) is held aside. */
@@ -65,9 +55,11 @@ export class PersistingWrites {
     if (victim && !this.#doomed.has(victim.id)) this.#evicting.set(victim.id, victim);
   }
 
-  /** A persisting message chosen as a newcomer's victim. */
-  doom(id: string): void {
-    this.#doomed.set(id, false);
+  /** A newcomer chose `id` as its victim: doomed if it is still being persisted (true), else the caller removes it. */
+  doom(id: string): boolean {
+    const persisting = this.#reserved.has(id);
+    if (persisting) this.#doomed.set(id, false);
+    return persisting;
   }
 
   /**
