@@ -241,8 +241,8 @@ export class Delivery {
       this.#lastType = type;
       this.#typeSegment = `","name":${JSON.stringify(type)},"payload":`;
     }
-    // Four concatenations: each one is a string of its own until the batch is joined.
-    this.#writer.write('{"type":"data","id":"' + id + this.#typeSegment + payloadJson + '}');
+    // In parts: the batch's join copies each into the frame, with no string per envelope before.
+    this.#writer.writeParts('{"type":"data","id":"', id, this.#typeSegment, payloadJson, '}');
   }
 
   #settle(outcome: AckOutcome<QueuedMessage>): void {
