@@ -57,6 +57,9 @@ const capture = (resolve: (result: DeliveryResult) => void): void => {
 
 const newClientId = (): string => `c-${createMessageId()}`;
 
+/** The options of a send given none: shared (they are only read), not an object per message. */
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
 const closedError = (): ConnectionError =>
   new ConnectionError('The client is closed; create a new ReliableWebSocketClient.');
 
@@ -244,14 +247,14 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    */
   sendWithAcknowledgement<R = unknown>(
     message: OutboundMessage,
-    options: SendOptions = {},
+    options: SendOptions = NO_OPTIONS,
   ): Promise<DeliveryResult<R>> {
     const result = this.#acceptNow(message, options) ?? this.#accept(message, options, false).then(resultOf);
     return result as Promise<DeliveryResult<R>>;
   }
 
   /** Resolves once the message is accepted (and persisted); `result` settles when its delivery ends. */
-  send(message: OutboundMessage, options: SendOptions = {}): Promise<Receipt> {
+  send(message: OutboundMessage, options: SendOptions = NO_OPTIONS): Promise<Receipt> {
     return this.#accept(message, options, true);
   }
 
