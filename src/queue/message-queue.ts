@@ -3,7 +3,6 @@ import { QueueFullError, StorageError, ValidationError } from '../protocol/error
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
 import type { StorageAdapter } from '../storage/storage-adapter';
 import { HeldMessages } from './held-messages';
-import { PersistingWrites } from './persisting-writes';
 import {
   resolveMessageQueueConfig,
   validateEnqueue,
@@ -53,8 +52,17 @@ export class MessageQueue {
 
   /** Pending (in pop order) and leased messages. */
   readonly #held = new HeldMessages();
-  /** Accepted messages still being persisted, and the victims they hold aside. */
-  readonly #writes = new PersistingWrites();
+  /** Victims held aside while the message evicting them is being persisted. */
+  readonly #evicting = new Map<string, QueuedMessage>();
+  /** Accepted messages still being persisted: they hold a slot already. */
+  readonly #reserved = new Map<string, QueuedMessage>();
+  /**
+   * Messages still being persisted that a higher-priority newcomer chose as its
+   * victim: false while the newcomer's own write is in flight (the victim is held
+   * aside when it lands), true once the newcomer is in (the victim is evicted as
+   * soon as it lands). They no longer hold a slot.
+   */
+  readonly #doomed = new Map<string, boolean>();
   readonly #storage: StorageAdapter;
   readonly #store: QueueStore;
   readonly #persist: boolean;
@@ -192,8 +200,9 @@ export class MessageQueue {
 
   /** Removes every held message (pending and leased), in memory and storage. */
   async clear(): Promise<void> {
-    const ids = [...this.#held.ids(), ...this.#writes.clearHeldAside()];
+    const ids = [...this.#held.ids(), ...this.#evicting.keys()];
     this.#held.clear();
+    this.#evicting.clear();
     this.#emitSize();
     if (this.#persist) await Promise.all(ids.map((id) => this.#store.delete(id)));
   }
@@ -261,13 +270,20 @@ export class MessageQueue {
     // Without persistence the message is pending as soon as `enqueue` returns.
     if (!this.#persist) return Promise.resolve(this.#admit(queued, victim));
     // Until the write is done, the newcomer holds a slot and its victim is held aside.
-    const writes = this.#writes;
-    writes.begin(queued, victim);
+    this.#reserved.set(id, queued);
+    if (victim && !this.#doomed.has(victim.id)) this.#evicting.set(victim.id, victim);
     return this.#store.write(queued).then(
-      () => this.#land(queued, writes.landed(id, victim) ? victim : undefined),
+      () => {
+        const held = this.#unreserve(id, victim);
+        // A doomed victim still in flight is evicted as soon as it lands.
+        if (!held && victim && this.#doomed.has(victim.id)) this.#doomed.set(victim.id, true);
+        return this.#land(queued, held ? victim : undefined);
+      },
       (error: unknown) => {
+        this.#doomed.delete(id);
         // The newcomer was refused, so its victim keeps its place.
-        if (writes.failed(id, victim)) this.#addPending(victim!);
+        if (this.#unreserve(id, victim)) this.#addPending(victim!);
+        else if (victim) this.#doomed.delete(victim.id);
         throw error;
       },
     );
@@ -291,7 +307,8 @@ export class MessageQueue {
       const victim = this.#victim();
       if (victim === undefined || victim.priority >= priority) throw new QueueFullError(config.maxSize);
       // A victim still being persisted is doomed instead: it is held aside or evicted once it lands.
-      if (!this.#writes.doom(victim.id)) this.#removePending((m) => m === victim);
+      if (this.#reserved.has(victim.id)) this.#doomed.set(victim.id, false);
+      else this.#removePending((m) => m === victim);
       this.#victimOf = victim;
     }
     const now = this.#scheduler.now();
@@ -308,12 +325,13 @@ export class MessageQueue {
 
   /** The newcomer's write is done: it is in, unless a higher priority chose it as its victim meanwhile. */
   #land<T>(queued: QueuedMessage<T>, victim: QueuedMessage | undefined): QueuedMessage<T> {
-    const doomed = this.#writes.takeDoom(queued.id);
+    const doomed = this.#doomed.get(queued.id);
     if (doomed === undefined) return this.#admit(queued, victim);
+    this.#doomed.delete(queued.id);
     if (victim) this.#evict(victim);
     // Accepted, then evicted at once (its evictor is in) or held aside until its evictor is.
     if (doomed) this.#evict(queued);
-    else this.#writes.holdAside(queued);
+    else this.#evicting.set(queued.id, queued);
     return queued;
   }
 
@@ -323,9 +341,9 @@ export class MessageQueue {
    */
   #victim(): QueuedMessage | undefined {
     let victim: QueuedMessage | undefined;
-    // Pending messages are never doomed: only one still being persisted is.
-    for (const m of [...this.#held.pending(), ...this.#writes.candidates()])
-      if (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0) victim = m;
+    for (const m of [...this.#held.pending(), ...this.#reserved.values()])
+      if (!this.#doomed.has(m.id) && (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0))
+        victim = m;
     return victim;
   }
 
@@ -339,6 +357,12 @@ export class MessageQueue {
     if (victim) this.#evict(victim);
     this.#addPending(queued);
     return queued;
+  }
+
+  /** Frees the slot `id` reserved; true if its victim is still held aside (not removed meanwhile). */
+  #unreserve(id: string, victim: QueuedMessage | undefined): boolean {
+    this.#reserved.delete(id);
+    return victim !== undefined && this.#evicting.delete(victim.id);
   }
 
   #take(lease: boolean): QueuedMessage | undefined {
@@ -364,17 +388,17 @@ export class MessageQueue {
 
   /** Drops a held message from memory; true if there was one. */
   #drop(id: string): boolean {
-    const found = this.#held.drop(id) || this.#writes.dropHeldAside(id);
+    const found = this.#held.drop(id) || this.#evicting.delete(id);
     if (found) this.#emitSize();
     return found;
   }
 
   #isFull(): boolean {
-    return this.size + this.#writes.slots >= this.config.maxSize;
+    return this.size + this.#reserved.size - this.#doomed.size >= this.config.maxSize;
   }
 
   #holds(id: string): boolean {
-    return this.#held.has(id) || this.#writes.holds(id);
+    return this.#held.has(id) || this.#evicting.has(id) || this.#reserved.has(id);
   }
 
   #removePending(predicate: (m: QueuedMessage) => boolean): QueuedMessage[] {
