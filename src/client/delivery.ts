@@ -8,7 +8,7 @@ import type { MessageQueue } from '../queue/message-queue';
 import { Outbox } from '../queue/outbox';
 import type { QueuedMessage } from '../queue/queued-message';
 import type { ClientEvent } from './client-events';
-import type { DeliveryResult } from './delivery-result';
+import type { DeliveryResult, SendOptions } from './delivery-result';
 import type { FrameWriter } from './frame-writer';
 import type { ClientStatsCounter } from './client-stats';
 
@@ -22,16 +22,33 @@ export interface DeliveryConfig {
 /** Characters an id can hold with no JSON escaping (createMessageId's alphabet, and more). */
 const SAFE_ID = /^[\w.:-]*$/;
 
+/** The caller of one accepted message. Built by {@link waiterOf} only: one shape, every field in the object itself. */
 interface Waiter {
   resolve: (result: DeliveryResult) => void;
-  /** The payload already encoded by validation: spliced into the frame instead of encoding it again. */
-  payloadJson?: string | undefined;
-  timeout?: number | undefined;
-  maxRetries?: number | undefined;
+  /**
+   * The payload already encoded by validation: spliced into the first frame instead of encoding
+   * it again, then dropped (a resend encodes it anew) so an unacked message holds no copy.
+   */
+  payloadJson: string | undefined;
+  timeout: number | undefined;
+  maxRetries: number | undefined;
   /** Times written so far: what a settlement on close() reports. */
-  attempts?: number;
+  attempts: number;
   /** Registered by `expect` and not yet `accepted`: an ending is held back until then. */
-  early?: DeliveryResult | true;
+  early: DeliveryResult | true | undefined;
+}
+
+/**
+ * A waiter with all its fields set at once: one added later would move the object to another
+ * hidden class and its fields out of line, per message.
+ */
+function waiterOf(
+  resolve: (result: DeliveryResult) => void,
+  { timeout, maxRetries }: Pick<SendOptions, 'timeout' | 'maxRetries'>,
+  payloadJson: string | undefined,
+  early: true | undefined,
+): Waiter {
+  return { resolve, payloadJson, timeout, maxRetries, attempts: 0, early };
 }
 
 /**
@@ -63,9 +80,10 @@ export class Delivery {
     maxRetries?: number | undefined;
     expiresAt?: number;
   } = {};
-  /** The last type written and its JSON: a run of one type encodes it once. */
+  /** The last type written and the frame text around it: a run of one type encodes it once. */
   #lastType = '';
-  #lastTypeJson = '""';
+  /** `","name":<type JSON>,"payload":`, between a quoted id and the payload. */
+  #typeSegment = '';
   /** When the expiry timer fires; Infinity exactly when there is none. */
   #expiryAt = Infinity;
 
@@ -113,23 +131,33 @@ export class Delivery {
   /**
    * Registers the caller of a message before the queue has it, so an ending that
    * comes before the caller hears of the acceptance (a same-tick eviction) is not
-   * lost: it is held back until `accepted`. `forget` if the queue refuses it.
+   * lost: it is held back until `accepted`. `forget` if the queue refuses it. `options`
+   * overrides the ack timeout and retries; `payloadJson` is the payload as validation encoded it.
    */
-  expect(messageId: string, waiter: Waiter): void {
-    waiter.early = true;
-    this.#waiters.set(messageId, waiter);
+  expect(
+    messageId: string,
+    resolve: (result: DeliveryResult) => void,
+    options: Pick<SendOptions, 'timeout' | 'maxRetries'>,
+    payloadJson: string | undefined,
+  ): void {
+    this.#waiters.set(messageId, waiterOf(resolve, options, payloadJson, true));
   }
 
   forget(messageId: string): void {
     this.#waiters.delete(messageId);
   }
 
-  /** Registers the caller of an accepted message (or confirms the `expect`ed one); called right after the queue accepted it. */
-  accepted(message: QueuedMessage, waiter: Waiter | undefined): void {
-    if (waiter) this.#waiters.set(message.id, waiter);
-    const early = this.#waiters.get(message.id)?.early;
+  /**
+   * Registers `resolve` as the caller of an accepted message, or confirms the `expect`ed one
+   * (`resolve` undefined); called right after the queue accepted it.
+   */
+  accepted(message: QueuedMessage, resolve: ((result: DeliveryResult) => void) | undefined): void {
+    let waiter: Waiter | undefined;
+    if (resolve) this.#waiters.set(message.id, (waiter = waiterOf(resolve, {}, undefined, undefined)));
+    else waiter = this.#waiters.get(message.id);
+    const early = waiter?.early;
     if (early !== undefined) {
-      this.#waiters.get(message.id)!.early = undefined;
+      waiter!.early = undefined;
       if (early !== true) return this.#report(early);
     }
     this.#outbox.notify();
@@ -176,7 +204,7 @@ export class Delivery {
    * it is: with persistence on the messages stay stored for the next client.
    */
   abandon(error: (messageId: string) => ReliableWebSocketError): void {
-    for (const [id, waiter] of [...this.#waiters]) this.#finish(id, waiter.attempts ?? 0, error(id));
+    for (const [id, waiter] of [...this.#waiters]) this.#finish(id, waiter.attempts, error(id));
   }
 
   dispose(): void {
@@ -203,19 +231,18 @@ export class Delivery {
     const waiter = this.#waiters.get(id);
     if (waiter) waiter.attempts = attempt;
     const payloadJson = waiter?.payloadJson;
-    if (payloadJson === undefined) {
+    // The library's ids (createMessageId) need no escaping; any other id takes the codec's path.
+    if (payloadJson === undefined || !SAFE_ID.test(id)) {
       this.#writer.write(encodeFrame({ type: MessageType.DATA, id, name: type, payload }));
       return;
     }
+    waiter!.payloadJson = undefined;
     if (type !== this.#lastType) {
       this.#lastType = type;
-      this.#lastTypeJson = JSON.stringify(type);
+      this.#typeSegment = `","name":${JSON.stringify(type)},"payload":`;
     }
-    // The library's ids (createMessageId) need no escaping; any other id is encoded.
-    const idJson = SAFE_ID.test(id) ? `"${id}"` : JSON.stringify(id);
-    this.#writer.write(
-      `{"type":"data","id":${idJson},"name":${this.#lastTypeJson},"payload":${payloadJson}}`,
-    );
+    // In parts: the batch's join copies each into the frame, with no string per envelope before.
+    this.#writer.writeParts('{"type":"data","id":"', id, this.#typeSegment, payloadJson, '}');
   }
 
   #settle(outcome: AckOutcome<QueuedMessage>): void {

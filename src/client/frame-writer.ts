@@ -6,10 +6,16 @@ const OPEN = 1;
  * Coalesces envelopes written in the same tick into one batched frame: a burst
  * of sends costs one `socket.send` and one frame header instead of one each.
  * Batches are split so no frame exceeds `maxFrameChars`.
+ *
+ * The batch is a list of parts joined once when it is sent: an envelope given in
+ * parts (`writeParts`) is copied into the frame directly, without first becoming
+ * a string of its own.
  */
 export class FrameWriter {
   #socket: WebSocketLike | undefined;
-  #pending: string[] = [];
+  /** Slot 0 is kept for the batch's '[' ('' while it holds one envelope); then envelopes, ',' between. */
+  #parts: string[] = [''];
+  #envelopes = 0;
   #pendingChars = 0;
   #scheduled = false;
   /** Set by `attach`; nothing is written before. */
@@ -24,29 +30,50 @@ export class FrameWriter {
   /** Envelopes written while detached are dropped: the ack tracker resends them on resume. */
   detach(): void {
     this.#socket = undefined;
-    this.#pending = [];
-    this.#pendingChars = 0;
+    this.#reset();
   }
 
   /** Writes one encoded envelope in the next batch. */
   write(encodedEnvelope: string): void {
-    if (!this.#socket) return;
-    if (this.#pendingChars + encodedEnvelope.length > this.#maxFrameChars) this.#flush();
-    this.#pending.push(encodedEnvelope);
-    this.#pendingChars += encodedEnvelope.length + 1;
+    if (this.#begin(encodedEnvelope.length)) this.#parts.push(encodedEnvelope);
+  }
+
+  /** Writes the envelope `a + b + c + d + e` in the next batch, without concatenating it first. */
+  writeParts(a: string, b: string, c: string, d: string, e: string): void {
+    if (!this.#begin(a.length + b.length + c.length + d.length + e.length)) return;
+    this.#parts.push(a, b, c, d, e);
+  }
+
+  /** Makes room for an envelope of `chars` (flushing a batch it would overflow); false while detached. */
+  #begin(chars: number): boolean {
+    if (!this.#socket) return false;
+    if (this.#pendingChars + chars > this.#maxFrameChars) this.#flush();
+    if (this.#envelopes++ > 0) this.#parts.push(',');
+    this.#pendingChars += chars + 1;
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#flush);
     }
+    return true;
   }
 
   readonly #flush = (): void => {
     this.#scheduled = false;
-    const batch = this.#pending;
-    if (!batch.length) return;
-    this.#pending = [];
-    this.#pendingChars = 0;
+    if (!this.#envelopes) return;
+    const parts = this.#parts;
+    if (this.#envelopes > 1) {
+      parts[0] = '[';
+      parts.push(']');
+    }
+    const frame = parts.join('');
+    this.#reset();
     const socket = this.#socket;
-    if (socket?.readyState === OPEN) socket.send(batch.length === 1 ? batch[0]! : `[${batch.join(',')}]`);
+    if (socket?.readyState === OPEN) socket.send(frame);
   };
+
+  #reset(): void {
+    this.#parts = [''];
+    this.#envelopes = 0;
+    this.#pendingChars = 0;
+  }
 }

@@ -60,6 +60,9 @@ const capture = (resolve: (result: DeliveryResult) => void): void => {
   captured = resolve;
 };
 
+/** The options of a send given none: shared (they are only read), not an object per message. */
+const NO_OPTIONS: SendOptions = Object.freeze({});
+
 const closedError = (): ConnectionError =>
   new ConnectionError('The client is closed; create a new ReliableWebSocketClient.');
 
@@ -268,14 +271,14 @@ export class ReliableWebSocketClient extends ClientEventTarget {
    */
   sendWithAcknowledgement<R = unknown>(
     message: OutboundMessage,
-    options: SendOptions = {},
+    options: SendOptions = NO_OPTIONS,
   ): Promise<DeliveryResult<R>> {
     const result = this.#acceptNow(message, options) ?? this.#accept(message, options, false).then(resultOf);
     return result as Promise<DeliveryResult<R>>;
   }
 
   /** Resolves once the message is accepted (and persisted); `result` settles when its delivery ends. */
-  send(message: OutboundMessage, options: SendOptions = {}): Promise<Receipt> {
+  send(message: OutboundMessage, options: SendOptions = NO_OPTIONS): Promise<Receipt> {
     return this.#accept(message, options, true);
   }
 
@@ -394,12 +397,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     const result = new Promise<DeliveryResult>((r) => (resolve = r));
     try {
       if (follower) return await follower.accept(message, { priority, ttl });
-      this.#delivery.expect(id, {
-        resolve,
-        timeout: options.timeout,
-        maxRetries: options.maxRetries,
-        payloadJson,
-      });
+      this.#delivery.expect(id, resolve, options, payloadJson);
       queued = await this.#queue.enqueue(message, { id, priority, ttl });
     } catch (error) {
       this.#delivery.forget(id);
@@ -430,12 +428,7 @@ export class ReliableWebSocketClient extends ClientEventTarget {
     try {
       const payloadJson = validateOutbound(message, options, ttl, this.#limits);
       const result = new Promise<DeliveryResult>(capture);
-      delivery.expect(id, {
-        resolve: captured!,
-        timeout: options.timeout,
-        maxRetries: options.maxRetries,
-        payloadJson,
-      });
+      delivery.expect(id, captured!, options, payloadJson);
       try {
         const enqueue = this.#enqueueOptions;
         enqueue.id = id;

@@ -2,7 +2,7 @@ import { asyncScheduler, Observable, Subject, type SchedulerLike } from 'rxjs';
 import { QueueFullError, StorageError, ValidationError } from '../protocol/errors';
 import { MemoryStorageAdapter } from '../storage/memory-storage-adapter';
 import type { StorageAdapter } from '../storage/storage-adapter';
-import { PriorityHeap } from './binary-heap';
+import { HeldMessages } from './held-messages';
 import {
   resolveMessageQueueConfig,
   validateEnqueue,
@@ -50,11 +50,8 @@ export class MessageQueue {
   readonly ready: Promise<void>;
   readonly config: Readonly<MessageQueueConfig>;
 
-  /** Pending messages. */
-  readonly #heap = new PriorityHeap<QueuedMessage>();
-  /** Ids of the messages in `#heap`: an `enqueue` with its own id is checked in O(1). */
-  readonly #pendingIds = new Set<string>();
-  readonly #leased = new Map<string, QueuedMessage>();
+  /** Pending (in pop order) and leased messages. */
+  readonly #held = new HeldMessages();
   /** Victims held aside while the message evicting them is being persisted. */
   readonly #evicting = new Map<string, QueuedMessage>();
   /** Accepted messages still being persisted: they hold a slot already. */
@@ -122,15 +119,15 @@ export class MessageQueue {
 
   /** Pending plus leased messages (accepted and not yet settled). */
   get size(): number {
-    return this.#heap.size + this.#leased.size;
+    return this.#held.size;
   }
 
   get pendingCount(): number {
-    return this.#heap.size;
+    return this.#held.pendingCount;
   }
 
   get leasedCount(): number {
-    return this.#leased.size;
+    return this.#held.leasedCount;
   }
 
   /** True when accepted messages survive a restart: persistence on and a durable adapter. */
@@ -141,7 +138,7 @@ export class MessageQueue {
   /** The earliest `expiresAt` among pending messages (for one expiry timer), or undefined. O(n). */
   nextExpiry(): number | undefined {
     let next = Infinity;
-    for (const m of this.#heap) next = Math.min(next, m.expiresAt);
+    for (const m of this.#held.pending()) next = Math.min(next, m.expiresAt);
     return next < Infinity ? next : undefined;
   }
 
@@ -184,7 +181,7 @@ export class MessageQueue {
 
   /** The next message `dequeue` would consider, left in place (it may be expired). */
   peek(): QueuedMessage | undefined {
-    return this.#heap.peek();
+    return this.#held.peek();
   }
 
   /**
@@ -203,10 +200,8 @@ export class MessageQueue {
 
   /** Removes every held message (pending and leased), in memory and storage. */
   async clear(): Promise<void> {
-    const ids = [...this.#heap, ...this.#leased.values(), ...this.#evicting.values()].map((m) => m.id);
-    this.#heap.clear();
-    this.#pendingIds.clear();
-    this.#leased.clear();
+    const ids = [...this.#held.ids(), ...this.#evicting.keys()];
+    this.#held.clear();
     this.#evicting.clear();
     this.#emitSize();
     if (this.#persist) await Promise.all(ids.map((id) => this.#store.delete(id)));
@@ -346,7 +341,7 @@ export class MessageQueue {
    */
   #victim(): QueuedMessage | undefined {
     let victim: QueuedMessage | undefined;
-    for (const m of [...this.#heap, ...this.#reserved.values()])
+    for (const m of [...this.#held.pending(), ...this.#reserved.values()])
       if (!this.#doomed.has(m.id) && (!victim || (m.priority - victim.priority || m.seq - victim.seq) < 0))
         victim = m;
     return victim;
@@ -371,15 +366,18 @@ export class MessageQueue {
   }
 
   #take(lease: boolean): QueuedMessage | undefined {
+    const held = this.#held;
+    // An empty queue needs no clock: the outbox asks once more after each drain.
+    if (held.pendingCount === 0) return undefined;
     const now = this.#scheduler.now();
     let m: QueuedMessage | undefined;
-    while ((m = this.#heap.pop()) !== undefined) {
+    while ((m = held.pop()) !== undefined) {
       const expired = m.expiresAt <= now;
-      this.#pendingIds.delete(m.id);
       if (lease && !expired) {
-        this.#leased.set(m.id, m);
+        held.lease(m.id);
         return m;
       }
+      held.forget(m.id);
       this.#forget(m.id);
       this.#emitSize();
       if (!expired) return m;
@@ -390,12 +388,7 @@ export class MessageQueue {
 
   /** Drops a held message from memory; true if there was one. */
   #drop(id: string): boolean {
-    const leased = this.#leased;
-    const evicting = this.#evicting;
-    const found =
-      leased.delete(id) ||
-      evicting.delete(id) ||
-      (this.#pendingIds.has(id) && this.#removePending((m) => m.id === id).length > 0);
+    const found = this.#held.drop(id) || this.#evicting.delete(id);
     if (found) this.#emitSize();
     return found;
   }
@@ -405,20 +398,15 @@ export class MessageQueue {
   }
 
   #holds(id: string): boolean {
-    return (
-      this.#leased.has(id) || this.#evicting.has(id) || this.#reserved.has(id) || this.#pendingIds.has(id)
-    );
+    return this.#held.has(id) || this.#evicting.has(id) || this.#reserved.has(id);
   }
 
   #removePending(predicate: (m: QueuedMessage) => boolean): QueuedMessage[] {
-    const removed = this.#heap.removeWhere(predicate);
-    for (const m of removed) this.#pendingIds.delete(m.id);
-    return removed;
+    return this.#held.removePending(predicate);
   }
 
   #addPending(message: QueuedMessage): void {
-    this.#heap.push(message, message.priority, message.seq);
-    this.#pendingIds.add(message.id);
+    this.#held.addPending(message);
     this.#emitSize();
     const listeners = this.#availableListeners;
     for (let i = 0; i < listeners.length; i++) listeners[i]!(message);
@@ -442,8 +430,7 @@ export class MessageQueue {
       const { messages, meta, corrupt } = await this.#store.restore();
       this.#meta = meta;
       for (const m of messages) {
-        this.#heap.push(m, m.priority, m.seq);
-        this.#pendingIds.add(m.id);
+        this.#held.addPending(m);
         this.#nextSeq = Math.max(this.#nextSeq, m.seq + 1);
       }
       this.#isReady = true;

@@ -5,7 +5,10 @@ import type { QueuedMessage } from './queued-message';
 
 /** Configuration of an {@link Outbox}. */
 export interface OutboxConfig {
-  /** Most messages leased through this outbox and not yet settled. */
+  /**
+   * Most messages leased from the queue and not yet settled. The window is the queue's own
+   * `leasedCount` (no Set of ids beside it): the outbox is meant to be its queue's only lessee.
+   */
   maxInFlight: number;
   /**
    * Called with each leased message instead of emitting it on `drain$` (which then
@@ -42,7 +45,6 @@ export class Outbox {
 
   readonly #queue: MessageQueue;
   readonly #subject = new Subject<QueuedMessage>();
-  readonly #leasedIds = new Set<string>();
   readonly #maxInFlight: number;
   readonly #stopAvailable: () => void;
   readonly #deliver: ((message: QueuedMessage) => void) | undefined;
@@ -68,9 +70,9 @@ export class Outbox {
     this.#stopAvailable = queue.onAvailable(() => this.notify());
   }
 
-  /** Messages leased through this outbox and not yet settled. */
+  /** Messages leased from the queue and not yet settled (its `leasedCount`). */
   get inFlight(): number {
-    return this.#leasedIds.size;
+    return this.#queue.leasedCount;
   }
 
   get isOpen(): boolean {
@@ -85,7 +87,6 @@ export class Outbox {
 
   /** Settles a message in the queue and frees its window slot; the drain continues synchronously. */
   settle(id: string): Promise<void> {
-    this.#leasedIds.delete(id);
     const settled = this.#queue.settle(id);
     this.notify();
     return settled;
@@ -102,10 +103,10 @@ export class Outbox {
       do {
         this.#again = false;
         const deliver = this.#deliver;
-        while (this.#gateOpen && this.#leasedIds.size < this.#maxInFlight && this.#listening()) {
-          const message = this.#queue.lease();
+        const queue = this.#queue;
+        while (this.#gateOpen && queue.leasedCount < this.#maxInFlight && this.#listening()) {
+          const message = queue.lease();
           if (message === undefined) break;
-          this.#leasedIds.add(message.id);
           if (deliver) deliver(message);
           else this.#subject.next(message);
         }

@@ -44,6 +44,7 @@ export function isQueuedMessage(value: unknown): value is QueuedMessage {
   );
 }
 
+/** The process's random part and the '-' after it, as one string: an id is then one concatenation, not two. */
 let prefix: string | undefined;
 let counter = 0;
 
@@ -60,8 +61,6 @@ let counter = 0;
  */
 export function createMessageId(): string {
   // Drawn lazily so importing the module has no side effect.
-  prefix ??= Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) =>
-    b.toString(36).padStart(2, '0'),
-  ).join('');
-  return `${prefix}-${(counter++).toString(36)}`;
+  prefix ??= `${Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(36).padStart(2, '0')).join('')}-`;
+  return prefix + (counter++).toString(36);
 }
