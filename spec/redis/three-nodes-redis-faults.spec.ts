@@ -1,19 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RoundRobinProxy } from '../../src/cli/round-robin-proxy';
-import type { ReliableWebSocketClient } from '../../src/node';
-import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { until } from '../helpers/wait';
 import {
   expectEveryFillOnce,
-  fillsClient,
-  kill,
-  readRuns,
-  spawnNode,
+  orderFaults,
+  startOrdersCluster,
+  stopOrdersCluster,
   type Node,
+  type OrdersCluster,
 } from './helpers/node-cluster';
-import { ResendingClient } from './helpers/resending-client';
 
 const ORDERS = 3000;
 const MIN_FILLS = 1000;
@@ -29,44 +22,27 @@ const FREEZE_MS = 3000;
  * down) and recover without a restart; the counts are the same as there.
  */
 describe(`${NODES} nodes on one Redis that is frozen, then restarted`, () => {
-  let redis: RedisServer;
-  let dir: string;
-  let proxy: RoundRobinProxy | undefined;
-  let client: ResendingClient | undefined;
-  let trader: ReliableWebSocketClient | undefined;
-  const nodes: Node[] = [];
-
-  afterAll(async () => {
-    client?.stop();
-    await trader?.close();
-    await proxy?.close();
-    await Promise.all(nodes.map(kill));
-    redis?.thaw();
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const cluster: Partial<OrdersCluster> = {};
+  afterAll(() => stopOrdersCluster(cluster));
 
   it(`Redis frozen 3 s and restarted mid-run of ${ORDERS} orders and ≥ ${MIN_FILLS} fills: fail closed, recover; orders 0 twice, every ack processed once, the rest only OUTCOME_UNKNOWN; fills 0 lost, 0 twice, in order`, async () => {
-    redis = await startRedisServer({ persistent: true });
-    dir = mkdtempSync(join(tmpdir(), 'rx-3nodes-redis-'));
-    const sideFile = join(dir, 'processed.log');
-    const fillsFile = join(dir, 'fills.log');
-    for (let i = 0; i < NODES; i++)
-      nodes.push({
-        port: await freePort(),
-        child: undefined,
-        fillsFile,
+    const {
+      redis,
+      sideFile,
+      fillsFile,
+      nodes,
+      received,
+      orders: c,
+    } = await startOrdersCluster(
+      {
+        nodes: NODES,
+        leaseMs: LEASE_MS,
+        redis: { persistent: true },
         env: { FILL_REJECTED: 'skip' },
-        output: [],
-      });
-    await Promise.all(nodes.map((node) => spawnNode(redis.url, node, sideFile, LEASE_MS)));
-    proxy = new RoundRobinProxy({ targets: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })) });
-    await proxy.listen();
-    const received = fillsClient(proxy.url);
-    trader = received.client;
-    await received.client.connect();
-    const c = new ResendingClient(() => proxy!.url, { clientId: 'desk-1', resendMs: 600, window: 100 });
-    client = c;
+        keepOutput: true,
+      },
+      cluster,
+    );
 
     // Redis frozen 3 s after a third of the orders, restarted after two thirds (and 1 s after the thaw at
     // least); the orders keep coming meanwhile.
@@ -93,9 +69,7 @@ describe(`${NODES} nodes on one Redis that is frozen, then restarted`, () => {
     await fault;
     await until(() => c.unsettled === 0, 90_000, 'every order settled');
 
-    const runs = readRuns(sideFile);
-    const twice = [...runs.values()].filter((n) => n > 1).length;
-    const ackedNotOnce = [...c.acked.keys()].filter((id) => runs.get(id) !== 1).length;
+    const counts = orderFaults(sideFile, c, ORDERS);
     const healthOf = (node: Node): string[] => node.output!.filter((line) => line.startsWith('backend '));
     // Each node reports the recovery on its own health check.
     await until(
@@ -106,10 +80,10 @@ describe(`${NODES} nodes on one Redis that is frozen, then restarted`, () => {
     const health = nodes.map(healthOf);
     console.log(
       `${NODES} nodes, Redis frozen and restarted: ${ORDERS} orders, acked ${c.acked.size}, ` +
-        `OUTCOME_UNKNOWN ${c.failed.size}, processed twice ${twice}, ` +
+        `OUTCOME_UNKNOWN ${c.failed.size}, processed twice ${counts.twice}, ` +
         `DEDUPE_UNAVAILABLE nacks ${c.retryableNacks}, health changes per node ${health.map((h) => h.length).join('/')}`,
     );
-    expect({ twice, ackedNotOnce, lost: ORDERS - c.settled, conflicting: c.conflictingAcks }).toEqual({
+    expect(counts).toEqual({
       twice: 0,
       ackedNotOnce: 0,
       lost: 0,

@@ -1,20 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RoundRobinProxy } from '../../src/cli/round-robin-proxy';
-import type { ReliableWebSocketClient } from '../../src/node';
-import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { freePort } from '../helpers/redis-server';
 import { RawClient } from '../helpers/raw-client';
 import { until } from '../helpers/wait';
 import {
   expectEveryFillOnce,
-  fillsClient,
   kill,
-  readRuns,
+  orderFaults,
   spawnNode as spawnWithLease,
+  startOrdersCluster,
+  stopOrdersCluster,
   type Node,
+  type OrdersCluster,
 } from './helpers/node-cluster';
-import { ResendingClient } from './helpers/resending-client';
 
 const ORDERS = 3000;
 /** Each order's handler publishes one fill; some orders end OUTCOME_UNKNOWN, so expect a bit less than one per order. */
@@ -28,37 +26,19 @@ const spawnNode = (redisUrl: string, node: Node, sideFile: string, handlerMs?: n
   spawnWithLease(redisUrl, node, sideFile, LEASE_MS, handlerMs);
 
 describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
-  let redis: RedisServer;
-  let dir: string;
-  let proxy: RoundRobinProxy | undefined;
-  let client: ResendingClient | undefined;
-  let trader: ReliableWebSocketClient | undefined;
-  const nodes: Node[] = [];
-
-  afterAll(async () => {
-    client?.stop();
-    await trader?.close();
-    await proxy?.close();
-    await Promise.all(nodes.map(kill));
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const cluster: Partial<OrdersCluster> = {};
+  afterAll(() => stopOrdersCluster(cluster));
 
   it(`kill -9 a node every ~2 s and cut links while a client sends ${ORDERS} orders and the nodes publish ≥ ${MIN_FILLS} fills: orders 0 twice, every ack processed once, the rest only OUTCOME_UNKNOWN; fills 0 lost, 0 twice, in order`, async () => {
-    redis = await startRedisServer();
-    dir = mkdtempSync(join(tmpdir(), 'rx-3nodes-'));
-    const sideFile = join(dir, 'processed.log');
-    const fillsFile = join(dir, 'fills.log');
-    for (let i = 0; i < NODES; i++) nodes.push({ port: await freePort(), child: undefined, fillsFile });
-    await Promise.all(nodes.map((node) => spawnNode(redis.url, node, sideFile)));
-    proxy = new RoundRobinProxy({ targets: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })) });
-    await proxy.listen();
-    // The library client of the same account receives the fills through the same balancer.
-    const received = fillsClient(proxy.url);
-    trader = received.client;
-    await received.client.connect(); // its cursor is the empty stream's head: every fill comes after it
-    const c = new ResendingClient(() => proxy!.url, { clientId: 'desk-1', resendMs: 600, window: 100 });
-    client = c;
+    const {
+      redis,
+      sideFile,
+      fillsFile,
+      nodes,
+      proxy,
+      received,
+      orders: c,
+    } = await startOrdersCluster({ nodes: NODES, leaseMs: LEASE_MS }, cluster);
 
     let kills = 0;
     let cuts = 0;
@@ -74,7 +54,7 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
       }
     })();
     const cutter = setInterval(() => {
-      proxy!.resetAll();
+      proxy.resetAll();
       cuts++;
     }, CUT_EVERY_MS);
 
@@ -91,16 +71,14 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
     clearInterval(cutter);
     await killer;
 
-    const runs = readRuns(sideFile);
-    const twice = [...runs.values()].filter((n) => n > 1).length;
-    const ackedNotOnce = [...c.acked.keys()].filter((id) => runs.get(id) !== 1).length;
+    const faults = orderFaults(sideFile, c, ORDERS);
     const failedCodes = new Set(c.failed.values());
     console.log(
       `${NODES} nodes: ${ORDERS} orders, acked ${c.acked.size}, OUTCOME_UNKNOWN ${c.failed.size}, ` +
-        `processed twice ${twice}, kills ${kills}, link cuts ${cuts}, reconnects ${c.connects}, ` +
+        `processed twice ${faults.twice}, kills ${kills}, link cuts ${cuts}, reconnects ${c.connects}, ` +
         `DEDUPE_UNAVAILABLE nacks ${c.retryableNacks}, per node ${proxy.perTarget.join('/')}`,
     );
-    expect({ twice, ackedNotOnce, lost: ORDERS - c.settled, conflicting: c.conflictingAcks }).toEqual({
+    expect(faults).toEqual({
       twice: 0,
       ackedNotOnce: 0,
       lost: 0,
@@ -115,6 +93,7 @@ describe(`${NODES} nodes on one Redis behind a round-robin balancer`, () => {
   }, 150_000);
 
   it('a node killed mid-handler: the resend on another node waits out the lease and gets OUTCOME_UNKNOWN, never a second run', async () => {
+    const { redis, dir, nodes } = cluster as OrdersCluster;
     const sideFile = join(dir, 'mid-handler.log');
     const [slow, other] = [
       { port: await freePort(), child: undefined },

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RoundRobinProxy } from '../../../src/cli/round-robin-proxy';
 import { ReliableWebSocketClient } from '../../../src/node';
 import {
   countInbound,
@@ -8,7 +10,14 @@ import {
   NO_INBOUND_FAULTS,
   type Received,
 } from '../../reliability/helpers/inbound-counts';
+import {
+  freePort,
+  startRedisServer,
+  type RedisServer,
+  type RedisServerOptions,
+} from '../../helpers/redis-server';
 import { until } from '../../helpers/wait';
+import { ResendingClient } from './resending-client';
 
 const CHILD = join(__dirname, 'node-child.ts');
 
@@ -142,4 +151,83 @@ export async function expectEveryFillOnce(
   // seq rises by 1 per fill: what the client got is 1..n without a hole (a lost fill would be one).
   const firstArrivals = [...new Set(fills.map((f) => f.seq))];
   expect(firstArrivals).toEqual(firstArrivals.map((_, i) => i + 1));
+}
+
+/** The 3-node specs' set-up: Redis, the nodes behind a round-robin balancer, the fills client and the orders client. */
+export interface OrdersCluster {
+  redis: RedisServer;
+  dir: string;
+  /** Where the handlers record each run of an order (see readRuns). */
+  sideFile: string;
+  fillsFile: string;
+  nodes: Node[];
+  proxy: RoundRobinProxy;
+  received: { client: ReliableWebSocketClient; fills: Received[] };
+  orders: ResendingClient;
+}
+
+export interface OrdersClusterOptions {
+  nodes: number;
+  leaseMs: number;
+  redis?: RedisServerOptions;
+  /** Extra environment of each node. */
+  env?: Record<string, string>;
+  /** Keep each node's output lines (Node.output). */
+  keepOutput?: boolean;
+}
+
+/** Starts the cluster; `into` gets each part as soon as it exists, so a failed start is still stopped by stopOrdersCluster. */
+export async function startOrdersCluster(
+  options: OrdersClusterOptions,
+  into: Partial<OrdersCluster> = {},
+): Promise<OrdersCluster> {
+  const redis = (into.redis = await startRedisServer(options.redis));
+  const dir = (into.dir = mkdtempSync(join(tmpdir(), 'rx-3nodes-')));
+  const sideFile = (into.sideFile = join(dir, 'processed.log'));
+  const fillsFile = (into.fillsFile = join(dir, 'fills.log'));
+  const nodes: Node[] = (into.nodes = []);
+  for (let i = 0; i < options.nodes; i++)
+    nodes.push({
+      port: await freePort(),
+      child: undefined,
+      fillsFile,
+      ...(options.env && { env: options.env }),
+      ...(options.keepOutput && { output: [] }),
+    });
+  await Promise.all(nodes.map((node) => spawnNode(redis.url, node, sideFile, options.leaseMs)));
+  const proxy = (into.proxy = new RoundRobinProxy({
+    targets: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+  }));
+  await proxy.listen();
+  // The library client of the same account receives the fills through the same balancer.
+  const received = (into.received = fillsClient(proxy.url));
+  await received.client.connect(); // its cursor is the empty stream's head: every fill comes after it
+  into.orders = new ResendingClient(() => proxy.url, { clientId: 'desk-1', resendMs: 600, window: 100 });
+  return into as OrdersCluster;
+}
+
+/** Stops whatever part of the cluster was started (Redis thawed first, in case a fault froze it). */
+export async function stopOrdersCluster(cluster: Partial<OrdersCluster>): Promise<void> {
+  cluster.orders?.stop();
+  await cluster.received?.client.close();
+  await cluster.proxy?.close();
+  await Promise.all((cluster.nodes ?? []).map(kill));
+  cluster.redis?.thaw();
+  await cluster.redis?.stop();
+  if (cluster.dir) rmSync(cluster.dir, { recursive: true, force: true });
+}
+
+/** The orders' bad counts (each expected 0): processed twice, acked but not processed once, never settled, conflicting acks. */
+export function orderFaults(
+  sideFile: string,
+  orders: ResendingClient,
+  sent: number,
+): { twice: number; ackedNotOnce: number; lost: number; conflicting: number } {
+  const runs = readRuns(sideFile);
+  return {
+    twice: [...runs.values()].filter((n) => n > 1).length,
+    ackedNotOnce: [...orders.acked.keys()].filter((id) => runs.get(id) !== 1).length,
+    lost: sent - orders.settled,
+    conflicting: orders.conflictingAcks,
+  };
 }
