@@ -153,50 +153,61 @@ function verify(ids: readonly string[]): { acked: number; remembered: number; un
   return { acked: ids.length - unknown, remembered, unknown };
 }
 
+/** Each case starts 4 server children through tsx (~1 s each on a loaded 2-core machine): jest's 5 s default is too short. */
+const CHILD_RUNS_TIMEOUT_MS = 30_000;
+
 describe('FileDedupeStore across server kills (kill -9 of a child server process)', () => {
-  it('killed after an outcome is durable and before its ack: the resend gets the remembered result, nothing runs twice', async () => {
-    const random = seededRandom(SEED);
-    const ids = Array.from({ length: 60 }, (_, i) => `m${i + 1}`);
-    const KILLS = 3;
-    for (let run = 1; run <= KILLS + 1; run++) {
-      const killAfter = run <= KILLS ? 3 + Math.floor(random() * 10) : 0;
-      const proc = await startChild(run, killAfter);
-      await session(ids, 1, run);
-      if (killAfter > 0) {
-        await exited(proc);
-        expect(proc.signalCode).toBe('SIGKILL');
-      } else {
-        proc.kill('SIGTERM');
+  it(
+    'killed after an outcome is durable and before its ack: the resend gets the remembered result, nothing runs twice',
+    async () => {
+      const random = seededRandom(SEED);
+      const ids = Array.from({ length: 60 }, (_, i) => `m${i + 1}`);
+      const KILLS = 3;
+      for (let run = 1; run <= KILLS + 1; run++) {
+        const killAfter = run <= KILLS ? 3 + Math.floor(random() * 10) : 0;
+        const proc = await startChild(run, killAfter);
+        await session(ids, 1, run);
+        if (killAfter > 0) {
+          await exited(proc);
+          expect(proc.signalCode).toBe('SIGKILL');
+        } else {
+          proc.kill('SIGTERM');
+          await exited(proc);
+        }
+      }
+      const counts = verify(ids);
+      console.log(
+        `kill after durable outcome: ${KILLS} kills, ${ids.length} messages, ${counts.acked} acked, ${counts.remembered} answered from the journal after a restart, ${counts.unknown} OUTCOME_UNKNOWN, 0 processed twice`,
+      );
+      expect(counts).toEqual({ acked: ids.length, remembered: KILLS, unknown: 0 });
+    },
+    CHILD_RUNS_TIMEOUT_MS,
+  );
+
+  it(
+    'killed at random moments with 8 in flight: never processed twice; acked ids ran exactly once; the rest are OUTCOME_UNKNOWN',
+    async () => {
+      const random = seededRandom(SEED + 1);
+      const ids = Array.from({ length: 150 }, (_, i) => `r${i + 1}`);
+      const KILLS = 3;
+      for (let run = 1; run <= KILLS + 1; run++) {
+        const proc = await startChild(run, 0);
+        let timer: NodeJS.Timeout | undefined;
+        const killAt = 5 + random() * 40;
+        await session(ids, 8, run, () => {
+          if (run <= KILLS) timer = setTimeout(() => proc.kill('SIGKILL'), killAt);
+        });
+        clearTimeout(timer);
+        proc.kill('SIGKILL');
         await exited(proc);
       }
-    }
-    const counts = verify(ids);
-    console.log(
-      `kill after durable outcome: ${KILLS} kills, ${ids.length} messages, ${counts.acked} acked, ${counts.remembered} answered from the journal after a restart, ${counts.unknown} OUTCOME_UNKNOWN, 0 processed twice`,
-    );
-    expect(counts).toEqual({ acked: ids.length, remembered: KILLS, unknown: 0 });
-  });
-
-  it('killed at random moments with 8 in flight: never processed twice; acked ids ran exactly once; the rest are OUTCOME_UNKNOWN', async () => {
-    const random = seededRandom(SEED + 1);
-    const ids = Array.from({ length: 150 }, (_, i) => `r${i + 1}`);
-    const KILLS = 3;
-    for (let run = 1; run <= KILLS + 1; run++) {
-      const proc = await startChild(run, 0);
-      let timer: NodeJS.Timeout | undefined;
-      const killAt = 5 + random() * 40;
-      await session(ids, 8, run, () => {
-        if (run <= KILLS) timer = setTimeout(() => proc.kill('SIGKILL'), killAt);
-      });
-      clearTimeout(timer);
-      proc.kill('SIGKILL');
-      await exited(proc);
-    }
-    const counts = verify(ids);
-    console.log(
-      `random kills: ${KILLS} kills, ${ids.length} messages, ${counts.acked} acked, ${counts.remembered} answered from the journal after a restart, ${counts.unknown} OUTCOME_UNKNOWN, 0 processed twice`,
-    );
-    expect(counts.acked + counts.unknown).toBe(ids.length);
-    expect(counts.unknown).toBeLessThanOrEqual(KILLS * 8);
-  });
+      const counts = verify(ids);
+      console.log(
+        `random kills: ${KILLS} kills, ${ids.length} messages, ${counts.acked} acked, ${counts.remembered} answered from the journal after a restart, ${counts.unknown} OUTCOME_UNKNOWN, 0 processed twice`,
+      );
+      expect(counts.acked + counts.unknown).toBe(ids.length);
+      expect(counts.unknown).toBeLessThanOrEqual(KILLS * 8);
+    },
+    CHILD_RUNS_TIMEOUT_MS,
+  );
 });
