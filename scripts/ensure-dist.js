@@ -1,5 +1,5 @@
 'use strict';
-// `npm start` on a fresh clone: builds dist/ when it is missing or older than src/ (there is no
+// `npm start` and `npm test` (their specs load dist/) on a fresh clone: builds dist/ when it is missing or older than src/ (there is no
 // prepare script, which would run in every consumer's install), else does nothing.
 const { execSync } = require('node:child_process');
 const { readdirSync, statSync } = require('node:fs');
