@@ -8,7 +8,8 @@ import { formatReport, measureBundle, SIZE_BUDGET, type BundleReport } from '../
  * entry (one chunk then): 15.8 KB after the first size pass; issue 13's hardening
  * +0.9 KB, issue 14's frame limits +0.2 KB, issue 10's reliable inbound streams
  * +1.8 KB, issue 12's synchronous send path +0.6 KB, a follower's commit() +0.3 KB:
- * 20.8 KB. Then multi-tab and reliable streams became lazy chunks (docs/browser.md).
+ * 20.8 KB. Then multi-tab and reliable streams became lazy chunks (docs/browser.md):
+ * 19,422 B initial, 23,248 B total on 2026-12-03.
  */
 const INITIAL_CEILING = 19 * 1024;
 const TOTAL_CEILING = 22.75 * 1024;
@@ -63,7 +64,8 @@ describe('browser bundle of the main entry', () => {
     expect(report.total.gzippedBytes).toBeLessThanOrEqual(TOTAL_CEILING);
   });
 
-  // Known gap, reported rather than hidden: the initial chunk is over the budget (docs/browser.md).
+  // Known gap, reported rather than hidden: the initial chunk is over the budget by 3,038 B, and the
+  // client alone by 757 B (docs/browser.md "Size" says where the bytes are; `npm run size -- --exports`).
   // `it.failing` passes while the budget is missed and fails the day it is met: then make it an `it`.
   it.failing(`the initial chunk meets the ${SIZE_BUDGET / 1024} KB minified + gzipped budget`, () => {
     expect(report.initial.gzippedBytes).toBeLessThanOrEqual(SIZE_BUDGET);
