@@ -1,0 +1,219 @@
+import type { DedupeOutcome } from './dedupe-store';
+
+/** The ids of one key prefix (a session key plus a message id prefix): counter → slot. */
+class PrefixIds {
+  readonly slots = new Map<number, number>();
+  constructor(readonly prefix: string) {}
+}
+
+/** Base-36 digits a counter may have and stay exact in a double (36^10 < 2^53). */
+const MAX_COUNTER_DIGITS = 10;
+const NOT_FOUND = -1;
+const MIN_CAPACITY = 16;
+
+/** The value of a lowercase base-36 digit's char code, or -1. */
+function digit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 97 && code <= 122) return code - 87; // a-z
+  return -1;
+}
+
+/**
+ * The completed entries of the memory dedupe store, packed so that a
+ * remembered id costs no object of its own (an object per id for 10 minutes
+ * is promoted to old space and traced by every full GC).
+ *
+ * Keys of the usual form (anything, then a canonical base-36 counter, as
+ * `session key + createMessageId()` gives) are split into their prefix and the
+ * counter: one `PrefixIds` per prefix maps counters (small integers) to slots.
+ * Any other key is kept whole in `others`. The split is a bijection (the
+ * prefix ends with a char that is not a base-36 digit, the counter has no
+ * leading zero), so two keys never share an entry.
+ *
+ * Slots form a ring in completion order, its columns in typed arrays; expiries
+ * are non-decreasing along it, so a sweep stops at the first live entry.
+ */
+export class RememberedIds {
+  private readonly prefixes = new Map<string, PrefixIds>();
+  private readonly others = new Map<string, number>();
+  /** Per slot: the `PrefixIds` holding it, the whole key (in `others`), or undefined (free or removed). */
+  private owners: (PrefixIds | string | undefined)[] = [];
+  private counters = new Float64Array(0);
+  private expiries = new Float64Array(0);
+  private outcomes: (DedupeOutcome | undefined)[] = [];
+  private head = 0;
+  /** Slots in use from `head` on, removed ones included. */
+  private used = 0;
+  private live = 0;
+  /** The last prefix a key was split into, so a run of one session's ids costs no prefix lookup. */
+  private lastPrefix: PrefixIds | undefined;
+  // What `split` found for `splitKey` (fields, not a tuple: no allocation per call). The store's
+  // usual calls (find, then add, of one key) split it once.
+  private splitKey: string | undefined;
+  private splitFound = false;
+  private splitPrefix: PrefixIds | undefined;
+  private splitCounter = 0;
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** The slot remembering `key`, or -1. */
+  find(key: string): number {
+    if (this.split(key, false)) {
+      const slot = this.splitPrefix?.slots.get(this.splitCounter);
+      return slot ?? NOT_FOUND;
+    }
+    return this.others.get(key) ?? NOT_FOUND;
+  }
+
+  expiresAt(slot: number): number {
+    return this.expiries[slot]!;
+  }
+
+  outcome(slot: number): DedupeOutcome {
+    return this.outcomes[slot]!;
+  }
+
+  /** Forgets the entry in `slot` (its ring slot stays until the sweep passes it). */
+  remove(slot: number): void {
+    const owner = this.owners[slot];
+    if (owner === undefined) return;
+    this.unindex(owner, slot);
+    this.owners[slot] = undefined;
+    this.outcomes[slot] = undefined;
+    this.live--;
+  }
+
+  /** Remembers `key` (not remembered now) at the end of the ring; `expiresAt` must not be below the last one's. */
+  add(key: string, outcome: DedupeOutcome, expiresAt: number): void {
+    if (this.used === this.owners.length) this.regrow();
+    const slot = (this.head + this.used) & (this.owners.length - 1);
+    if (this.split(key, true)) {
+      const prefix = this.splitPrefix!;
+      prefix.slots.set(this.splitCounter, slot);
+      this.owners[slot] = prefix;
+      this.counters[slot] = this.splitCounter;
+    } else {
+      this.others.set(key, slot);
+      this.owners[slot] = key;
+    }
+    this.expiries[slot] = expiresAt;
+    this.outcomes[slot] = outcome;
+    this.used++;
+    this.live++;
+  }
+
+  /** Forgets entries expired at `now`, oldest first; returns how many. */
+  evictExpired(now: number): number {
+    let evicted = 0;
+    const mask = this.owners.length - 1;
+    while (this.used > 0) {
+      const slot = this.head;
+      const owner = this.owners[slot];
+      if (owner !== undefined) {
+        if (this.expiries[slot]! > now) break;
+        this.unindex(owner, slot);
+        this.owners[slot] = undefined;
+        this.outcomes[slot] = undefined;
+        this.live--;
+        evicted++;
+      }
+      this.head = (slot + 1) & mask;
+      this.used--;
+    }
+    return evicted;
+  }
+
+  /** When the oldest remembered entry expires, or undefined if none is. */
+  oldestExpiry(): number | undefined {
+    const mask = this.owners.length - 1;
+    for (let i = 0; i < this.used; i++) {
+      const slot = (this.head + i) & mask;
+      if (this.owners[slot] !== undefined) return this.expiries[slot];
+    }
+    return undefined;
+  }
+
+  private unindex(owner: PrefixIds | string, slot: number): void {
+    if (typeof owner === 'string') {
+      this.others.delete(owner);
+      return;
+    }
+    const counter = this.counters[slot]!;
+    if (owner.slots.get(counter) === slot) owner.slots.delete(counter);
+    if (owner.slots.size === 0) {
+      this.prefixes.delete(owner.prefix);
+      if (this.lastPrefix === owner) this.lastPrefix = undefined;
+      if (this.splitPrefix === owner) this.splitKey = undefined;
+    }
+  }
+
+  /**
+   * Splits `key` into `splitPrefix` (undefined when no such prefix is held and
+   * `create` is false) and `splitCounter`; false when it is not of the usual form.
+   */
+  private split(key: string, create: boolean): boolean {
+    if (key === this.splitKey && (this.splitPrefix !== undefined || !create)) return this.splitFound;
+    this.splitKey = key;
+    this.splitFound = this.splitAnew(key, create);
+    return this.splitFound;
+  }
+
+  private splitAnew(key: string, create: boolean): boolean {
+    const end = key.length;
+    let start = end;
+    let counter = 0;
+    while (start > 0 && end - start <= MAX_COUNTER_DIGITS && digit(key.charCodeAt(start - 1)) >= 0) start--;
+    const digits = end - start;
+    // Not a counter: none, too long (or a longer run of digits), the whole key, or a leading zero.
+    if (digits === 0 || digits > MAX_COUNTER_DIGITS || start === 0) return false;
+    if (digits > 1 && key.charCodeAt(start) === 48) return false;
+    for (let i = start; i < end; i++) counter = counter * 36 + digit(key.charCodeAt(i));
+    this.splitCounter = counter;
+    const last = this.lastPrefix;
+    if (last !== undefined && last.prefix.length === start && key.startsWith(last.prefix)) {
+      this.splitPrefix = last;
+      return true;
+    }
+    const prefixKey = key.slice(0, start);
+    let prefix = this.prefixes.get(prefixKey);
+    if (prefix === undefined && create) {
+      prefix = new PrefixIds(prefixKey);
+      this.prefixes.set(prefixKey, prefix);
+    }
+    if (prefix !== undefined) this.lastPrefix = prefix;
+    this.splitPrefix = prefix;
+    return true;
+  }
+
+  /** Makes room for one more slot: the ring, compacted (removed slots dropped), at twice its live size or more. */
+  private regrow(): void {
+    let capacity = MIN_CAPACITY;
+    while (capacity < (this.live + 1) * 2) capacity *= 2;
+    const owners: (PrefixIds | string | undefined)[] = new Array<undefined>(capacity).fill(undefined);
+    const counters = new Float64Array(capacity);
+    const expiries = new Float64Array(capacity);
+    const outcomes: (DedupeOutcome | undefined)[] = new Array<undefined>(capacity).fill(undefined);
+    const mask = this.owners.length - 1;
+    let next = 0;
+    for (let i = 0; i < this.used; i++) {
+      const slot = (this.head + i) & mask;
+      const owner = this.owners[slot];
+      if (owner === undefined) continue;
+      owners[next] = owner;
+      counters[next] = this.counters[slot]!;
+      expiries[next] = this.expiries[slot]!;
+      outcomes[next] = this.outcomes[slot];
+      if (typeof owner === 'string') this.others.set(owner, next);
+      else owner.slots.set(counters[next]!, next);
+      next++;
+    }
+    this.owners = owners;
+    this.counters = counters;
+    this.expiries = expiries;
+    this.outcomes = outcomes;
+    this.head = 0;
+    this.used = next;
+  }
+}
