@@ -19,6 +19,7 @@ import {
   type WelcomeEnvelope,
 } from '../protocol';
 import { ACK_RUNS_FEATURE } from '../protocol/ack-runs';
+import { validateClientEnvelope } from './client-envelope';
 import { CLOSE_GRACE_MS } from './go-away';
 import type { Answer, MessageDispatcher, Reply } from './message-dispatcher';
 import { OutgoingBatcher } from './outgoing-batcher';
@@ -162,7 +163,7 @@ export class ServerConnection implements SessionHolder {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     if (isBinary) return this.violation('binary frames are not part of the protocol');
-    const { envelopes, errors } = decodeFrame(data.toString(), this.limits);
+    const { envelopes, errors } = decodeFrame(data.toString(), this.limits, validateClientEnvelope);
     if (errors.length > 0) {
       for (const error of errors) this.rejectEnvelope(error);
       if (++this.badFrames > MAX_CONSECUTIVE_BAD_FRAMES)
