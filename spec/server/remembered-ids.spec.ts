@@ -43,10 +43,13 @@ interface ModelEntry {
 }
 
 describe('RememberedIds', () => {
-  it('answers as a Map in completion order would, for any keys', () => {
+  it.each([
+    ['', undefined],
+    [', renumbered often', 8],
+  ])('answers as a Map in completion order would, for any keys%s', (_, maxSeq) => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
-        const ids = new RememberedIds();
+        const ids = new RememberedIds(maxSeq);
         const model = new Map<string, ModelEntry>();
         let lastExpiry = 0;
         for (const o of ops) {
@@ -99,6 +102,15 @@ describe('RememberedIds', () => {
     ids.add('s:p-01', NACK, 2);
     expect(ids.outcome(ids.find('s:p-1'))).toBe(OK);
     expect(ids.outcome(ids.find('s:p-01'))).toBe(NACK);
+  });
+
+  it('gives the memory of a burst back once it has expired, and keeps the rest', () => {
+    const ids = new RememberedIds();
+    for (let i = 0; i < 5000; i++) ids.add(`s:p-${i.toString(36)}`, OK, i < 4990 ? 1 : 2);
+    expect(ids.evictExpired(1)).toBe(4990);
+    expect(ids.size).toBe(10);
+    for (let i = 4990; i < 5000; i++) expect(ids.expiresAt(ids.find(`s:p-${i.toString(36)}`))).toBe(2);
+    expect((ids as unknown as { owners: unknown[] }).owners.length).toBeLessThan(5000);
   });
 
   it('stays as large as its live entries across many windows', () => {

@@ -10,6 +10,8 @@ class PrefixIds {
 const MAX_COUNTER_DIGITS = 10;
 const NOT_FOUND = -1;
 const MIN_CAPACITY = 16;
+/** Sequence numbers are renumbered from 0 before they reach this (they stay small integers). */
+const MAX_SEQ = 2 ** 30;
 
 /** The value of a lowercase base-36 digit's char code, or -1. */
 function digit(code: number): number {
@@ -25,24 +27,28 @@ function digit(code: number): number {
  *
  * Keys of the usual form (anything, then a canonical base-36 counter, as
  * `session key + createMessageId()` gives) are split into their prefix and the
- * counter: one `PrefixIds` per prefix maps counters (small integers) to slots.
- * Any other key is kept whole in `others`. The split is a bijection (the
- * prefix ends with a char that is not a base-36 digit, the counter has no
- * leading zero), so two keys never share an entry.
+ * counter: one `PrefixIds` per prefix maps counters (small integers) to
+ * sequence numbers. Any other key is kept whole in `others`. The split is a
+ * bijection (the prefix ends with a char that is not a base-36 digit, the
+ * counter has no leading zero), so two keys never share an entry.
  *
- * Slots form a ring in completion order, its columns in typed arrays; expiries
- * are non-decreasing along it, so a sweep stops at the first live entry.
+ * Entries are numbered in completion order and held in a ring of typed
+ * columns at `seq & mask`; expiries are non-decreasing along it, so a sweep
+ * stops at the first live entry. Growing or shrinking the ring moves entries
+ * but keeps their numbers, so the index is not touched.
  */
 export class RememberedIds {
   private readonly prefixes = new Map<string, PrefixIds>();
   private readonly others = new Map<string, number>();
-  /** Per slot: the `PrefixIds` holding it, the whole key (in `others`), or undefined (free or removed). */
+  /** Per ring slot: the `PrefixIds` holding it, the whole key (in `others`), or undefined (free or removed). */
   private owners: (PrefixIds | string | undefined)[] = [];
   private counters = new Float64Array(0);
   private expiries = new Float64Array(0);
   private outcomes: (DedupeOutcome | undefined)[] = [];
-  private head = 0;
-  /** Slots in use from `head` on, removed ones included. */
+  private mask = -1;
+  /** Sequence number of the oldest slot in use. */
+  private headSeq = 0;
+  /** Slots in use from `headSeq` on, removed ones included. */
   private used = 0;
   private live = 0;
   /** The last prefix a key was split into, so a run of one session's ids costs no prefix lookup. */
@@ -54,48 +60,55 @@ export class RememberedIds {
   private splitPrefix: PrefixIds | undefined;
   private splitCounter = 0;
 
+  /** @param maxSeq Renumbering point (only a spec sets it lower, to see renumbering happen). */
+  constructor(private readonly maxSeq = MAX_SEQ) {}
+
   get size(): number {
     return this.live;
   }
 
-  /** The slot remembering `key`, or -1. */
+  /** The sequence number of the entry remembering `key`, or -1. */
   find(key: string): number {
     if (this.split(key, false)) {
-      const slot = this.splitPrefix?.slots.get(this.splitCounter);
-      return slot ?? NOT_FOUND;
+      const seq = this.splitPrefix?.slots.get(this.splitCounter);
+      return seq ?? NOT_FOUND;
     }
     return this.others.get(key) ?? NOT_FOUND;
   }
 
-  expiresAt(slot: number): number {
-    return this.expiries[slot]!;
+  expiresAt(seq: number): number {
+    return this.expiries[seq & this.mask]!;
   }
 
-  outcome(slot: number): DedupeOutcome {
-    return this.outcomes[slot]!;
+  outcome(seq: number): DedupeOutcome {
+    return this.outcomes[seq & this.mask]!;
   }
 
-  /** Forgets the entry in `slot` (its ring slot stays until the sweep passes it). */
-  remove(slot: number): void {
+  /** Forgets the entry `seq` (its ring slot stays taken until the sweep passes it). */
+  remove(seq: number): void {
+    const slot = seq & this.mask;
     const owner = this.owners[slot];
     if (owner === undefined) return;
-    this.unindex(owner, slot);
+    this.unindex(owner, slot, seq);
     this.owners[slot] = undefined;
     this.outcomes[slot] = undefined;
     this.live--;
   }
 
-  /** Remembers `key` (not remembered now) at the end of the ring; `expiresAt` must not be below the last one's. */
+  /** Remembers `key` (not remembered now) as the newest entry; `expiresAt` must not be below the last one's. */
   add(key: string, outcome: DedupeOutcome, expiresAt: number): void {
-    if (this.used === this.owners.length) this.regrow();
-    const slot = (this.head + this.used) & (this.owners.length - 1);
+    if (this.used === this.owners.length) this.resize(Math.max(MIN_CAPACITY, this.owners.length * 2), false);
+    // Numbers stay small integers (no heap number per index entry): renumbered long before 2^31.
+    if (this.headSeq + this.used >= this.maxSeq) this.resize(this.owners.length, true);
+    const seq = this.headSeq + this.used;
+    const slot = seq & this.mask;
     if (this.split(key, true)) {
       const prefix = this.splitPrefix!;
-      prefix.slots.set(this.splitCounter, slot);
+      prefix.slots.set(this.splitCounter, seq);
       this.owners[slot] = prefix;
       this.counters[slot] = this.splitCounter;
     } else {
-      this.others.set(key, slot);
+      this.others.set(key, seq);
       this.owners[slot] = key;
     }
     this.expiries[slot] = expiresAt;
@@ -107,41 +120,44 @@ export class RememberedIds {
   /** Forgets entries expired at `now`, oldest first; returns how many. */
   evictExpired(now: number): number {
     let evicted = 0;
-    const mask = this.owners.length - 1;
     while (this.used > 0) {
-      const slot = this.head;
+      const seq = this.headSeq;
+      const slot = seq & this.mask;
       const owner = this.owners[slot];
       if (owner !== undefined) {
         if (this.expiries[slot]! > now) break;
-        this.unindex(owner, slot);
+        this.unindex(owner, slot, seq);
         this.owners[slot] = undefined;
         this.outcomes[slot] = undefined;
         this.live--;
         evicted++;
       }
-      this.head = (slot + 1) & mask;
+      this.headSeq++;
       this.used--;
     }
+    // After a burst has expired, give its memory back.
+    const capacity = this.owners.length;
+    if (capacity > MIN_CAPACITY && this.used * 8 < capacity)
+      this.resize(Math.max(MIN_CAPACITY, capacity / 4), false);
     return evicted;
   }
 
   /** When the oldest remembered entry expires, or undefined if none is. */
   oldestExpiry(): number | undefined {
-    const mask = this.owners.length - 1;
     for (let i = 0; i < this.used; i++) {
-      const slot = (this.head + i) & mask;
+      const slot = (this.headSeq + i) & this.mask;
       if (this.owners[slot] !== undefined) return this.expiries[slot];
     }
     return undefined;
   }
 
-  private unindex(owner: PrefixIds | string, slot: number): void {
+  private unindex(owner: PrefixIds | string, slot: number, seq: number): void {
     if (typeof owner === 'string') {
       this.others.delete(owner);
       return;
     }
     const counter = this.counters[slot]!;
-    if (owner.slots.get(counter) === slot) owner.slots.delete(counter);
+    if (owner.slots.get(counter) === seq) owner.slots.delete(counter);
     if (owner.slots.size === 0) {
       this.prefixes.delete(owner.prefix);
       if (this.lastPrefix === owner) this.lastPrefix = undefined;
@@ -187,33 +203,36 @@ export class RememberedIds {
     return true;
   }
 
-  /** Makes room for one more slot: the ring, compacted (removed slots dropped), at twice its live size or more. */
-  private regrow(): void {
-    let capacity = MIN_CAPACITY;
-    while (capacity < (this.live + 1) * 2) capacity *= 2;
+  /**
+   * Moves the entries in use to a ring of `capacity` slots (a power of two, at
+   * least `used`); with `renumber`, numbered from 0 again (the index updated).
+   */
+  private resize(capacity: number, renumber: boolean): void {
     const owners: (PrefixIds | string | undefined)[] = new Array<undefined>(capacity).fill(undefined);
     const counters = new Float64Array(capacity);
     const expiries = new Float64Array(capacity);
     const outcomes: (DedupeOutcome | undefined)[] = new Array<undefined>(capacity).fill(undefined);
-    const mask = this.owners.length - 1;
-    let next = 0;
+    const mask = capacity - 1;
+    const base = renumber ? 0 : this.headSeq;
     for (let i = 0; i < this.used; i++) {
-      const slot = (this.head + i) & mask;
-      const owner = this.owners[slot];
+      const from = (this.headSeq + i) & this.mask;
+      const owner = this.owners[from];
       if (owner === undefined) continue;
-      owners[next] = owner;
-      counters[next] = this.counters[slot]!;
-      expiries[next] = this.expiries[slot]!;
-      outcomes[next] = this.outcomes[slot];
-      if (typeof owner === 'string') this.others.set(owner, next);
-      else owner.slots.set(counters[next]!, next);
-      next++;
+      const seq = base + i;
+      const to = seq & mask;
+      owners[to] = owner;
+      counters[to] = this.counters[from]!;
+      expiries[to] = this.expiries[from]!;
+      outcomes[to] = this.outcomes[from];
+      if (!renumber) continue;
+      if (typeof owner === 'string') this.others.set(owner, seq);
+      else owner.slots.set(counters[to]!, seq);
     }
     this.owners = owners;
     this.counters = counters;
     this.expiries = expiries;
     this.outcomes = outcomes;
-    this.head = 0;
-    this.used = next;
+    this.mask = mask;
+    this.headSeq = base;
   }
 }
