@@ -69,7 +69,7 @@ export class RememberedIds {
 
   /** The sequence number of the entry remembering `key`, or -1. */
   find(key: string): number {
-    if (this.split(key, false)) {
+    if (this.splitAnew(key, false)) {
       const seq = this.splitPrefix?.slots.get(this.splitCounter);
       return seq ?? NOT_FOUND;
     }
@@ -170,13 +170,19 @@ export class RememberedIds {
    * `create` is false) and `splitCounter`; false when it is not of the usual form.
    */
   private split(key: string, create: boolean): boolean {
+    // Usually the very string `find` just split (identical: no character compared).
     if (key === this.splitKey && (this.splitPrefix !== undefined || !create)) return this.splitFound;
+    return this.splitAnew(key, create);
+  }
+
+  /** `split` without the cache (`find` is called with a new key: comparing it to the last one would read both). */
+  private splitAnew(key: string, create: boolean): boolean {
     this.splitKey = key;
-    this.splitFound = this.splitAnew(key, create);
+    this.splitFound = this.splitAt(key, create);
     return this.splitFound;
   }
 
-  private splitAnew(key: string, create: boolean): boolean {
+  private splitAt(key: string, create: boolean): boolean {
     const end = key.length;
     let start = end;
     let counter = 0;
@@ -187,12 +193,14 @@ export class RememberedIds {
     if (digits > 1 && key.charCodeAt(start) === 48) return false;
     for (let i = start; i < end; i++) counter = counter * 36 + digit(key.charCodeAt(i));
     this.splitCounter = counter;
+    // Sliced and compared whole (a builtin compare of flat strings): `startsWith`, inlined, reads
+    // the key a character at a time (measured: ~4,000 instructions a call on the server).
+    const prefixKey = key.slice(0, start);
     const last = this.lastPrefix;
-    if (last !== undefined && last.prefix.length === start && key.startsWith(last.prefix)) {
+    if (last !== undefined && last.prefix === prefixKey) {
       this.splitPrefix = last;
       return true;
     }
-    const prefixKey = key.slice(0, start);
     let prefix = this.prefixes.get(prefixKey);
     if (prefix === undefined && create) {
       prefix = new PrefixIds(prefixKey);
