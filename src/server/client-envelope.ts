@@ -5,6 +5,10 @@ import type { ProtocolError } from '../protocol/errors';
 
 /** Past this depth the fast walk does not recurse; the full decoder's iterative walk answers. */
 const FAST_MAX_DEPTH = 256;
+// Read once: through a CommonJS build (tsx, ts-jest) each imported binding is a getter call.
+const DATA: string = MessageType.DATA;
+const COMMAND: string = MessageType.COMMAND;
+const MAX_ID = MAX_ID_LENGTH;
 
 /**
  * `validateEnvelope` for what a client sends, with a fast path for its usual
@@ -22,15 +26,12 @@ function isCleanAppMessage(value: unknown, maxDepth: number): boolean {
   const env = value as Record<string, unknown>;
   const type = env['type'];
   return (
-    (type === MessageType.DATA || type === MessageType.COMMAND) &&
-    isId(env['id']) &&
-    isId(env['name']) &&
-    isClean(env, 0, maxDepth)
+    (type === DATA || type === COMMAND) && isId(env['id']) && isId(env['name']) && isClean(env, 0, maxDepth)
   );
 }
 
 function isId(value: unknown): boolean {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID;
 }
 
 /**

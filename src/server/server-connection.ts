@@ -216,8 +216,8 @@ export class ServerConnection implements SessionHolder {
 
   private route(envelope: Envelope): void {
     switch (envelope.type) {
-      case MessageType.DATA:
-      case MessageType.COMMAND:
+      case DATA: // module constants: no getter call per envelope through a CommonJS build
+      case COMMAND:
         return this.onAppMessage(envelope);
       case MessageType.HEARTBEAT:
         return this.batcher.push({ type: MessageType.HEARTBEAT_ACK, ts: envelope.ts });
