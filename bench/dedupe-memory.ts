@@ -2,8 +2,8 @@
  * What the server's default dedupe store costs per remembered message id:
  * `node --expose-gc --import tsx bench/dedupe-memory.ts` (BENCH_DEDUPE_IDS, default 1,000,000).
  * Keys are built as the dispatcher builds them (session key + message id), once with the
- * reference client's ids (a prefix and a counter, packed by the store) and once with
- * opaque ids (UUID-like, kept whole).
+ * reference client's ids (a prefix and a counter, packed by the store), once with
+ * opaque ids (UUID-like, kept whole) and once with ids that each bring a new prefix.
  */
 import { randomUUID } from 'node:crypto';
 import { MemoryDedupeStore } from '../src/server/dedupe-store';
@@ -39,3 +39,4 @@ function measure(label: string, idOf: (i: number) => string): void {
 
 measure('prefix + counter', (i) => `k3j9x0c2b7a1q8z4-${i.toString(36)}`);
 measure('opaque', () => randomUUID());
+measure('a new prefix each', (i) => `h${i.toString(36)}x-0`);

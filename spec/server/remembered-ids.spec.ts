@@ -24,6 +24,8 @@ const key = fc.oneof(
     'x-zzzzzzzzzz',
   ),
   fc.string({ maxLength: 6 }),
+  // Many prefixes holding one or two ids each (a prefix's first id is held without a Map).
+  fc.tuple(fc.nat(12), fc.nat(2)).map(([prefix, n]) => `s:${prefix}-${n}`),
 );
 
 type Op =

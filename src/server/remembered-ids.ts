@@ -1,9 +1,41 @@
 import type { DedupeOutcome } from './dedupe-store';
 
-/** The ids of one key prefix (a session key plus a message id prefix): counter → slot. */
+/**
+ * The ids of one key prefix (a session key plus a message id prefix): counter →
+ * sequence number. The first is held in two fields and a Map made only for a
+ * second, so ids that each bring a new prefix (not the reference client's) cost no Map each.
+ */
 class PrefixIds {
-  readonly slots = new Map<number, number>();
+  private counter = -1;
+  private seq = -1;
+  private many: Map<number, number> | undefined;
   constructor(readonly prefix: string) {}
+
+  get size(): number {
+    return this.many !== undefined ? this.many.size : this.seq >= 0 ? 1 : 0;
+  }
+
+  get(counter: number): number | undefined {
+    if (this.many !== undefined) return this.many.get(counter);
+    return counter === this.counter && this.seq >= 0 ? this.seq : undefined;
+  }
+
+  set(counter: number, seq: number): void {
+    if (this.many === undefined) {
+      if (this.seq < 0 || counter === this.counter) {
+        this.counter = counter;
+        this.seq = seq;
+        return;
+      }
+      this.many = new Map([[this.counter, this.seq]]);
+    }
+    this.many.set(counter, seq);
+  }
+
+  delete(counter: number): void {
+    if (this.many !== undefined) this.many.delete(counter);
+    else if (counter === this.counter) this.seq = -1;
+  }
 }
 
 /** Base-36 digits a counter may have and stay exact in a double (36^10 < 2^53). */
@@ -70,7 +102,7 @@ export class RememberedIds {
   /** The sequence number of the entry remembering `key`, or -1. */
   find(key: string): number {
     if (this.splitAnew(key, false)) {
-      const seq = this.splitPrefix?.slots.get(this.splitCounter);
+      const seq = this.splitPrefix?.get(this.splitCounter);
       return seq ?? NOT_FOUND;
     }
     return this.others.get(key) ?? NOT_FOUND;
@@ -104,7 +136,7 @@ export class RememberedIds {
     const slot = seq & this.mask;
     if (this.split(key, true)) {
       const prefix = this.splitPrefix!;
-      prefix.slots.set(this.splitCounter, seq);
+      prefix.set(this.splitCounter, seq);
       this.owners[slot] = prefix;
       this.counters[slot] = this.splitCounter;
     } else {
@@ -157,8 +189,8 @@ export class RememberedIds {
       return;
     }
     const counter = this.counters[slot]!;
-    if (owner.slots.get(counter) === seq) owner.slots.delete(counter);
-    if (owner.slots.size === 0) {
+    if (owner.get(counter) === seq) owner.delete(counter);
+    if (owner.size === 0) {
       this.prefixes.delete(owner.prefix);
       if (this.lastPrefix === owner) this.lastPrefix = undefined;
       if (this.splitPrefix === owner) this.splitKey = undefined;
@@ -234,7 +266,7 @@ export class RememberedIds {
       outcomes[to] = this.outcomes[from];
       if (!renumber) continue;
       if (typeof owner === 'string') this.others.set(owner, seq);
-      else owner.slots.set(counters[to]!, seq);
+      else owner.set(counters[to]!, seq);
     }
     this.owners = owners;
     this.counters = counters;
