@@ -1,3 +1,5 @@
+import { RememberedIds } from './remembered-ids';
+
 /** A value, or a promise of it: stores may be synchronous (fast path) or asynchronous (durable). */
 export type MaybePromise<T> = T | PromiseLike<T>;
 
@@ -66,20 +68,16 @@ export interface MemoryDedupeStoreOptions {
   now?: () => number;
 }
 
-interface Remembered {
-  outcome: DedupeOutcome;
-  expiresAt: number;
-}
-
 const STARTED: DedupeBegin = Object.freeze({ status: 'started' });
 const EXISTS: DedupeBegin = Object.freeze({ status: 'exists' });
 /** At the cap with nothing completed to wait for, suggest a short pause. */
 const FULL_OF_PENDING_RETRY_MS = 1000;
 
 /**
- * In-process store. Completed entries live in a Map in completion order with
- * non-decreasing expiry, so a sweep stops at the first live entry: its cost
- * is the number of expired entries, not the size of the window.
+ * In-process store. Completed entries are kept packed (`RememberedIds`: no
+ * object per id) in completion order with non-decreasing expiry, so a sweep
+ * stops at the first live entry: its cost is the number of expired entries,
+ * not the size of the window.
  *
  * At `maxEntries` it never forgets a live id early (that could run a handler
  * twice): `begin` answers `'full'` with the time until the oldest entry
@@ -93,10 +91,10 @@ export class MemoryDedupeStore implements DedupeStore {
    */
   private pendingOne: string | undefined;
   private readonly pending = new Set<string>();
-  private readonly done = new Map<string, Remembered>();
+  private readonly done = new RememberedIds();
   /**
    * The last key `get` found nowhere: the `begin` that follows it (the server's usual pair) skips a
-   * second lookup in `done`, the costliest step here (a large table, a miss per fresh id). Any
+   * second lookup in `done` (a miss per fresh id). Any
    * `complete` of that key clears it.
    */
   private missed: string | undefined;
@@ -113,8 +111,8 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   get(key: string, now: number): DedupeLookup {
-    const entry = this.done.get(key);
-    if (entry !== undefined) return entry.expiresAt > now ? entry.outcome : undefined;
+    const slot = this.done.find(key);
+    if (slot >= 0) return this.done.expiresAt(slot) > now ? this.done.outcome(slot) : undefined;
     if (this.isPending(key)) return 'pending';
     this.missed = key;
     return undefined;
@@ -125,10 +123,10 @@ export class MemoryDedupeStore implements DedupeStore {
     if (key === this.missed) {
       this.missed = undefined;
     } else {
-      const entry = this.done.get(key);
-      if (entry !== undefined) {
-        if (entry.expiresAt > this.now()) return EXISTS;
-        this.done.delete(key);
+      const slot = this.done.find(key);
+      if (slot >= 0) {
+        if (this.done.expiresAt(slot) > this.now()) return EXISTS;
+        this.done.remove(slot);
       }
     }
     if (this.size() >= this.maxEntries) {
@@ -145,20 +143,17 @@ export class MemoryDedupeStore implements DedupeStore {
     if (key === this.missed) this.missed = undefined;
     // A pending key has no entry in `done` (`begin` made sure); any other is moved to the end.
     if (this.pendingOne === key) this.pendingOne = undefined;
-    else if (!this.pending.delete(key)) this.done.delete(key);
-    // Keep expiries non-decreasing in Map order so the sweep can stop early.
+    else if (!this.pending.delete(key)) {
+      const slot = this.done.find(key);
+      if (slot >= 0) this.done.remove(slot);
+    }
+    // Keep expiries non-decreasing in completion order so the sweep can stop early.
     this.lastExpiresAt = Math.max(this.lastExpiresAt, expiresAt);
-    this.done.set(key, { outcome, expiresAt: this.lastExpiresAt });
+    this.done.add(key, outcome, this.lastExpiresAt);
   }
 
   evictExpired(now: number): number {
-    let evicted = 0;
-    for (const [key, entry] of this.done) {
-      if (entry.expiresAt > now) break;
-      this.done.delete(key);
-      evicted++;
-    }
-    return evicted;
+    return this.done.evictExpired(now);
   }
 
   size(): number {
@@ -170,8 +165,8 @@ export class MemoryDedupeStore implements DedupeStore {
   }
 
   private full(now: number): DedupeBegin {
-    const oldest = this.done.values().next();
-    const retryAfterMs = oldest.done ? FULL_OF_PENDING_RETRY_MS : Math.max(1, oldest.value.expiresAt - now);
+    const oldest = this.done.oldestExpiry();
+    const retryAfterMs = oldest === undefined ? FULL_OF_PENDING_RETRY_MS : Math.max(1, oldest - now);
     return { status: 'full', retryAfterMs };
   }
 }

@@ -19,6 +19,7 @@ import {
   type WelcomeEnvelope,
 } from '../protocol';
 import { ACK_RUNS_FEATURE } from '../protocol/ack-runs';
+import { validateClientEnvelope } from './client-envelope';
 import { CLOSE_GRACE_MS } from './go-away';
 import type { Answer, MessageDispatcher, Reply } from './message-dispatcher';
 import { OutgoingBatcher } from './outgoing-batcher';
@@ -162,7 +163,7 @@ export class ServerConnection implements SessionHolder {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     if (isBinary) return this.violation('binary frames are not part of the protocol');
-    const { envelopes, errors } = decodeFrame(data.toString(), this.limits);
+    const { envelopes, errors } = decodeFrame(data.toString(), this.limits, validateClientEnvelope);
     if (errors.length > 0) {
       for (const error of errors) this.rejectEnvelope(error);
       if (++this.badFrames > MAX_CONSECUTIVE_BAD_FRAMES)
@@ -215,8 +216,8 @@ export class ServerConnection implements SessionHolder {
 
   private route(envelope: Envelope): void {
     switch (envelope.type) {
-      case MessageType.DATA:
-      case MessageType.COMMAND:
+      case DATA: // module constants: no getter call per envelope through a CommonJS build
+      case COMMAND:
         return this.onAppMessage(envelope);
       case MessageType.HEARTBEAT:
         return this.batcher.push({ type: MessageType.HEARTBEAT_ACK, ts: envelope.ts });
