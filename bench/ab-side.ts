@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { measure, readBenchEnv, tradeSignal, type BenchResult, type SendFn } from './harness';
+import { acknowledgedSend, measure, readBenchEnv, type BenchResult } from './harness';
 import { readPushEnv, runPushBench, type PushLib } from './push-bench';
 
 interface Lib {
@@ -82,11 +82,7 @@ async function main(): Promise<void> {
   });
   try {
     await client.connect();
-    const send: SendFn = (seq, done) => {
-      client
-        .sendWithAcknowledgement({ type: 'signal', payload: tradeSignal(seq) })
-        .then((result) => done(result.acknowledged ? undefined : result.error), done);
-    };
+    const send = acknowledgedSend(client);
     const result = await measure(
       'rx-reliable-ws',
       { messages: env.messages, window: env.window, runs: 1 },

@@ -44,6 +44,23 @@ export interface BenchEntry {
 /** Sends message `seq`; the peer calls `done` once, when its ack arrives (with an error if it failed). */
 export type SendFn = (seq: number, done: (error?: unknown) => void) => void;
 
+/** What `acknowledgedSend` needs of our client (any `src/` copy's `ReliableWebSocketClient`). */
+interface AcknowledgingClient {
+  sendWithAcknowledgement(message: {
+    type: string;
+    payload: unknown;
+  }): Promise<{ acknowledged: boolean; error?: Error | undefined }>;
+}
+
+/** Our client's send for the harness: one `sendWithAcknowledgement` of a trade signal, done with the error unless acked. */
+export function acknowledgedSend(client: AcknowledgingClient): SendFn {
+  return (seq, done) => {
+    client
+      .sendWithAcknowledgement({ type: 'signal', payload: tradeSignal(seq) })
+      .then((result) => done(result.acknowledged ? undefined : result.error), done);
+  };
+}
+
 /** Where each peer's server runs: in this process (as the reference figures were taken) or a child. */
 export type ServerMode = 'inproc' | 'child';
 

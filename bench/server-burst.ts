@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { ReliableWebSocketClient } from '../src/node';
-import { median, runOnce, tradeSignal, type SendFn } from './harness';
+import { acknowledgedSend, median, runOnce } from './harness';
 import { startPeerServer, type RunningServer } from './peer-server';
 
 const SRC_ENV = 'SERVER_BURST_SRC';
@@ -40,11 +40,7 @@ async function measureServer(src: string, messages: number, runs: number): Promi
   });
   try {
     await client.connect();
-    const send: SendFn = (seq, done) => {
-      client
-        .sendWithAcknowledgement({ type: 'signal', payload: tradeSignal(seq) })
-        .then((result) => done(result.acknowledged ? undefined : result.error), done);
-    };
+    const send = acknowledgedSend(client);
     await runOnce(send, Math.min(messages, 5000), 'burst', 60_000);
     const rows: ServerFigures[] = [];
     for (let run = 0; run < runs; run++) {

@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorageAdapter, ReliableWebSocketClient } from '../../src/node';
 import { ReliableWebSocketServer } from '../../src/server/index';
-import {
-  measure,
-  readBenchEnv,
-  tradeSignal,
-  type BenchOptions,
-  type BenchResult,
-  type SendFn,
-} from '../harness';
+import { acknowledgedSend, measure, readBenchEnv, type BenchOptions, type BenchResult } from '../harness';
 import { startPeerServer, type RunningServer } from '../peer-server';
 
 /** The reference server with a handler that returns nothing, like the bare ack. */
@@ -50,11 +43,7 @@ export async function benchClient(
   });
   try {
     await client.connect();
-    const send: SendFn = (seq, done) => {
-      client
-        .sendWithAcknowledgement({ type: 'signal', payload: tradeSignal(seq) })
-        .then((result) => done(result.acknowledged ? undefined : result.error), done);
-    };
+    const send = acknowledgedSend(client);
     return await measure(name, opts, send, { ...env, server });
   } finally {
     await client.close();
