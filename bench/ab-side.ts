@@ -32,6 +32,7 @@ async function push(src: string): Promise<BenchResult> {
     messagesPerSec: r!.messagesPerSec,
     cpuUsPerMsg: r!.cpuUsPerMsg,
     bytesPerMsg: r!.bytesPerMsg,
+    promotedPerMsg: NaN,
     gcPct: NaN,
     p50Ms: NaN,
     p99Ms: NaN,

@@ -69,6 +69,7 @@ const FIGURES: Array<[Figure, string, number]> = [
   ['cpuUsPerMsg', 'CPU µs/msg', 2],
   ['gcPct', 'GC %', 1],
   ['bytesPerMsg', 'alloc B/msg', 0],
+  ['promotedPerMsg', 'promoted B/msg', 0],
   ['p50Ms', 'RTT p50 ms', 2],
   ['p99Ms', 'RTT p99 ms', 2],
   ['serialP50Us', '1-by-1 p50 µs', 0],

@@ -28,6 +28,8 @@ export interface BenchResult {
   gcPct: number;
   /** V8 heap bytes allocated per acked message, client and server together. */
   bytesPerMsg: number;
+  /** Of those, bytes per message the scavenges promoted to old space (see ProbeSample.promotedBytes). */
+  promotedPerMsg: number;
   /** One message at a time (window 1): send→ack round trip, µs. NaN when not measured. */
   serialP50Us: number;
   serialP99Us: number;
@@ -239,6 +241,7 @@ export async function measure(
     cpuUsPerMsg: med((s) => s.probe.cpuUs / opts.messages),
     gcPct: med((s) => s.probe.gcUs / (10 * s.elapsedMs)),
     bytesPerMsg: med((s) => s.probe.allocatedBytes / opts.messages),
+    promotedPerMsg: med((s) => s.probe.promotedBytes / opts.messages),
     serialP50Us,
     serialP99Us,
   };

@@ -10,16 +10,29 @@ export interface ProbeSample {
   gcs: number;
   /** Bytes allocated on the V8 heap: growth of the used heap plus what each collection freed. */
   allocatedBytes: number;
+  /**
+   * Bytes the scavenges moved into old space (its growth across each scavenge): objects that
+   * outlived two young-generation collections. Steadier than GC time, and what GC time follows.
+   */
+  promotedBytes: number;
 }
 
 /** GCProfiler's heap figures are camelCase at run time, whatever @types/node says. */
+interface GcHeap {
+  heapStatistics: { usedHeapSize: number };
+  heapSpaceStatistics: Array<{ spaceName: string; spaceUsedSize: number }>;
+}
 interface GcEntry {
+  gcType: string;
   cost: number;
-  beforeGC: { heapStatistics: { usedHeapSize: number } };
-  afterGC: { heapStatistics: { usedHeapSize: number } };
+  beforeGC: GcHeap;
+  afterGC: GcHeap;
 }
 
-export const EMPTY_SAMPLE: ProbeSample = { cpuUs: 0, gcUs: 0, gcs: 0, allocatedBytes: 0 };
+const oldSpaceUsed = (heap: GcHeap): number =>
+  heap.heapSpaceStatistics.find((space) => space.spaceName === 'old_space')?.spaceUsedSize ?? 0;
+
+export const EMPTY_SAMPLE: ProbeSample = { cpuUs: 0, gcUs: 0, gcs: 0, allocatedBytes: 0, promotedBytes: 0 };
 
 /**
  * Starts measuring this process: CPU, GC time and allocated bytes, from
@@ -38,15 +51,19 @@ export function startProbe(): () => ProbeSample {
     const used = process.cpuUsage(cpu);
     let freed = 0;
     let gcUs = 0;
+    let promotedBytes = 0;
     for (const gc of statistics) {
       freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
       gcUs += gc.cost;
+      if (gc.gcType === 'Scavenge')
+        promotedBytes += Math.max(0, oldSpaceUsed(gc.afterGC) - oldSpaceUsed(gc.beforeGC));
     }
     return {
       cpuUs: used.user + used.system,
       gcUs,
       gcs: statistics.length,
       allocatedBytes: Math.max(0, heapAfter - heapBefore + freed),
+      promotedBytes,
     };
   };
 }
@@ -57,5 +74,6 @@ export function addSamples(a: ProbeSample, b: ProbeSample): ProbeSample {
     gcUs: a.gcUs + b.gcUs,
     gcs: a.gcs + b.gcs,
     allocatedBytes: a.allocatedBytes + b.allocatedBytes,
+    promotedBytes: a.promotedBytes + b.promotedBytes,
   };
 }

@@ -50,6 +50,7 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
     'CPU µs/msg',
     'GC %',
     'alloc B/msg',
+    'promoted B/msg',
   ];
   const us = (value: number) => (Number.isFinite(value) ? Math.round(value).toString() : '-');
   const lines = rows.map((row) =>
@@ -64,8 +65,9 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
           row.cpuUsPerMsg.toFixed(1),
           row.gcPct.toFixed(1),
           Math.round(row.bytesPerMsg).toLocaleString('en-US'),
+          Number.isFinite(row.promotedPerMsg) ? Math.round(row.promotedPerMsg).toLocaleString('en-US') : '-',
         ]
-      : [row.name, `FAILED: ${row.error}`, '', '', '', '', '', '', ''],
+      : [row.name, `FAILED: ${row.error}`, '', '', '', '', '', '', '', ''],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
   const format = (cells: string[]) =>
@@ -77,7 +79,7 @@ export function formatReport(rows: ReportRow[], meta: ReportMeta): string {
       : 'CPU, GC and alloc = client process + server child, added';
   return [
     `${env.messages} messages, window ${env.window}, medians of ${env.runs} alternating rounds; server ${env.serverMode}; ${scope}`,
-    `1-by-1 = ${env.serial} messages sent one at a time (window 1); GC % = GC pauses / run wall time`,
+    `1-by-1 = ${env.serial} messages sent one at a time (window 1); GC % = GC pauses / run wall time; promoted = moved to old space by scavenges`,
     `${meta.node} on ${meta.cpu} (${meta.cores} cores), ${meta.date}`,
     '',
     format(header),

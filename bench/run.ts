@@ -42,6 +42,7 @@ function medianResult(name: string, results: BenchResult[]): BenchResult {
     cpuUsPerMsg: med((r) => r.cpuUsPerMsg),
     gcPct: med((r) => r.gcPct),
     bytesPerMsg: med((r) => r.bytesPerMsg),
+    promotedPerMsg: med((r) => r.promotedPerMsg),
     serialP50Us: med((r) => r.serialP50Us),
     serialP99Us: med((r) => r.serialP99Us),
   };
