@@ -2,7 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { ReliableWebSocketClient } from '../../src/node';
 import { MessageType, type Envelope } from '../../src/protocol';
-import { OutgoingBatcher, type BatcherLimits } from '../../src/server/outgoing-batcher';
+import {
+  MAX_BARE_ACKS_PER_WRITE,
+  OutgoingBatcher,
+  type BatcherLimits,
+} from '../../src/server/outgoing-batcher';
 import { RawClient, withTimeout } from '../helpers/raw-client';
 import { useServers } from '../helpers/server-fixture';
 
@@ -55,6 +59,21 @@ describe('OutgoingBatcher', () => {
     const all = envelopes(frames);
     const acked = new Set(all.flatMap((e) => (e.type === 'ack' ? (e.ids ?? [e.id!]) : [])));
     expect(acked.size).toBe(600);
+  });
+
+  it('writes the bare acks as soon as MAX_BARE_ACKS_PER_WRITE wait, then the rest at the flush, each once and in order', () => {
+    const { batcher: b, frames } = batcher({ maxFrameBytes: 1 << 20 });
+    const ids = Array.from({ length: 2 * MAX_BARE_ACKS_PER_WRITE + 500 }, (_, i) => `m-${i}`);
+    for (const id of ids.slice(0, MAX_BARE_ACKS_PER_WRITE - 1)) b.ack(id);
+    expect(frames).toEqual([]);
+    b.ack(ids[MAX_BARE_ACKS_PER_WRITE - 1]!);
+    expect(frames).toHaveLength(1);
+    for (const id of ids.slice(MAX_BARE_ACKS_PER_WRITE)) b.ack(id);
+    expect(frames).toHaveLength(2);
+    b.flush();
+    expect(frames).toHaveLength(3);
+    const acked = envelopes(frames).flatMap((e) => (e.type === 'ack' ? (e.ids ?? [e.id!]) : []));
+    expect(acked).toEqual(ids);
   });
 
   it('replaces an answer bigger than the peer can take by its nack', () => {

@@ -22,12 +22,19 @@ export interface BatcherLimits {
 const ARRAY_OVERHEAD = 2;
 /** `{"type":"ack","ids":[` + `]}`. */
 const BARE_ACK_OVERHEAD = 24;
+/**
+ * Bare acks waiting past this many are written at once instead of at the end of the turn: in a
+ * burst one turn can take in tens of thousands of messages, whose first acks would otherwise wait
+ * for the last, and whose client would settle them all in one synchronous pass (a heap of results
+ * alive at once). The turn's other answers go out with them, in the order `flush` writes them.
+ */
+export const MAX_BARE_ACKS_PER_WRITE = 1024;
 /** Ids are at most 128 characters (the codec's rule), so at most 384 bytes; JSON escapes can add to that. */
 const MAX_ID_BYTES = 128 * 6;
 
 /**
  * Collects what one connection sends during a tick and writes it on
- * `setImmediate`: bare acks (no response) merge into `{ type: 'ack', ids }`,
+ * `setImmediate` (or as soon as {@link MAX_BARE_ACKS_PER_WRITE} bare acks wait): bare acks (no response) merge into `{ type: 'ack', ids }`,
  * several envelopes go out as a JSON array. Every envelope is encoded when it
  * is queued, so the bytes waiting for a peer are known at all times and are
  * bounded by `maxQueuedBytes`; frames are cut so none is bigger than the
@@ -67,11 +74,12 @@ export class OutgoingBatcher {
     return this.queuedBytes;
   }
 
-  /** Acknowledges `id` without a response; merged with the tick's other bare acks. */
+  /** Acknowledges `id` without a response; merged with the tick's other bare acks (written early once there are enough). */
   ack(id: string): void {
     this.bareIds.push(id);
     this.grow(id.length * 3 + 3);
-    this.schedule();
+    if (this.bareIds.length >= MAX_BARE_ACKS_PER_WRITE) this.flush();
+    else this.schedule();
   }
 
   /** Acknowledges `id` with `response`, reusing the response's encoding when it was measured before. */
