@@ -2,7 +2,12 @@
 import * as path from 'node:path';
 import { median, readBenchEnv, type BenchEntry, type BenchOptions, type BenchResult } from './harness';
 import { ourBenches } from './ours';
-import { BARE_WS_NAME, bench as bareWs } from './peers/bare-ws';
+import {
+  BARE_WS_NAME,
+  BARE_WS_PROMISE_NAME,
+  bench as bareWs,
+  benchWithPromises as bareWsPromises,
+} from './peers/bare-ws';
 import { bench as mqttQos1 } from './peers/mqtt';
 import { bench as socketIo, benchWithRetries as socketIoRetries } from './peers/socket-io';
 import { formatReport, reportMeta, writeResults, type ReportRow } from './report';
@@ -13,10 +18,11 @@ import { formatPushTable, readPushEnv, runPushBench, type PushResult } from './p
 /** Every row of the report, in order. The first is the baseline of the ratio column. */
 const benches: BenchEntry[] = [
   { name: BARE_WS_NAME, bench: bareWs },
+  { name: BARE_WS_PROMISE_NAME, bench: bareWsPromises },
   { name: 'socket.io emitWithAck', bench: socketIo },
   { name: 'socket.io retries', bench: socketIoRetries },
   { name: 'MQTT.js QoS 1 (aedes)', bench: mqttQos1 },
-  // TODO: our client rows are registered in bench/ours.ts
+  // Our client's rows (in-process, file journal, Redis) are listed in bench/ours.ts.
   ...ourBenches,
 ];
 
