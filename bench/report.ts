@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import type { BenchEnv, BenchResult } from './harness';
+import { BARE_WS_PROMISE_NAME as PROMISE_FLOOR } from './peers/bare-ws';
 
 /** A bench that did not finish: reported as a row with its error, not dropped. */
 export interface BenchFailure {
@@ -129,6 +130,15 @@ export function formatTargets(rows: ReportRow[], meta: ReportMeta): string[] {
   const cpu = `${ours.cpuUsPerMsg.toFixed(1)} vs ${base.cpuUsPerMsg.toFixed(1)} µs`;
   check('CPU per acked message', cpu, `<= ${meta.baseline}'s`, ours.cpuUsPerMsg <= base.cpuUsPerMsg);
   check('GC share', `${ours.gcPct.toFixed(1)} %`, '<= 10 %', ours.gcPct <= 10);
+  const floor = byName.get(PROMISE_FLOOR);
+  if (floor) {
+    // GC time per message does not grow when the run gets faster, as the share of wall time does.
+    const gcUs = (row: BenchResult) => (row.gcPct * 1e4) / row.messagesPerSec;
+    lines.push(
+      `  (reference) GC per acked message: ${gcUs(ours).toFixed(2)} µs; ${PROMISE_FLOOR}: ` +
+        `${gcUs(floor).toFixed(2)} µs (GC share ${floor.gcPct.toFixed(1)} %), what a promise per send costs by itself`,
+    );
+  }
   // Before issue 12 (bench/ab.ts against bdbe4f1): 8,812 B at window 1000, 9,149 B on a 20k burst.
   const before = meta.env.window === 'burst' ? 9149 : 8812;
   const bytes = ours.bytesPerMsg;
