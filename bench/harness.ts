@@ -33,6 +33,8 @@ export interface BenchResult {
   /** One message at a time (window 1): send→ack round trip, µs. NaN when not measured. */
   serialP50Us: number;
   serialP99Us: number;
+  /** bench/run.ts: msg/s of each round, in round order (the row's figures are their medians). */
+  roundMessagesPerSec?: number[];
 }
 
 export type BenchFn = (opts: BenchOptions) => Promise<BenchResult>;

@@ -51,6 +51,7 @@ function medianResult(name: string, results: BenchResult[]): BenchResult {
     promotedPerMsg: med((r) => r.promotedPerMsg),
     serialP50Us: med((r) => r.serialP50Us),
     serialP99Us: med((r) => r.serialP99Us),
+    roundMessagesPerSec: results.map((r) => r.messagesPerSec),
   };
 }
 
