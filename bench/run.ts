@@ -1,6 +1,13 @@
 // Entry of the side-by-side benchmark: `npx tsx bench/run.ts` (env knobs in bench/harness.ts readBenchEnv).
 import * as path from 'node:path';
-import { median, readBenchEnv, type BenchEntry, type BenchOptions, type BenchResult } from './harness';
+import {
+  median,
+  readBenchEnv,
+  type BenchEntry,
+  type BenchEnv,
+  type BenchOptions,
+  type BenchResult,
+} from './harness';
 import { ourBenches } from './ours';
 import {
   BARE_WS_NAME,
@@ -61,6 +68,17 @@ function medianResult(name: string, results: BenchResult[]): BenchResult {
  * before, so the machine's drift and the other processes on it fall on every
  * row alike. Each figure is the median over the rounds.
  */
+/**
+ * Where this run's figures go: BENCH_RESULTS if set, else bench/results.json for the README's
+ * full run only (every row, window 1000, 50,000 messages), so a burst or single-row run does not
+ * replace the figures the README quotes.
+ */
+function resultsFile(env: BenchEnv): string | undefined {
+  if (process.env.BENCH_RESULTS) return path.resolve(process.env.BENCH_RESULTS);
+  const full = !env.only && env.window === 1000 && env.messages === 50_000;
+  return full ? path.join(__dirname, 'results.json') : undefined;
+}
+
 async function main(): Promise<void> {
   const env = readBenchEnv();
   const opts: BenchOptions = { messages: env.messages, window: env.window, runs: 1, serial: env.serial };
@@ -114,7 +132,13 @@ async function main(): Promise<void> {
     push = await runPushBench(pushEnv);
     console.log(`\n${formatPushTable(push, pushEnv.messages, pushEnv.rounds)}`);
   }
-  const file = path.join(__dirname, 'results.json');
+  const file = resultsFile(env);
+  if (file === undefined) {
+    process.stderr.write(
+      'a partial run (BENCH_ONLY, BENCH_WINDOW or BENCH_MESSAGES set): bench/results.json kept; BENCH_RESULTS=<file> writes this one\n',
+    );
+    return;
+  }
   await writeResults(file, rows, meta, push);
   process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
 }
