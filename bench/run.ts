@@ -63,22 +63,23 @@ function medianResult(name: string, results: BenchResult[]): BenchResult {
 }
 
 /**
- * Alternating rounds: each round runs every selected bench once (warm-up, one
- * measured run, one one-at-a-time run), starting one row later than the round
- * before, so the machine's drift and the other processes on it fall on every
- * row alike. Each figure is the median over the rounds.
- */
-/**
  * Where this run's figures go: BENCH_RESULTS if set, else bench/results.json for the README's
  * full run only (every row, window 1000, 50,000 messages), so a burst or single-row run does not
  * replace the figures the README quotes.
  */
 function resultsFile(env: BenchEnv): string | undefined {
   if (process.env.BENCH_RESULTS) return path.resolve(process.env.BENCH_RESULTS);
-  const full = !env.only && env.window === 1000 && env.messages === 50_000;
+  const defaults = readBenchEnv({});
+  const full = !env.only && env.window === defaults.window && env.messages === defaults.messages;
   return full ? path.join(__dirname, 'results.json') : undefined;
 }
 
+/**
+ * Alternating rounds: each round runs every selected bench once (warm-up, one
+ * measured run, one one-at-a-time run), starting one row later than the round
+ * before, so the machine's drift and the other processes on it fall on every
+ * row alike. Each figure is the median over the rounds.
+ */
 async function main(): Promise<void> {
   const env = readBenchEnv();
   const opts: BenchOptions = { messages: env.messages, window: env.window, runs: 1, serial: env.serial };
